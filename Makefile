@@ -1,0 +1,50 @@
+# The README's two commands: `make run` (the app on the demo) and `make test`.
+# Both set everything up on a fresh machine with only Python 3.11+ and the package registries.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO   ?= .red/demo.duckdb
+PORT   ?= 8501
+export HF_HUB_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: run test demo bench browser clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+# A CPU build of torch first (on these machines `torch==2.13.0` is a local CPU wheel); if
+# that exact release is not to be had, pip resolves torch from the index instead.
+$(STAMP): pyproject.toml $(BIN)/python
+	$(BIN)/pip install -q torch==2.13.0 || echo "torch 2.13.0 not available; pip will choose a torch"
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+$(DEMO): $(STAMP) assets/demo_seeds.csv assets/demo_pool.csv
+	$(BIN)/red demo $(DEMO)
+
+demo: $(DEMO)
+
+run: $(DEMO)
+	$(BIN)/streamlit run app.py --server.port $(PORT) -- --project $(DEMO)
+
+# Debian's chromium + chromedriver for the end-to-end browser test (a test tool's own
+# browser download does not work here). Skipped quietly where apt is not usable.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
+	      || echo "could not install chromium: browser tests will be skipped"; \
+	  else echo "no apt/root: browser tests will be skipped"; fi; }
+
+test: $(STAMP) browser
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/red bench --data ../shared/data/clinc150.parquet --seeds shot10 --budget 3000 \
+	  --judge simulated --judge-accuracy 1.0 --json bench/out/clinc150.json
+
+clean:
+	rm -rf $(VENV) .red bench/out .pytest_cache

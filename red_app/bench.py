@@ -1,0 +1,228 @@
+"""The benchmark: R.E.D. against flat baselines on the same embeddings, judge and budget.
+
+Texts are embedded once through the product's own import and embed code into a cache
+project (``--cache-dir``), then every method runs in memory on the same arrays.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import duckdb
+import numpy as np
+
+from .classifiers import FlatClassifier, default_estimator
+from .dataio import import_file
+from .embed import DEFAULT_MODEL, embed_project, set_threads
+from .errors import RedError
+from .judges.simulated import SimulatedJudge
+from .loop import LoopConfig, LoopData, LoopState, RedLoop
+from .store import Project
+
+# The article's design, kept as a named option: subset classifiers select by entropy,
+# a rejected sample waits for the next iteration, no self-training.
+ARTICLE = dict(selector="red", final_model="red", uncertainty="entropy", on_reject="skip",
+               self_training=None, noise="random")
+FLAT_ENTROPY = dict(selector="flat", final_model="flat", uncertainty="entropy", on_reject="skip",
+                    self_training=None)
+FLAT_RANDOM = dict(FLAT_ENTROPY, selection="random")
+
+
+def load_dataset(path: str | Path, cache_dir: str | Path, model: str = DEFAULT_MODEL, progress=None):
+    """(texts, labels, split, shot10 or None, X) for a benchmark Parquet file."""
+    path = Path(path)
+    if not path.exists():
+        raise RedError(f"no dataset at {path}; the shared benchmark data lives in ../shared/data/")
+    cache_dir = Path(cache_dir)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    cache = cache_dir / f"{path.stem}.duckdb"
+    with Project(cache, create=True) as p:
+        if not p.cursor().execute("SELECT count(*) FROM samples").fetchall()[0][0]:
+            import_file(p, path, mode="hidden-gold", max_chars=10**6)
+        embed_project(p, model=model, progress=progress)
+        df = p.samples(columns="id, gold_label")
+        ids, X = p.embedding_matrix(model)
+    con = duckdb.connect()
+    cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()]
+    extra = ["split"] + [c for c in ("shot5", "shot10") if c in cols]
+    meta = con.execute(f"SELECT text, label, {', '.join(extra)} FROM read_parquet('{path}')").df()
+    con.close()
+    if ids != df["id"].tolist() or len(ids) != len(meta):
+        raise RedError(f"embedding cache {cache} is out of step with {path}; delete it and run again")
+    return meta, X
+
+
+def split_indices(meta, seeds: str, seed: int = 0):
+    """Seed, pool and test row indices. ``seeds`` is a column name (shot10) or a count."""
+    train = np.flatnonzero((meta["split"] == "train").to_numpy())
+    test = np.flatnonzero((meta["split"] == "test").to_numpy())
+    if seeds.isdigit():
+        k = int(seeds)
+        rng = np.random.default_rng(seed)
+        labels = meta["label"].to_numpy()[train]
+        chosen = []
+        for lab in np.unique(labels):
+            rows = train[labels == lab]
+            chosen.extend(rng.permutation(rows)[:k].tolist())
+        seed_rows = np.sort(np.asarray(chosen))
+    else:
+        if seeds not in meta.columns:
+            raise RedError(f"the dataset has no column {seeds!r}; pass --seeds N to sample N per class")
+        seed_rows = np.flatnonzero((meta["split"] == "train").to_numpy() & meta[seeds].to_numpy(bool))
+    pool_rows = np.setdiff1d(train, seed_rows)
+    return seed_rows, pool_rows, test
+
+
+def _accuracy(model, X, y) -> float:
+    return float((model.predict(X) == y).mean())
+
+
+def run_bench(
+    data_path: str,
+    seeds: str = "shot10",
+    budget: int = 3000,
+    batch: int = 200,
+    judge_accuracy: float = 1.0,
+    cache_dir: str = "bench/out/cache",
+    methods: tuple[str, ...] = ("red", "red_article", "flat_entropy", "flat_random"),
+    config_overrides: dict | None = None,
+    seed: int = 0,
+    log=print,
+) -> dict:
+    set_threads()
+    t_all = time.perf_counter()
+    meta, X = load_dataset(data_path, cache_dir)
+    seed_rows, pool_rows, test_rows = split_indices(meta, seeds, seed)
+    names = sorted(meta["label"].unique().tolist())
+    li = {n: k for k, n in enumerate(names)}
+    y_all = np.array([li[l] for l in meta["label"]], dtype=np.int64)
+    train_rows = np.concatenate([seed_rows, pool_rows])
+    texts = meta["text"].tolist()
+    ids = [str(i) for i in train_rows]
+    data = LoopData(
+        ids=ids, texts=[texts[i] for i in train_rows], X=X[train_rows], label_names=names,
+        X_eval=X[test_rows], y_eval=y_all[test_rows],
+    )
+    gold = {ids[k]: names[y_all[i]] for k, i in enumerate(train_rows)}
+    n_seed = len(seed_rows)
+    seed_labels = np.unique(y_all[seed_rows])
+    if len(seed_labels) < len(names):
+        # labels without any seed cannot be proposed; keep them so accuracy stays honest
+        log(f"note: {len(names) - len(seed_labels)} label(s) have no seed example")
+    out: dict = {
+        "data": str(data_path), "seeds": seeds, "budget": budget, "batch": batch,
+        "judge": "simulated", "judge_accuracy": judge_accuracy, "classes": len(names),
+        "seed_examples": int(n_seed), "pool": int(len(pool_rows)), "test": int(len(test_rows)),
+        "model": DEFAULT_MODEL, "curves": {},
+    }
+    t = time.perf_counter()
+    flat = FlatClassifier(estimator=default_estimator(), n_labels=len(names)).fit(X[seed_rows], y_all[seed_rows])
+    out["seeds_only_accuracy"] = _accuracy(flat, X[test_rows], y_all[test_rows])
+    log(f"seeds only: {out['seeds_only_accuracy']:.4f} ({time.perf_counter() - t:.1f} s)")
+    t = time.perf_counter()
+    full = FlatClassifier(estimator=default_estimator(), n_labels=len(names)).fit(X[train_rows], y_all[train_rows])
+    out["full_supervision_accuracy"] = _accuracy(full, X[test_rows], y_all[test_rows])
+    log(f"full supervision: {out['full_supervision_accuracy']:.4f} ({time.perf_counter() - t:.1f} s)")
+
+    presets = {"red": {}, "red_article": ARTICLE, "flat_entropy": FLAT_ENTROPY, "flat_random": FLAT_RANDOM}
+    for method in methods:
+        if method not in presets:
+            raise RedError(f"unknown method {method!r}; use {', '.join(presets)}")
+        cfg = LoopConfig(budget=budget, batch=batch, patience=None, seed=seed)
+        cfg = replace(cfg, **presets[method], **((config_overrides or {}) if method == "red" else {}))
+        state = LoopState(y=np.concatenate([y_all[seed_rows], np.full(len(pool_rows), -1)]))
+        judge = SimulatedJudge(gold, accuracy=judge_accuracy, seed=seed)
+        loop = RedLoop(cfg, judge)
+        t = time.perf_counter()
+        curve = [{"calls": 0, "accuracy": None}]
+        for rec in loop.run(data, state):
+            curve.append({"calls": rec.total_calls, "accuracy": rec.eval_accuracy,
+                          "accepted": rec.accepted, "rejected": rec.rejected, "seconds": rec.seconds})
+            log(f"{method}: iteration {rec.iteration}: {rec.total_calls} calls, accuracy "
+                f"{rec.eval_accuracy:.4f}, +{rec.accepted} / -{rec.rejected} ({rec.seconds:.1f} s)")
+        curve[0]["accuracy"] = out["seeds_only_accuracy"]
+        out["curves"][method] = curve
+        acc = curve[-1]["accuracy"]
+        out[f"{method}_accuracy"] = acc
+        out[f"{method}_seconds"] = time.perf_counter() - t
+        out[f"{method}_calls"] = int(state.calls)
+        out[f"{method}_accepted"] = int(sum(p.get("accepted", 0) for p in curve))
+        out[f"{method}_config"] = cfg.to_dict()
+        # labels the judge accepted that are wrong (non-zero only with an imperfect judge)
+        pool_pos = np.arange(n_seed, len(train_rows))
+        got = state.y[pool_pos]
+        mask = got >= 0
+        out[f"{method}_label_precision"] = float((got[mask] == y_all[pool_rows][mask]).mean()) if mask.any() else None
+    if "red" in methods:
+        out["judge_calls"] = out["red_calls"]
+        out["accepted"] = out["red_accepted"]
+    out["flat_entropy_accuracy"] = out.get("flat_entropy_accuracy")
+    out["flat_random_accuracy"] = out.get("flat_random_accuracy")
+    out["seconds"] = time.perf_counter() - t_all
+    return out
+
+
+def _interp(curve: list[dict], calls: int) -> float | None:
+    """Accuracy of a curve at the last point with at most ``calls`` calls."""
+    best = None
+    for p in curve:
+        if p["calls"] <= calls and p["accuracy"] is not None:
+            best = p["accuracy"]
+    return best
+
+
+def write_report(result: dict, md_path: str | Path, command: str | None = None) -> Path:
+    """Markdown report with a table and an accuracy-versus-calls plot (plotly HTML + PNG-free)."""
+    import plotly.graph_objects as go
+
+    md_path = Path(md_path)
+    md_path.parent.mkdir(parents=True, exist_ok=True)
+    fig = go.Figure()
+    for method, curve in result["curves"].items():
+        fig.add_trace(go.Scatter(x=[p["calls"] for p in curve], y=[p["accuracy"] for p in curve],
+                                 mode="lines+markers", name=method))
+    for key, dash in (("seeds_only_accuracy", "dot"), ("full_supervision_accuracy", "dash")):
+        fig.add_hline(y=result[key], line_dash=dash, annotation_text=key.replace("_accuracy", ""))
+    fig.update_layout(title=f"Test accuracy vs judge calls — {Path(result['data']).name}",
+                      xaxis_title="judge calls", yaxis_title="test accuracy", template="plotly_white")
+    html = md_path.with_suffix(".html")
+    fig.write_html(html, include_plotlyjs="directory")
+    methods = list(result["curves"])
+    lines = [f"# Benchmark: {Path(result['data']).name}", ""]
+    if command:
+        lines += ["Reproduce:", "", "```", command, "```", ""]
+    lines += [
+        f"{result['classes']} classes; {result['seed_examples']} seed examples ({result['seeds']}), "
+        f"pool {result['pool']}, test {result['test']}; budget {result['budget']} calls in batches of "
+        f"{result['batch']}; simulated judge with accuracy {result['judge_accuracy']}; embeddings "
+        f"{result['model']}. Total {result['seconds']:.0f} s.", "",
+        "| method | test accuracy | calls | accepted | accepted labels correct | seconds |",
+        "|---|---|---|---|---|---|",
+        f"| seeds only | {result['seeds_only_accuracy']:.4f} | 0 | 0 | – | – |",
+        f"| full supervision | {result['full_supervision_accuracy']:.4f} | – | – | – | – |",
+    ]
+    for m in methods:
+        prec = result.get(f"{m}_label_precision")
+        lines.append(
+            f"| {m} | {result[f'{m}_accuracy']:.4f} | {result[f'{m}_calls']} | {result[f'{m}_accepted']} | "
+            f"{'–' if prec is None else f'{prec:.4f}'} | {result[f'{m}_seconds']:.0f} |"
+        )
+    grid = sorted({p["calls"] for m in methods for p in result["curves"][m]})
+    lines += ["", f"Accuracy versus calls (plot: [{html.name}]({html.name})):", "",
+              "| calls | " + " | ".join(methods) + " |", "|---" * (len(methods) + 1) + "|"]
+    for c in grid:
+        row = []
+        for m in methods:
+            a = _interp(result["curves"][m], c)
+            row.append("–" if a is None else f"{a:.4f}")
+        lines.append(f"| {c} | " + " | ".join(row) + " |")
+    md_path.write_text("\n".join(lines) + "\n")
+    return md_path
+
+
+def save_json(result: dict, path: str | Path) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(result, indent=2, default=float))

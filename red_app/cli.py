@@ -1,0 +1,220 @@
+"""The `red` command line. Every command has --help; errors exit 1 with one clear line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from .errors import RedError
+
+
+def _progress_bar(desc: str):
+    from tqdm import tqdm
+
+    bar = {"b": None}
+
+    def update(done: int, total: int) -> None:
+        if bar["b"] is None:
+            bar["b"] = tqdm(total=total, desc=desc, unit="text", file=sys.stderr, disable=total == 0)
+        bar["b"].n = done
+        bar["b"].refresh()
+        if done >= total:
+            bar["b"].close()
+
+    return update
+
+
+# -- commands -------------------------------------------------------------------------
+
+
+def cmd_init(a) -> int:
+    from .store import Project
+
+    path = Path(a.project)
+    if path.exists():
+        raise RedError(f"{path} already exists; pick another name or open it with `red status {path}`")
+    with Project(path, create=True):
+        pass
+    print(f"created project {path}")
+    return 0
+
+
+def cmd_import(a) -> int:
+    from .dataio import import_file
+    from .store import Project
+
+    with Project(a.project) as p:
+        rep = import_file(
+            p, a.file, text=a.text, label=None if a.no_label else a.label, id=a.id, fmt=a.format,
+            mode=a.mode, where=a.where, max_chars=a.max_chars, min_examples=a.min_examples,
+        )
+    print(rep.summary())
+    for w in rep.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    return 0
+
+
+def cmd_embed(a) -> int:
+    from .embed import embed_project, project_model
+    from .store import Project
+
+    with Project(a.project) as p:
+        model = a.model or project_model(p)
+        rep = embed_project(p, model=model, batch_size=a.batch_size, progress=_progress_bar("embedding"))
+    print(rep.summary())
+    return 0
+
+
+def cmd_status(a) -> int:
+    from .store import Project
+
+    with Project(a.project, read_only=True) as p:
+        st = p.status()
+        iters = p.iterations()
+    per_label = st.pop("per_label")
+    if a.json:
+        st["per_label"] = per_label.to_dict(orient="records")
+        print(json.dumps(st, indent=2, default=str))
+        return 0
+    print(f"project {st['path']}")
+    print(f"samples: {st['samples']}  (" + ", ".join(f"{k} {v}" for k, v in st["roles"].items()) + ")")
+    print(f"labels: {st['labels']}   annotation events: {st['events']}   runs: {st['runs']}")
+    print("labeled by origin: " + ", ".join(f"{k} {v}" for k, v in st["labeled_by_origin"].items()))
+    print(f"pool still unlabeled: {st['pool_unlabeled']}")
+    if len(iters):
+        last = iters.iloc[-1]
+        print(
+            f"last iteration: run {last.run_id} #{last.iteration}: {last.uncertain_count} uncertain, "
+            f"{last.accepted} accepted, {last.rejected} rejected"
+        )
+    if len(per_label):
+        print("\nper label (labeled = seed + judge + human):")
+        limit = None if a.all_labels else 25
+        shown = per_label if limit is None else per_label.head(limit)
+        for r in shown.itertuples():
+            print(f"  {r.label:<40} {r.labeled:>6}  seed {r.seed:>5}  judge {r.judge:>5}  human {r.human:>5}")
+        if limit is not None and len(per_label) > limit:
+            print(f"  … {len(per_label) - limit} more (--all-labels)")
+    return 0
+
+
+def cmd_export(a) -> int:
+    from .dataio import export_labels
+    from .store import Project
+
+    with Project(a.project, read_only=True) as p:
+        n = export_labels(p, a.out, fmt=a.format, include_unlabeled=a.include_unlabeled)
+    print(f"wrote {n} rows to {a.out}")
+    return 0
+
+
+def cmd_demo(a) -> int:
+    from .demo import build_demo
+
+    path = build_demo(a.project, progress=_progress_bar("embedding"))
+    print(f"demo project ready: {path}")
+    return 0
+
+
+# -- parser ---------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="red",
+        description="R.E.D. — Recursive Expert Delegation: label texts into many classes with "
+        "subset classifiers and LLM judges. A project is one DuckDB file.",
+    )
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("init", help="create an empty project file", description="Create an empty project file.")
+    p.add_argument("project", help="path of the new project file (e.g. p.duckdb)")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser(
+        "import", help="import texts (CSV, TSV, JSONL, Parquet)",
+        description="Import texts from a CSV, TSV, JSONL or Parquet file. All or nothing: a file "
+        "that fails a check leaves the project unchanged.",
+    )
+    p.add_argument("project")
+    p.add_argument("file")
+    p.add_argument("--text", default="text", help="column holding the text (default: text)")
+    p.add_argument("--label", default="label", help="column holding the label (default: label)")
+    p.add_argument("--no-label", action="store_true", help="the file has no label column: everything joins the pool")
+    p.add_argument("--id", default=None, help="column holding a unique id (default: FILE-STEM:ROW)")
+    p.add_argument("--format", choices=["csv", "tsv", "jsonl", "parquet"], help="override the format guessed from the extension")
+    p.add_argument(
+        "--mode", choices=["labeled", "hidden-gold", "holdout"], default="labeled",
+        help="labeled: labeled rows are seeds, others join the pool; hidden-gold: all rows join "
+        "the pool, labels kept apart for evaluation; holdout: a test set, never trained on",
+    )
+    p.add_argument("--where", help="SQL filter on the file's columns, e.g. \"split = 'train' AND shot10\"")
+    p.add_argument("--max-chars", type=int, default=50_000, help="longest text accepted (default 50000)")
+    p.add_argument("--min-examples", type=int, default=3, help="fewest examples a label may have (default 3)")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser(
+        "embed", help="embed every text (cached, resumable)",
+        description="Embed every sample text not yet embedded; results are cached in the project by "
+        "(model, text hash), so an interrupted run resumes where it stopped.",
+    )
+    p.add_argument("project")
+    p.add_argument("--model", help="sentence-transformers name or path (default: the project's, else all-MiniLM-L6-v2, offline)")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.set_defaults(func=cmd_embed)
+
+    p = sub.add_parser("status", help="counts per role, origin and label", description="Show what the project holds.")
+    p.add_argument("project")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--all-labels", action="store_true", help="list every label, not the first 25")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser(
+        "export", help="export current labels (CSV, Parquet, JSONL)",
+        description="Export every labeled sample with its current label, origin, last decision "
+        "and full decision history.",
+    )
+    p.add_argument("project")
+    p.add_argument("out", help="output file: .csv, .parquet or .jsonl")
+    p.add_argument("--format", choices=["csv", "parquet", "jsonl"])
+    p.add_argument("--include-unlabeled", action="store_true", help="also write pool samples without a label")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("demo", help="create the bundled demo project",
+                       description="Create (or finish creating) the demo project: 30 customer-support intents.")
+    p.add_argument("project", nargs="?", default=".red/demo.duckdb")
+    p.set_defaults(func=cmd_demo)
+
+    for extra in _EXTRA_COMMANDS:
+        extra(sub)
+    return ap
+
+
+# Later modules (engine, judges) register their sub-commands here.
+_EXTRA_COMMANDS: list = []
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from . import cli_engine  # noqa: F401  (registers run/subsets/bench/...)
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except RedError as exc:
+        print(f"red: error: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # `red status p | head`
+        return 0
+    except KeyboardInterrupt:
+        print("red: interrupted; everything finished before the interruption is saved", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,186 @@
+"""CLI commands of the R.E.D. engine and judges: subsets, run, bench, describe, judge-eval."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from dataclasses import fields
+
+from . import cli
+from .errors import RedError
+from .loop import LoopConfig
+
+_DEFAULTS = LoopConfig()
+
+
+def _add_loop_options(p) -> None:
+    g = p.add_argument_group("loop settings (defaults are the benchmark's winners)")
+    g.add_argument("--budget", type=int, default=_DEFAULTS.budget, help="judge calls in all")
+    g.add_argument("--batch", type=int, default=_DEFAULTS.batch, help="proposals per iteration (top-k)")
+    g.add_argument("--per-label-cap", type=int, default=None, help="most proposals per predicted label per iteration")
+    g.add_argument("--uncertainty", choices=["entropy", "margin", "least_confident"], default=_DEFAULTS.uncertainty)
+    g.add_argument("--selector", choices=["red", "flat"], default=_DEFAULTS.selector,
+                   help="model that ranks uncertainty: red = subset classifiers (the article), flat = one model")
+    g.add_argument("--final-model", choices=["red", "flat"], default=_DEFAULTS.final_model)
+    g.add_argument("--n", type=int, default=_DEFAULTS.n, help="labels per subset")
+    g.add_argument("--noise-ratio", type=float, default=_DEFAULTS.noise_ratio)
+    g.add_argument("--noise", choices=["random", "hard"], default=_DEFAULTS.noise)
+    g.add_argument("--partition", dest="partition_method", choices=["greedy", "random"], default=_DEFAULTS.partition_method)
+    g.add_argument("--on-reject", choices=["next", "skip"], default=_DEFAULTS.on_reject,
+                   help="next: ask about the sample's next candidate label in the same iteration")
+    g.add_argument("--self-training", type=float, default=_DEFAULTS.self_training,
+                   help="confidence above which pool predictions inform the final model (never stored as labels); <0 disables")
+    g.add_argument("--c", dest="c_examples", type=int, default=_DEFAULTS.c_examples, help="nearest known-good examples shown to the judge")
+    g.add_argument("--patience", type=int, default=_DEFAULTS.patience, help="iterations without fewer uncertain samples before stopping")
+    g.add_argument("--seed", type=int, default=_DEFAULTS.seed)
+
+
+def _loop_config(a) -> LoopConfig:
+    names = {f.name for f in fields(LoopConfig)}
+    kw = {k: v for k, v in vars(a).items() if k in names and v is not None}
+    if kw.get("self_training") is not None and kw["self_training"] < 0:
+        kw["self_training"] = None
+    return LoopConfig(**kw)
+
+
+def _add_judge_options(p, default: str = "simulated") -> None:
+    g = p.add_argument_group("judge")
+    g.add_argument("--judge", choices=["simulated", "ollama", "embedded"], default=default)
+    g.add_argument("--judge-accuracy", type=float, default=1.0, help="simulated judge: how often it is right")
+    g.add_argument("--ollama-host", default=None, help="Ollama server (default: $OLLAMA_HOST, the project's setting, or http://127.0.0.1:11434)")
+    g.add_argument("--ollama-model", default=None, help="Ollama model (default: the project's setting, or qwen2.5:1.5b-instruct)")
+    g.add_argument("--timeout", type=float, default=60.0, help="seconds per judge request")
+    g.add_argument("--concurrency", type=int, default=4, help="judge requests in flight")
+    g.add_argument("--threads", type=int, default=None, help="embedded judge: CPU threads")
+
+
+def build_judge(a, project):
+    """The judge the CLI asked for, configured from flags, the project and the environment."""
+    from .judges.base import make_judge
+
+    if a.judge == "simulated":
+        gold = dict(project.cursor().execute(
+            "SELECT id, gold_label FROM samples WHERE gold_label IS NOT NULL AND role = 'pool'").fetchall())
+        if not gold:
+            raise RedError("the simulated judge needs hidden gold labels: import the pool with --mode hidden-gold, "
+                           "or use --judge ollama / --judge embedded")
+        return make_judge("simulated", gold=gold, accuracy=a.judge_accuracy, seed=getattr(a, "seed", 0))
+    if a.judge == "ollama":
+        from .judges.ollama_judge import ollama_settings
+
+        host, model = ollama_settings(project, a.ollama_host, a.ollama_model)
+        return make_judge("ollama", host=host, model=model, timeout=a.timeout, concurrency=a.concurrency,
+                          cache=project)
+    return make_judge("embedded", threads=a.threads, cache=project)
+
+
+def cmd_subsets(a) -> int:
+    from .runner import compute_partition, load_inputs
+    from .store import Project
+
+    with Project(a.project) as p:
+        data, state = load_inputs(p)
+        part = compute_partition(p, data, state, a.n, a.partition_method, a.umap_dim, a.seed)
+        counts = {name: int((state.y == k).sum()) for k, name in enumerate(data.label_names)}
+    print(f"{len(data.label_names)} labels in {len(part.subsets)} subsets of at most {a.n} ({a.partition_method})")
+    for k, members in enumerate(part.subsets):
+        names = [data.label_names[m] for m in members]
+        print(f"subset {k:>3}: " + ", ".join(f"{n} ({counts[n]})" for n in names))
+    return 0
+
+
+def cmd_run(a) -> int:
+    from .runner import resumable_run, run_project
+    from .store import Project
+
+    with Project(a.project) as p:
+        resume = None
+        if a.resume:
+            resume = resumable_run(p)
+            if resume is None:
+                raise RedError("no interrupted run to resume; start one without --resume")
+            cfg = None
+            print(f"resuming run {resume}")
+        else:
+            cfg = _loop_config(a)
+        judge = build_judge(a, p)
+        print(f"judge: {judge.describe()}", file=sys.stderr)
+        last = None
+        for rec in run_project(p, judge, cfg, resume=resume):
+            acc = f", test accuracy {rec.eval_accuracy:.4f}" if rec.eval_accuracy is not None else ""
+            pacc = f", pool accuracy {rec.pool_accuracy:.4f}" if rec.pool_accuracy is not None else ""
+            print(f"iteration {rec.iteration}: pool {rec.pool_size}, uncertain {rec.uncertain_count}, "
+                  f"{rec.calls} calls ({rec.total_calls} in all): +{rec.accepted} accepted, "
+                  f"-{rec.rejected} rejected, {rec.errors} errors{acc}{pacc} [{rec.seconds:.1f} s]", flush=True)
+            last = rec
+        runs = p.runs()
+        row = runs.iloc[-1] if resume is None else runs[runs.run_id == resume].iloc[0]
+        print(f"run {row.run_id} {row.status}: {row.termination}")
+        if last is None and row.status != "finished":
+            return 1
+    return 0
+
+
+def cmd_bench(a) -> int:
+    from .bench import run_bench, save_json, write_report
+
+    methods = tuple(m.strip() for m in a.methods.split(",") if m.strip())
+    result = run_bench(a.data, seeds=a.seeds, budget=a.budget, batch=a.batch, judge_accuracy=a.judge_accuracy,
+                       cache_dir=a.cache_dir, methods=methods, seed=a.seed,
+                       log=lambda m: print(m, file=sys.stderr, flush=True))
+    command = "red " + " ".join(shlex.quote(x) for x in sys.argv[1:]) if sys.argv[1:2] == ["bench"] else None
+    result["command"] = command
+    if a.json:
+        save_json(result, a.json)
+    report = a.report or (a.json.rsplit(".", 1)[0] + ".md" if a.json else "bench/out/report.md")
+    write_report(result, report, command)
+    keys = ["red_accuracy", "red_article_accuracy", "flat_entropy_accuracy", "flat_random_accuracy",
+            "seeds_only_accuracy", "full_supervision_accuracy", "judge_calls", "accepted", "seconds"]
+    for k in keys:
+        if result.get(k) is not None:
+            v = result[k]
+            print(f"{k}: {v:.4f}" if isinstance(v, float) and k.endswith("accuracy") else f"{k}: {v:.0f}" if isinstance(v, float) else f"{k}: {v}")
+    print(f"report: {report}" + (f"; json: {a.json}" if a.json else ""))
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("subsets", help="split labels into subsets of dissimilar labels",
+                       description="Compute label centroids, reduce them with UMAP and split the labels into "
+                       "subsets of at most n mutually dissimilar labels; stores the map in the project.")
+    p.add_argument("project")
+    p.add_argument("--n", type=int, default=_DEFAULTS.n)
+    p.add_argument("--partition", dest="partition_method", choices=["greedy", "random"], default="greedy")
+    p.add_argument("--umap-dim", type=int, default=_DEFAULTS.umap_dim)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_subsets)
+
+    p = sub.add_parser("run", help="run R.E.D. iterations with a judge",
+                       description="Run the R.E.D. loop: fit, predict the pool, send the most uncertain "
+                       "predictions to a judge, add what it validates, repeat until the budget is spent or "
+                       "the pool saturates. Every verdict is committed as it arrives; --resume continues an "
+                       "interrupted run.")
+    p.add_argument("project")
+    p.add_argument("--resume", action="store_true", help="continue the latest interrupted run with its own settings")
+    _add_loop_options(p)
+    _add_judge_options(p)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("bench", help="benchmark R.E.D. against baselines",
+                       description="Run R.E.D. and the baselines (flat + entropy, flat + random, seeds only, full "
+                       "supervision) on a dataset with a simulated judge; writes JSON and a Markdown report.")
+    p.add_argument("--data", required=True, help="Parquet with text, label, split (and shot10) columns")
+    p.add_argument("--seeds", default="shot10", help="a boolean column marking seed rows, or N per class")
+    p.add_argument("--budget", type=int, default=3000)
+    p.add_argument("--batch", type=int, default=_DEFAULTS.batch, help="proposals per iteration")
+    p.add_argument("--judge", choices=["simulated"], default="simulated")
+    p.add_argument("--judge-accuracy", type=float, default=1.0)
+    p.add_argument("--methods", default="red,red_article,flat_entropy,flat_random")
+    p.add_argument("--json", help="write the figures here")
+    p.add_argument("--report", help="Markdown report path (default: next to --json)")
+    p.add_argument("--cache-dir", default="bench/out/cache", help="where embeddings are cached")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_bench)
+
+
+cli._EXTRA_COMMANDS.append(register)

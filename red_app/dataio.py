@@ -1,0 +1,382 @@
+"""Import and export of samples and labels, through DuckDB's own file readers.
+
+Import validates everything first, then writes samples, labels and seed annotations in
+one transaction: a file that fails any check leaves the project exactly as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .errors import ImportValidationError
+from .store import Event, Project, utcnow
+
+FORMATS = ("csv", "tsv", "jsonl", "parquet")
+MODES = ("labeled", "hidden-gold", "holdout")
+DEFAULT_MAX_CHARS = 50_000
+DEFAULT_MIN_EXAMPLES = 3
+
+
+def text_hash(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def detect_format(path: Path, fmt: str | None = None) -> str:
+    if fmt:
+        if fmt not in FORMATS:
+            raise ImportValidationError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+        return fmt
+    suffix = path.suffix.lower().lstrip(".")
+    aliases = {"ndjson": "jsonl", "json": "jsonl", "pq": "parquet", "txt": "tsv"}
+    suffix = aliases.get(suffix, suffix)
+    if suffix not in FORMATS:
+        raise ImportValidationError(
+            f"cannot tell the format of {path.name} from its extension; pass --format "
+            f"({', '.join(FORMATS)})"
+        )
+    return suffix
+
+
+def _reader_sql(path: Path, fmt: str) -> str:
+    quoted = "'" + str(path).replace("'", "''") + "'"
+    if fmt in ("csv", "tsv"):
+        delim = "\\t" if fmt == "tsv" else ","
+        # all_varchar: ids like 007 stay strings; a large max_line_size lets our own,
+        # clearer length check report an over-long text instead of the CSV sniffer.
+        return (
+            f"read_csv({quoted}, header = true, delim = E'{delim}', all_varchar = true, "
+            "strict_mode = true, max_line_size = 67108864)"
+        )
+    if fmt == "jsonl":
+        return f"read_json({quoted}, format = 'newline_delimited', maximum_object_size = 67108864)"
+    return f"read_parquet({quoted})"
+
+
+@dataclass
+class ImportReport:
+    path: str
+    mode: str
+    rows: int
+    seeds: int = 0
+    pool: int = 0
+    holdout: int = 0
+    new_labels: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        parts = [f"imported {self.rows} rows from {Path(self.path).name}"]
+        parts.append(f"{self.seeds} seed examples, {self.pool} into the pool, {self.holdout} held out")
+        parts.append(f"{self.new_labels} new labels")
+        return "; ".join(parts)
+
+
+def _rows_list(rows: list[int], limit: int = 5) -> str:
+    shown = ", ".join(str(r) for r in rows[:limit])
+    return shown + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
+
+
+def read_table(
+    path: str | Path,
+    text: str = "text",
+    label: str | None = "label",
+    id: str | None = None,
+    fmt: str | None = None,
+    where: str | None = None,
+    max_chars: int = DEFAULT_MAX_CHARS,
+) -> pa.Table:
+    """Read and check one input file; returns columns row, id, text, label (strings).
+
+    ``row`` is the 1-based data row in the file (before ``where`` filtering), the number
+    every error message uses.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ImportValidationError(f"no such file: {path}")
+    if path.stat().st_size == 0:
+        raise ImportValidationError(f"{path.name} is empty (0 bytes)")
+    fmt = detect_format(path, fmt)
+    con = duckdb.connect()
+    reader = _reader_sql(path, fmt)
+    try:
+        cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
+    except duckdb.Error as exc:
+        raise ImportValidationError(_explain_read_error(path, fmt, exc)) from exc
+    wanted = {"text": text, "label": label, "id": id}
+    for role, col in wanted.items():
+        if col is not None and col not in cols:
+            hint = f"--{role} COLUMN" if role != "id" else "--id COLUMN (or leave it out)"
+            raise ImportValidationError(
+                f"{path.name} has no column {col!r} (for the {role}); its columns are "
+                f"{', '.join(repr(c) for c in cols)}. Pass {hint}"
+            )
+
+    def q(c: str) -> str:
+        return '"' + c.replace('"', '""') + '"'
+
+    select = [
+        "_row",
+        f"CAST({q(id)} AS VARCHAR) AS id" if id else "NULL::VARCHAR AS id",
+        f"CAST({q(text)} AS VARCHAR) AS text",
+        f"trim(CAST({q(label)} AS VARCHAR)) AS label" if label else "NULL::VARCHAR AS label",
+    ]
+    sql = (
+        f"SELECT {', '.join(select)} FROM (SELECT row_number() OVER () AS _row, * FROM {reader})"
+    )
+    if where:
+        sql += f" WHERE {where}"
+    try:
+        tbl = con.sql(sql + " ORDER BY _row").to_arrow_table()
+    except duckdb.Error as exc:
+        if where and ("Binder" in type(exc).__name__ or "Parser" in type(exc).__name__):
+            raise ImportValidationError(f"the filter --where {where!r} is not valid SQL here: {exc}") from exc
+        raise ImportValidationError(_explain_read_error(path, fmt, exc)) from exc
+    finally:
+        con.close()
+
+    if tbl.num_rows == 0:
+        raise ImportValidationError(
+            f"{path.name} has no rows" + (f" matching --where {where!r}" if where else "")
+        )
+    rows = tbl.column("_row").to_pylist()
+    texts = tbl.column("text").to_pylist()
+    empty = [rows[i] for i, t in enumerate(texts) if t is None or not t.strip()]
+    if empty:
+        raise ImportValidationError(
+            f"{path.name}: {len(empty)} row(s) have an empty or blank text (row {_rows_list(empty)}); "
+            "fill them in or remove them, then import again"
+        )
+    long_rows = [(rows[i], len(t)) for i, t in enumerate(texts) if len(t) > max_chars]
+    if long_rows:
+        r, n = long_rows[0]
+        raise ImportValidationError(
+            f"{path.name}: row {r} has a text of {n:,} characters, over the limit of "
+            f"{max_chars:,} ({len(long_rows)} such row(s): {_rows_list([x[0] for x in long_rows])}). "
+            "Split or shorten it, or raise --max-chars"
+        )
+    bad = [rows[i] for i, t in enumerate(texts) if "\x00" in t]
+    if bad:
+        raise ImportValidationError(
+            f"{path.name}: row {_rows_list(bad)} contains a NUL byte; is this a binary file?"
+        )
+    ids = tbl.column("id").to_pylist()
+    if id:
+        missing = [rows[i] for i, v in enumerate(ids) if v is None or not str(v).strip()]
+        if missing:
+            raise ImportValidationError(
+                f"{path.name}: {len(missing)} row(s) have no id in column {id!r} "
+                f"(row {_rows_list(missing)}); give every row an id or leave out --id"
+            )
+        seen: dict[str, int] = {}
+        dups = []
+        for r, v in zip(rows, ids):
+            if v in seen:
+                dups.append((v, seen[v], r))
+            else:
+                seen[v] = r
+        if dups:
+            v, first, again = dups[0]
+            raise ImportValidationError(
+                f"{path.name}: id {v!r} appears twice (rows {first} and {again}; "
+                f"{len(dups)} duplicate id(s) in all); ids must be unique"
+            )
+    else:
+        stem = path.stem
+        ids = [f"{stem}:{r}" for r in rows]
+    return pa.table(
+        {
+            "row": pa.array(rows, pa.int64()),
+            "id": pa.array(ids, pa.string()),
+            "text": pa.array(texts, pa.string()),
+            "label": tbl.column("label").combine_chunks().cast(pa.string()),
+        }
+    )
+
+
+def _explain_read_error(path: Path, fmt: str, exc: Exception) -> str:
+    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    low = str(exc).lower()
+    if "unicode" in low or "utf-8" in low or "utf8" in low:
+        return (
+            f"{path.name} is not valid UTF-8 ({msg}). Re-save it as UTF-8 "
+            "(e.g. `iconv -f latin1 -t utf-8`) and import again"
+        )
+    return (
+        f"cannot read {path.name} as {fmt.upper()}: {msg}. Check that the file is complete "
+        "(not truncated) and really is " + fmt.upper() + (" (or pass --format)" if fmt else "")
+    )
+
+
+def import_file(
+    project: Project,
+    path: str | Path,
+    *,
+    text: str = "text",
+    label: str | None = "label",
+    id: str | None = None,
+    fmt: str | None = None,
+    mode: str = "labeled",
+    where: str | None = None,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    min_examples: int = DEFAULT_MIN_EXAMPLES,
+    actor: str = "import",
+) -> ImportReport:
+    """Import one file into the project, all or nothing.
+
+    Modes
+    -----
+    labeled
+        Rows with a label become seed examples (origin ``seed`` before the first run,
+        ``import`` after); rows without one join the pool.
+    hidden-gold
+        Every row joins the pool; its label is kept apart as ``gold_label`` for
+        evaluation and the simulated judge, never used for training.
+    holdout
+        Rows are kept out of the pool and training entirely (a test set); their label
+        is the gold used for accuracy figures.
+    """
+    if mode not in MODES:
+        raise ImportValidationError(f"unknown import mode {mode!r}; use one of {', '.join(MODES)}")
+    path = Path(path)
+    tbl = read_table(path, text=text, label=label, id=id, fmt=fmt, where=where, max_chars=max_chars)
+    labels = tbl.column("label")
+    has_label = pc.fill_null(pc.not_equal(labels, ""), False)
+    report = ImportReport(path=str(path), mode=mode, rows=tbl.num_rows)
+    if mode != "labeled" and label is None:
+        raise ImportValidationError(f"mode {mode} needs a --label column holding the gold labels")
+
+    with project.transaction() as cur:
+        cur.register("_in", tbl)
+        clash = cur.execute(
+            "SELECT i.id, i.row FROM _in i JOIN samples s ON s.id = i.id ORDER BY i.row LIMIT 1"
+        ).fetchall()
+        if clash:
+            clash = clash[0]
+            n = cur.execute("SELECT count(*) FROM _in i JOIN samples s ON s.id = i.id").fetchall()[0][0]
+            raise ImportValidationError(
+                f"{path.name}: id {clash[0]!r} (row {clash[1]}) is already in the project "
+                f"({n} row(s) clash); was this file imported before? Use other ids or a new project"
+            )
+        if mode == "labeled":
+            counts = cur.execute(
+                """SELECT label, count(*) + coalesce((SELECT count(*) FROM annotations a
+                            WHERE a.label = i.label AND a.origin IN ('seed', 'import')
+                              AND a.verdict = 'valid'), 0) AS n
+                   FROM _in i WHERE label IS NOT NULL AND label <> ''
+                   GROUP BY label HAVING n < ? ORDER BY n, label""",
+                [min_examples],
+            ).fetchall()
+            if counts:
+                shown = ", ".join(f"{lab!r} ({n})" for lab, n in counts[:5])
+                raise ImportValidationError(
+                    f"{path.name}: {len(counts)} label(s) have fewer than {min_examples} examples: "
+                    f"{shown}{' …' if len(counts) > 5 else ''}. Add examples, merge those labels, "
+                    "or lower --min-examples"
+                )
+        first_run_done = cur.execute("SELECT count(*) FROM runs").fetchall()[0][0] > 0
+        seq0 = project.next_seq(cur)
+        role = {"labeled": None, "hidden-gold": "pool", "holdout": "holdout"}[mode]
+        hashes = [text_hash(t) for t in tbl.column("text").to_pylist()]
+        if role is None:
+            roles = pc.if_else(has_label, "seed", "pool")
+            gold = pa.nulls(tbl.num_rows, pa.string())
+        else:
+            roles = pa.array([role] * tbl.num_rows, pa.string())
+            gold = pc.if_else(has_label, labels, pa.scalar(None, pa.string()))
+        rows_tbl = pa.table(
+            {
+                "id": tbl.column("id"),
+                "text": tbl.column("text"),
+                "text_hash": pa.array(hashes, pa.string()),
+                "role": roles,
+                "gold_label": gold,
+                "source": pa.array([path.name] * tbl.num_rows, pa.string()),
+                "source_row": tbl.column("row"),
+                "seq": pa.array(range(seq0, seq0 + tbl.num_rows), pa.int64()),
+                "imported_at": pa.array([utcnow()] * tbl.num_rows, pa.timestamp("us")),
+            }
+        )
+        cur.register("_rows", rows_tbl)
+        cur.execute("INSERT INTO samples SELECT * FROM _rows")
+        cur.unregister("_rows")
+        if mode == "labeled":
+            labeled = tbl.filter(has_label)
+            report.new_labels = project.add_labels(cur, labeled.column("label").to_pylist())
+            origin = "import" if first_run_done else "seed"
+            events = [
+                Event(sample_id=s, label=lab, origin=origin, verdict="valid", actor=actor, iteration=0)
+                for s, lab in zip(labeled.column("id").to_pylist(), labeled.column("label").to_pylist())
+            ]
+            project.append_events(events, cur=cur)
+            report.seeds = labeled.num_rows
+            report.pool = tbl.num_rows - labeled.num_rows
+        elif mode == "hidden-gold":
+            report.pool = tbl.num_rows
+            known = set(r[0] for r in cur.execute("SELECT name FROM labels").fetchall())
+            unknown = {g for g in gold.to_pylist() if g and g not in known}
+            if unknown and known:
+                report.warnings.append(
+                    f"{len(unknown)} gold label(s) are not project labels (e.g. {sorted(unknown)[0]!r}); "
+                    "those samples can never be predicted correctly"
+                )
+        else:
+            report.holdout = tbl.num_rows
+        cur.unregister("_in")
+    return report
+
+
+EXPORT_FORMATS = ("csv", "parquet", "jsonl")
+
+EXPORT_SQL = """
+WITH cur AS ({current}),
+hist AS (
+    SELECT sample_id,
+           list({{'event_id': event_id, 'label': label, 'origin': origin, 'verdict': verdict,
+                  'actor': actor, 'iteration': iteration, 'model': model,
+                  'at': strftime(created_at, '%Y-%m-%dT%H:%M:%S')}} ORDER BY event_id) AS decisions,
+           arg_max(verdict, event_id) AS last_verdict,
+           arg_max(origin, event_id) AS last_origin,
+           arg_max(actor, event_id) AS last_actor,
+           max(created_at) AS last_decided_at
+    FROM annotations GROUP BY sample_id
+)
+SELECT s.id, s.text, cur.label, cur.origin, cur.actor, cur.iteration,
+       cur.decided_at, h.last_verdict, h.last_origin, h.last_actor, h.last_decided_at,
+       {decisions} AS decisions, s.role, s.source, s.source_row
+FROM samples s
+{join} JOIN cur ON cur.sample_id = s.id
+LEFT JOIN hist h ON h.sample_id = s.id
+WHERE s.role <> 'holdout'
+ORDER BY s.seq
+"""
+
+
+def export_labels(project: Project, out: str | Path, fmt: str | None = None, include_unlabeled: bool = False) -> int:
+    """Write current labels (with origin, last decision and full history); returns rows written."""
+    from .store import CURRENT_LABELS_SQL
+
+    out = Path(out)
+    fmt = fmt or out.suffix.lower().lstrip(".")
+    fmt = {"ndjson": "jsonl", "json": "jsonl", "pq": "parquet"}.get(fmt, fmt)
+    if fmt not in EXPORT_FORMATS:
+        raise ImportValidationError(
+            f"cannot export to {out.name}: use a .csv, .parquet or .jsonl file name or --format"
+        )
+    decisions = "to_json(h.decisions)" if fmt == "csv" else "h.decisions"
+    sql = EXPORT_SQL.format(
+        current=CURRENT_LABELS_SQL, decisions=decisions, join="LEFT" if include_unlabeled else ""
+    )
+    option = {"csv": "FORMAT csv, HEADER", "parquet": "FORMAT parquet", "jsonl": "FORMAT json"}[fmt]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".partial")
+    cur = project.cursor()
+    quoted = "'" + str(tmp).replace("'", "''") + "'"
+    cur.execute(f"COPY ({sql}) TO {quoted} ({option})")
+    n = cur.execute(f"SELECT count(*) FROM ({sql})").fetchall()[0][0]
+    tmp.replace(out)  # never leave a half-written export under the real name
+    return int(n)

@@ -1,0 +1,607 @@
+"""The project store: one DuckDB file per project.
+
+Nothing about a sample's label is ever overwritten. Every decision — a seed label, a
+judge verdict, a human review — is appended to ``annotations``; a sample's current
+label is *derived* from that log (the latest ``valid`` event whose label has not been
+revoked by a later ``invalid`` event for the same label). Machine verdicts keep their
+full audit record in ``judge_verdicts``; the annotation they produced points at it.
+
+Every write goes through :meth:`Project.transaction`, so a failure leaves the file as
+it was before the write began.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from .errors import ProjectError, UnknownLabelError
+
+SCHEMA_VERSION = 1
+
+ORIGINS = ("seed", "import", "judge", "human")
+VERDICTS = ("valid", "invalid")
+ROLES = ("seed", "pool", "holdout")
+
+# Each entry migrates the schema from version i to i+1. Append, never edit.
+MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)""",
+        """CREATE TABLE samples (
+            id TEXT PRIMARY KEY,
+            text TEXT NOT NULL,
+            text_hash TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('seed', 'pool', 'holdout')),
+            gold_label TEXT,
+            source TEXT,
+            source_row BIGINT,
+            seq BIGINT NOT NULL,
+            imported_at TIMESTAMP NOT NULL)""",
+        """CREATE TABLE labels (
+            name TEXT PRIMARY KEY,
+            created_at TIMESTAMP NOT NULL)""",
+        """CREATE TABLE label_descriptions (
+            label TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            description TEXT NOT NULL,
+            author TEXT NOT NULL,
+            model TEXT,
+            created_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (label, version))""",
+        """CREATE SEQUENCE event_seq START 1""",
+        """CREATE TABLE annotations (
+            event_id BIGINT PRIMARY KEY DEFAULT nextval('event_seq'),
+            sample_id TEXT NOT NULL,
+            label TEXT NOT NULL,
+            origin TEXT NOT NULL CHECK (origin IN ('seed', 'import', 'judge', 'human')),
+            verdict TEXT NOT NULL CHECK (verdict IN ('valid', 'invalid')),
+            actor TEXT NOT NULL,
+            iteration INTEGER,
+            run_id INTEGER,
+            model TEXT,
+            confidence DOUBLE,
+            verdict_id BIGINT,
+            note TEXT,
+            created_at TIMESTAMP NOT NULL)""",
+        """CREATE TABLE embeddings (
+            model TEXT NOT NULL,
+            text_hash TEXT NOT NULL,
+            vec FLOAT[] NOT NULL,
+            PRIMARY KEY (model, text_hash))""",
+        """CREATE TABLE runs (
+            run_id INTEGER PRIMARY KEY,
+            started_at TIMESTAMP NOT NULL,
+            finished_at TIMESTAMP,
+            status TEXT NOT NULL,
+            termination TEXT,
+            config JSON NOT NULL)""",
+        """CREATE TABLE iterations (
+            run_id INTEGER NOT NULL,
+            iteration INTEGER NOT NULL,
+            started_at TIMESTAMP NOT NULL,
+            finished_at TIMESTAMP NOT NULL,
+            seconds DOUBLE NOT NULL,
+            pool_size BIGINT NOT NULL,
+            labeled_size BIGINT NOT NULL,
+            uncertain_count BIGINT NOT NULL,
+            unassigned BIGINT NOT NULL,
+            selected BIGINT NOT NULL,
+            calls BIGINT NOT NULL,
+            accepted BIGINT NOT NULL,
+            rejected BIGINT NOT NULL,
+            errors BIGINT NOT NULL,
+            eval_accuracy DOUBLE,
+            pool_accuracy DOUBLE,
+            subset_stats JSON,
+            PRIMARY KEY (run_id, iteration))""",
+        """CREATE TABLE predictions (
+            run_id INTEGER NOT NULL,
+            iteration INTEGER NOT NULL,
+            sample_id TEXT NOT NULL,
+            label TEXT,
+            score DOUBLE NOT NULL,
+            uncertainty DOUBLE NOT NULL,
+            alternatives TEXT[],
+            PRIMARY KEY (run_id, sample_id))""",
+        """CREATE TABLE label_map (
+            label TEXT PRIMARY KEY,
+            subset INTEGER NOT NULL,
+            x DOUBLE NOT NULL,
+            y DOUBLE NOT NULL,
+            method TEXT NOT NULL,
+            n INTEGER NOT NULL,
+            created_at TIMESTAMP NOT NULL)""",
+        """CREATE SEQUENCE verdict_seq START 1""",
+        """CREATE TABLE judge_verdicts (
+            verdict_id BIGINT PRIMARY KEY DEFAULT nextval('verdict_seq'),
+            run_id INTEGER,
+            iteration INTEGER,
+            sample_id TEXT NOT NULL,
+            label TEXT NOT NULL,
+            valid BOOLEAN,
+            confidence DOUBLE,
+            rationale TEXT,
+            judge_kind TEXT NOT NULL,
+            model TEXT,
+            prompt_hash TEXT,
+            prompt TEXT,
+            example_ids TEXT[],
+            uncertainty DOUBLE,
+            alternatives TEXT[],
+            latency_ms DOUBLE,
+            cached BOOLEAN NOT NULL DEFAULT FALSE,
+            error TEXT,
+            created_at TIMESTAMP NOT NULL)""",
+    ],
+]
+
+# The current label of every sample, derived from the append-only log.
+CURRENT_LABELS_SQL = """
+WITH last_per_label AS (
+    SELECT sample_id, label,
+           max(event_id) AS event_id,
+           arg_max(verdict, event_id) AS verdict
+    FROM annotations GROUP BY sample_id, label
+)
+SELECT l.sample_id, l.label, a.origin, a.actor, a.iteration, a.model, a.event_id,
+       a.created_at AS decided_at
+FROM (SELECT sample_id, arg_max(label, event_id) AS label, max(event_id) AS event_id
+      FROM last_per_label WHERE verdict = 'valid' GROUP BY sample_id) l
+JOIN annotations a ON a.event_id = l.event_id
+"""
+
+# (sample, label) pairs whose latest verdict is 'invalid': never proposed again.
+EXCLUDED_PAIRS_SQL = """
+SELECT sample_id, label FROM (
+    SELECT sample_id, label, arg_max(verdict, event_id) AS verdict
+    FROM annotations GROUP BY sample_id, label) WHERE verdict = 'invalid'
+"""
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One annotation event: a decision about one (sample, label) pair."""
+
+    sample_id: str
+    label: str
+    origin: str
+    verdict: str
+    actor: str
+    iteration: int | None = None
+    run_id: int | None = None
+    model: str | None = None
+    confidence: float | None = None
+    verdict_id: int | None = None
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.origin not in ORIGINS:
+            raise ValueError(f"origin must be one of {ORIGINS}, got {self.origin!r}")
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
+
+
+class Project:
+    """A red project: one DuckDB file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The project file.
+    create : bool
+        Create the file if it does not exist (otherwise a missing file is an error).
+    read_only : bool
+        Open without taking the write lock (several readers may share the file).
+    """
+
+    def __init__(self, path: str | Path, *, create: bool = False, read_only: bool = False):
+        self.path = Path(path)
+        if not self.path.exists() and not create:
+            raise ProjectError(
+                f"no project at {self.path}: create one with `red init {self.path}`"
+            )
+        if self.path.exists() and self.path.is_dir():
+            raise ProjectError(f"{self.path} is a directory, not a project file")
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise ProjectError(
+                    f"{self.path} is open for writing in another process (the app or "
+                    "another `red` command); close that first"
+                ) from exc
+            raise ProjectError(f"cannot open {self.path}: {exc}") from exc
+        except duckdb.Error as exc:
+            raise ProjectError(f"{self.path} is not a red project (DuckDB says: {exc})") from exc
+        self.read_only = read_only
+        # DuckDB has one writer; writers from several threads (two reviewers in the app)
+        # are serialised here so each transaction sees the previous one's result.
+        self._write_lock = threading.RLock()
+        self._migrate()
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> "Project":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor for one thread (a DuckDB connection is not thread-safe)."""
+        return self.con.cursor()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One write transaction: everything inside commits together or not at all."""
+        if self.read_only:
+            raise ProjectError(f"{self.path} is open read-only")
+        with self._write_lock:
+            cur = self.con.cursor()
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                yield cur
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+            else:
+                cur.execute("COMMIT")
+            finally:
+                cur.close()
+
+    def _schema_version(self) -> int:
+        cur = self.cursor()
+        has_meta = cur.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
+        ).fetchall()[0][0]
+        if not has_meta:
+            other = cur.execute("SELECT count(*) FROM information_schema.tables").fetchall()[0][0]
+            if other:
+                raise ProjectError(f"{self.path} is a DuckDB file but not a red project")
+            return 0
+        rows = cur.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+        return int(rows[0][0]) if rows else 0
+
+    def _migrate(self) -> None:
+        version = self._schema_version()
+        if version > SCHEMA_VERSION:
+            raise ProjectError(
+                f"{self.path} has schema version {version}, newer than this red "
+                f"({SCHEMA_VERSION}); upgrade red"
+            )
+        if version == SCHEMA_VERSION:
+            return
+        if self.read_only:
+            raise ProjectError(f"{self.path} needs a schema upgrade; open it for writing once")
+        with self.transaction() as cur:
+            for step in MIGRATIONS[version:]:
+                for sql in step:
+                    cur.execute(sql)
+            cur.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+            )
+            if version == 0:
+                cur.execute("INSERT INTO meta VALUES ('created_at', ?)", [utcnow().isoformat()])
+
+    # -- settings ---------------------------------------------------------------------
+
+    def get_setting(self, key: str, default: str | None = None) -> str | None:
+        rows = self.cursor().execute("SELECT value FROM meta WHERE key = ?", [key]).fetchall()
+        return rows[0][0] if rows else default
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self.transaction() as cur:
+            cur.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
+
+    # -- samples and labels ------------------------------------------------------------
+
+    def labels(self) -> list[str]:
+        return [r[0] for r in self.cursor().execute("SELECT name FROM labels ORDER BY name").fetchall()]
+
+    def check_labels(self, names: Sequence[str]) -> None:
+        known = set(self.labels())
+        unknown = sorted(set(names) - known)
+        if unknown:
+            shown = ", ".join(repr(u) for u in unknown[:5])
+            raise UnknownLabelError(
+                f"unknown label(s) {shown}{' …' if len(unknown) > 5 else ''}: the project "
+                f"has {len(known)} labels; see `red status` for their names"
+            )
+
+    def add_labels(self, cur: duckdb.DuckDBPyConnection, names: Sequence[str]) -> int:
+        """Add labels not yet known (inside the caller's transaction); returns how many."""
+        known = {r[0] for r in cur.execute("SELECT name FROM labels").fetchall()}
+        new = sorted(set(names) - known)
+        now = utcnow()
+        if new:
+            cur.executemany("INSERT INTO labels VALUES (?, ?)", [(n, now) for n in new])
+        return len(new)
+
+    def sample_ids(self) -> set[str]:
+        return {r[0] for r in self.cursor().execute("SELECT id FROM samples").fetchall()}
+
+    def next_seq(self, cur: duckdb.DuckDBPyConnection) -> int:
+        return int(cur.execute("SELECT coalesce(max(seq), 0) FROM samples").fetchall()[0][0]) + 1
+
+    def samples(self, role: str | None = None, columns: str = "*"):
+        """Samples as a pandas DataFrame, in import order."""
+        sql = f"SELECT {columns} FROM samples"
+        params: list = []
+        if role is not None:
+            sql += " WHERE role = ?"
+            params.append(role)
+        return self.cursor().execute(sql + " ORDER BY seq", params).df()
+
+    def texts(self, ids: Sequence[str]) -> dict[str, str]:
+        if not len(ids):
+            return {}
+        tbl = pa.table({"id": pa.array(list(ids), pa.string())})
+        cur = self.cursor()
+        cur.register("_ids", tbl)
+        rows = cur.execute("SELECT s.id, s.text FROM samples s JOIN _ids USING (id)").fetchall()
+        return dict(rows)
+
+    # -- annotations ------------------------------------------------------------------
+
+    def append_events(self, events: Sequence[Event], cur: duckdb.DuckDBPyConnection | None = None) -> list[int]:
+        """Append events in one transaction (or the caller's); returns their event ids."""
+        if not events:
+            return []
+        now = utcnow()
+        rows = [
+            (e.sample_id, e.label, e.origin, e.verdict, e.actor, e.iteration, e.run_id,
+             e.model, e.confidence, e.verdict_id, e.note, now)
+            for e in events
+        ]
+        tbl = pa.table(
+            {
+                "sample_id": pa.array([r[0] for r in rows], pa.string()),
+                "label": pa.array([r[1] for r in rows], pa.string()),
+                "origin": pa.array([r[2] for r in rows], pa.string()),
+                "verdict": pa.array([r[3] for r in rows], pa.string()),
+                "actor": pa.array([r[4] for r in rows], pa.string()),
+                "iteration": pa.array([r[5] for r in rows], pa.int32()),
+                "run_id": pa.array([r[6] for r in rows], pa.int32()),
+                "model": pa.array([r[7] for r in rows], pa.string()),
+                "confidence": pa.array([r[8] for r in rows], pa.float64()),
+                "verdict_id": pa.array([r[9] for r in rows], pa.int64()),
+                "note": pa.array([r[10] for r in rows], pa.string()),
+                "created_at": pa.array([r[11] for r in rows], pa.timestamp("us")),
+            }
+        )
+
+        def _write(c: duckdb.DuckDBPyConnection) -> list[int]:
+            c.register("_events", tbl)
+            try:
+                unknown = c.execute(
+                    "SELECT DISTINCT label FROM _events WHERE label NOT IN (SELECT name FROM labels)"
+                ).fetchall()
+                if unknown:
+                    raise UnknownLabelError(
+                        f"unknown label {unknown[0][0]!r}: add it to the project first "
+                        "(import examples of it)"
+                    )
+                missing = c.execute(
+                    "SELECT DISTINCT sample_id FROM _events WHERE sample_id NOT IN (SELECT id FROM samples)"
+                ).fetchall()
+                if missing:
+                    raise ProjectError(f"no sample with id {missing[0][0]!r} in the project")
+                ids = c.execute(
+                    """INSERT INTO annotations (sample_id, label, origin, verdict, actor, iteration,
+                           run_id, model, confidence, verdict_id, note, created_at)
+                       SELECT * FROM _events RETURNING event_id"""
+                ).fetchall()
+            finally:
+                c.unregister("_events")
+            return sorted(r[0] for r in ids)
+
+        if cur is not None:
+            return _write(cur)
+        with self.transaction() as c:
+            return _write(c)
+
+    def current_labels(self):
+        """DataFrame: sample_id, label, origin, actor, iteration, model, event_id, decided_at."""
+        return self.cursor().execute(CURRENT_LABELS_SQL + " ORDER BY l.sample_id").df()
+
+    def excluded_pairs(self) -> set[tuple[str, str]]:
+        return {(s, l) for s, l in self.cursor().execute(EXCLUDED_PAIRS_SQL).fetchall()}
+
+    def history(self, sample_id: str):
+        return self.cursor().execute(
+            "SELECT * FROM annotations WHERE sample_id = ? ORDER BY event_id", [sample_id]
+        ).df()
+
+    # -- label descriptions -------------------------------------------------------------
+
+    def set_description(self, label: str, text: str, author: str, model: str | None = None) -> int:
+        """Store a new version of a label's description; returns the version number."""
+        text = (text or "").strip()
+        if not text:
+            raise ProjectError(f"the description of {label!r} is empty; write a sentence or two")
+        self.check_labels([label])
+        with self.transaction() as cur:
+            version = cur.execute(
+                "SELECT coalesce(max(version), 0) + 1 FROM label_descriptions WHERE label = ?", [label]
+            ).fetchall()[0][0]
+            cur.execute(
+                "INSERT INTO label_descriptions VALUES (?, ?, ?, ?, ?, ?)",
+                [label, version, text, author, model, utcnow()],
+            )
+        return int(version)
+
+    def descriptions(self) -> dict[str, dict]:
+        """Latest description of every label that has one: {label: {description, version, author, model}}."""
+        rows = self.cursor().execute(
+            """SELECT label, arg_max(description, version), max(version),
+                      arg_max(author, version), arg_max(model, version)
+               FROM label_descriptions GROUP BY label"""
+        ).fetchall()
+        return {
+            r[0]: {"description": r[1], "version": r[2], "author": r[3], "model": r[4]} for r in rows
+        }
+
+    # -- embeddings ------------------------------------------------------------------
+
+    def cached_hashes(self, model: str) -> set[str]:
+        return {
+            r[0]
+            for r in self.cursor().execute(
+                "SELECT text_hash FROM embeddings WHERE model = ?", [model]
+            ).fetchall()
+        }
+
+    def put_embeddings(self, model: str, hashes: Sequence[str], vecs: np.ndarray) -> None:
+        vecs = np.ascontiguousarray(vecs, dtype=np.float32)
+        flat = pa.array(vecs.reshape(-1), pa.float32())
+        tbl = pa.table(
+            {
+                "model": pa.array([model] * len(hashes), pa.string()),
+                "text_hash": pa.array(list(hashes), pa.string()),
+                "vec": pa.ListArray.from_arrays(
+                    pa.array(np.arange(0, vecs.size + 1, vecs.shape[1], dtype=np.int32)), flat
+                ),
+            }
+        )
+        with self.transaction() as cur:
+            cur.register("_emb", tbl)
+            cur.execute("INSERT OR IGNORE INTO embeddings SELECT * FROM _emb")
+            cur.unregister("_emb")
+
+    def embedding_matrix(self, model: str, ids: Sequence[str] | None = None, role: str | None = None):
+        """(ids, float32 matrix) of samples' embeddings, in import order.
+
+        Samples whose text has not been embedded with ``model`` are left out; callers
+        compare the ids they get with the ids they asked for.
+        """
+        cur = self.cursor()
+        sql = """SELECT s.id, e.vec FROM samples s
+                 JOIN embeddings e ON e.text_hash = s.text_hash AND e.model = ?"""
+        params: list = [model]
+        if ids is not None:
+            cur.register("_want", pa.table({"id": pa.array(list(ids), pa.string())}))
+            sql += " JOIN _want w ON w.id = s.id"
+        if role is not None:
+            sql += " WHERE s.role = ?"
+            params.append(role)
+        tbl = cur.sql(sql + " ORDER BY s.seq", params=params).to_arrow_table()
+        out_ids = tbl.column("id").to_pylist()
+        if not out_ids:
+            return [], np.zeros((0, 0), np.float32)
+        vec = tbl.column("vec").combine_chunks()
+        flat = vec.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
+        return out_ids, flat.reshape(len(out_ids), -1)
+
+    # -- label subsets (derived data: replaced on every re-partition) ----------------
+
+    def save_label_map(self, labels: Sequence[str], subset_of: np.ndarray, coords: np.ndarray,
+                       method: str, n: int) -> None:
+        tbl = pa.table({
+            "label": pa.array(list(labels), pa.string()),
+            "subset": pa.array(np.asarray(subset_of, dtype=np.int32)),
+            "x": pa.array(np.asarray(coords[:, 0], dtype=np.float64)),
+            "y": pa.array(np.asarray(coords[:, 1], dtype=np.float64)),
+            "method": pa.array([method] * len(labels), pa.string()),
+            "n": pa.array([n] * len(labels), pa.int32()),
+            "created_at": pa.array([utcnow()] * len(labels), pa.timestamp("us")),
+        })
+        with self.transaction() as cur:
+            cur.execute("DELETE FROM label_map")
+            cur.register("_map", tbl)
+            cur.execute("INSERT INTO label_map SELECT * FROM _map")
+            cur.unregister("_map")
+
+    def label_map(self):
+        return self.cursor().execute("SELECT * FROM label_map ORDER BY subset, label").df()
+
+    # -- runs and iterations ------------------------------------------------------------
+
+    def start_run(self, config: dict) -> int:
+        with self.transaction() as cur:
+            run_id = cur.execute("SELECT coalesce(max(run_id), 0) + 1 FROM runs").fetchall()[0][0]
+            cur.execute(
+                "INSERT INTO runs VALUES (?, ?, NULL, 'running', NULL, ?)",
+                [run_id, utcnow(), json.dumps(config)],
+            )
+        return int(run_id)
+
+    def finish_run(self, run_id: int, status: str, termination: str | None) -> None:
+        with self.transaction() as cur:
+            cur.execute(
+                "UPDATE runs SET finished_at = ?, status = ?, termination = ? WHERE run_id = ?",
+                [utcnow(), status, termination, run_id],
+            )
+
+    def runs(self):
+        return self.cursor().execute("SELECT * FROM runs ORDER BY run_id").df()
+
+    def run_config(self, run_id: int) -> dict:
+        rows = self.cursor().execute("SELECT config FROM runs WHERE run_id = ?", [run_id]).fetchall()
+        if not rows:
+            raise ProjectError(f"no run {run_id} in {self.path}; see `red status`")
+        return json.loads(rows[0][0])
+
+    def iterations(self, run_id: int | None = None):
+        sql = "SELECT * FROM iterations"
+        params: list = []
+        if run_id is not None:
+            sql += " WHERE run_id = ?"
+            params.append(run_id)
+        return self.cursor().execute(sql + " ORDER BY run_id, iteration", params).df()
+
+    def last_iteration(self, run_id: int) -> int:
+        row = self.cursor().execute(
+            "SELECT coalesce(max(iteration), 0) FROM iterations WHERE run_id = ?", [run_id]
+        ).fetchall()
+        return int(row[0][0])
+
+    # -- status ----------------------------------------------------------------------
+
+    def status(self) -> dict:
+        """Counts per role, per origin of current labels and per label."""
+        cur = self.cursor()
+        roles = dict(cur.execute("SELECT role, count(*) FROM samples GROUP BY role").fetchall())
+        cur_labels = CURRENT_LABELS_SQL
+        by_origin = dict(
+            cur.execute(f"SELECT origin, count(*) FROM ({cur_labels}) GROUP BY origin").fetchall()
+        )
+        per_label = cur.execute(
+            f"""SELECT l.name AS label, count(c.sample_id) AS labeled,
+                       count(c.sample_id) FILTER (WHERE c.origin = 'seed') AS seed,
+                       count(c.sample_id) FILTER (WHERE c.origin = 'judge') AS judge,
+                       count(c.sample_id) FILTER (WHERE c.origin = 'human') AS human
+                FROM labels l LEFT JOIN ({cur_labels}) c ON c.label = l.name
+                GROUP BY l.name ORDER BY l.name"""
+        ).df()
+        pool_unlabeled = cur.execute(
+            f"""SELECT count(*) FROM samples s WHERE role = 'pool'
+                AND s.id NOT IN (SELECT sample_id FROM ({cur_labels}))"""
+        ).fetchall()[0][0]
+        events = cur.execute("SELECT count(*) FROM annotations").fetchall()[0][0]
+        return {
+            "path": str(self.path),
+            "samples": int(sum(roles.values())),
+            "roles": {r: int(roles.get(r, 0)) for r in ROLES},
+            "labels": len(per_label),
+            "labeled_by_origin": {o: int(by_origin.get(o, 0)) for o in ORIGINS},
+            "pool_unlabeled": int(pool_unlabeled),
+            "events": int(events),
+            "per_label": per_label,
+            "runs": int(cur.execute("SELECT count(*) FROM runs").fetchall()[0][0]),
+        }

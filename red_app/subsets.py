@@ -1,0 +1,117 @@
+"""Label subsets: centroids → UMAP → greedy groups of mutually dissimilar labels.
+
+The article's rule (``method="greedy"``): a subset starts from an unassigned label and
+repeatedly takes the unassigned label *least similar to the subset's mean* until it
+holds ``n``; then the next subset starts. Every label lands in exactly one subset.
+Similarity is the negative Euclidean distance in the UMAP space (UMAP is fitted with
+the cosine metric on the raw centroids, so its output space is Euclidean).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+PARTITION_METHODS = ("greedy", "random")
+
+
+def label_centroids(X: np.ndarray, y: np.ndarray, n_labels: int) -> np.ndarray:
+    """Mean embedding of each label's examples (``y`` holds label indices), L2-normalised."""
+    dim = X.shape[1]
+    sums = np.zeros((n_labels, dim), dtype=np.float64)
+    np.add.at(sums, y, X)
+    counts = np.bincount(y, minlength=n_labels).astype(np.float64)
+    if np.any(counts == 0):
+        missing = np.flatnonzero(counts == 0)
+        raise ValueError(f"labels without examples: indices {missing[:5].tolist()}")
+    cent = sums / counts[:, None]
+    cent /= np.linalg.norm(cent, axis=1, keepdims=True) + 1e-12
+    return cent.astype(np.float32)
+
+
+def reduce(centroids: np.ndarray, n_components: int, random_state: int = 0) -> np.ndarray:
+    """UMAP (cosine) of the centroids; too few labels for UMAP keep the raw space."""
+    n = len(centroids)
+    if n <= max(n_components + 1, 4):
+        return centroids.astype(np.float32)
+    import umap
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "n_jobs overridden by random_state" and friends
+        reducer = umap.UMAP(
+            n_components=n_components, metric="cosine", n_neighbors=min(15, n - 1),
+            min_dist=0.1, random_state=random_state, init="random" if n < 2 * n_components + 4 else "spectral",
+        )
+        return reducer.fit_transform(centroids).astype(np.float32)
+
+
+def greedy_dissimilar(Z: np.ndarray, n: int, random_state: int = 0) -> list[list[int]]:
+    """Partition rows of ``Z`` into subsets of at most ``n`` mutually dissimilar rows.
+
+    Each subset is seeded with a random unassigned label (seeded RNG), then grows by the
+    unassigned label farthest from the subset's current mean.
+    """
+    if n < 1:
+        raise ValueError("subset size n must be at least 1")
+    rng = np.random.default_rng(random_state)
+    unassigned = np.ones(len(Z), dtype=bool)
+    subsets: list[list[int]] = []
+    while unassigned.any():
+        start = int(rng.choice(np.flatnonzero(unassigned)))
+        members = [start]
+        unassigned[start] = False
+        total = Z[start].astype(np.float64).copy()
+        while len(members) < n and unassigned.any():
+            mean = total / len(members)
+            cand = np.flatnonzero(unassigned)
+            d = np.linalg.norm(Z[cand] - mean, axis=1)
+            pick = int(cand[np.argmax(d)])
+            members.append(pick)
+            unassigned[pick] = False
+            total += Z[pick]
+        subsets.append(members)
+    return subsets
+
+
+def random_partition(n_labels: int, n: int, random_state: int = 0) -> list[list[int]]:
+    order = np.random.default_rng(random_state).permutation(n_labels)
+    return [order[i : i + n].tolist() for i in range(0, n_labels, n)]
+
+
+@dataclass
+class LabelPartition:
+    """Subsets of label indices, with the map coordinates of every label."""
+
+    subsets: list[list[int]]
+    coords2d: np.ndarray
+    method: str
+    n: int
+    subset_of: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        n_labels = sum(len(s) for s in self.subsets)
+        self.subset_of = np.full(n_labels, -1, dtype=np.int64)
+        for k, members in enumerate(self.subsets):
+            self.subset_of[members] = k
+
+
+def partition_labels(
+    centroids: np.ndarray,
+    n: int = 10,
+    method: str = "greedy",
+    umap_dim: int = 5,
+    random_state: int = 0,
+    with_map: bool = True,
+) -> LabelPartition:
+    """Split labels into subsets of at most ``n`` (see module docstring)."""
+    if method not in PARTITION_METHODS:
+        raise ValueError(f"unknown partition method {method!r}; use one of {PARTITION_METHODS}")
+    if method == "greedy":
+        Z = reduce(centroids, umap_dim, random_state)
+        subsets = greedy_dissimilar(Z, n, random_state)
+    else:
+        subsets = random_partition(len(centroids), n, random_state)
+    coords = reduce(centroids, 2, random_state)[:, :2] if with_map else np.zeros((len(centroids), 2), np.float32)
+    return LabelPartition(subsets=subsets, coords2d=coords, method=method, n=n)

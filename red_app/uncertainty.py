@@ -1,0 +1,66 @@
+"""Uncertainty measures (pure functions over score arrays) and top-k selection."""
+
+from __future__ import annotations
+
+import numpy as np
+
+MEASURES = ("entropy", "margin", "least_confident")
+
+
+def _normalise(scores: np.ndarray) -> np.ndarray:
+    s = np.clip(np.asarray(scores, dtype=np.float64), 0.0, None)
+    tot = s.sum(axis=1, keepdims=True)
+    return np.divide(s, tot, out=np.full_like(s, 1.0 / s.shape[1]), where=tot > 0)
+
+
+def entropy(scores: np.ndarray) -> np.ndarray:
+    """Shannon entropy (nats) of each row, after normalising rows to sum to 1."""
+    p = _normalise(scores)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logp = np.where(p > 0, np.log(p), 0.0)
+    return -(p * logp).sum(axis=1)
+
+
+def margin(scores: np.ndarray) -> np.ndarray:
+    """1 − (top-1 − top-2) of the normalised rows: higher means more uncertain."""
+    p = _normalise(scores)
+    if p.shape[1] < 2:
+        return 1.0 - p[:, 0]
+    top2 = np.partition(p, -2, axis=1)[:, -2:]
+    return 1.0 - (top2[:, 1] - top2[:, 0])
+
+
+def least_confident(scores: np.ndarray) -> np.ndarray:
+    return 1.0 - _normalise(scores).max(axis=1)
+
+
+def uncertainty(scores: np.ndarray, measure: str = "entropy") -> np.ndarray:
+    if measure not in MEASURES:
+        raise ValueError(f"unknown uncertainty measure {measure!r}; use one of {MEASURES}")
+    return {"entropy": entropy, "margin": margin, "least_confident": least_confident}[measure](scores)
+
+
+def select_top_k(
+    u: np.ndarray,
+    predicted: np.ndarray,
+    k: int,
+    per_label_cap: int | None = None,
+) -> np.ndarray:
+    """Indices of the ``k`` highest ``u``, at most ``per_label_cap`` per predicted label.
+
+    Ties break by index (stable), so the choice is deterministic.
+    """
+    order = np.argsort(-u, kind="stable")
+    if per_label_cap is None:
+        return order[:k]
+    taken: dict[int, int] = {}
+    out: list[int] = []
+    for i in order:
+        lab = int(predicted[i])
+        if taken.get(lab, 0) >= per_label_cap:
+            continue
+        taken[lab] = taken.get(lab, 0) + 1
+        out.append(int(i))
+        if len(out) == k:
+            break
+    return np.asarray(out, dtype=np.int64)

@@ -1,0 +1,62 @@
+"""Shared fixtures. Real parts only: real DuckDB files, the real MiniLM model, real data."""
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import pytest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = (ROOT.parent / "shared" / "data").resolve()
+
+
+def shared_file(name: str) -> Path:
+    path = SHARED_DATA / name
+    if not path.exists():
+        pytest.skip(f"{path} is absent (the shared benchmark data sits beside the repo in CI)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def clinc_path() -> Path:
+    return shared_file("clinc150.parquet")
+
+
+@pytest.fixture(scope="session")
+def banking_path() -> Path:
+    return shared_file("banking77.parquet")
+
+
+SMALL_LABELS = 15  # a small real-data slice: every test that embeds stays fast on 2 cores
+
+
+@pytest.fixture(scope="session")
+def small_project(tmp_path_factory, banking_path):
+    """A real project: 15 BANKING77 intents, shot10 seeds, hidden-gold pool, test holdout, embedded."""
+    from red_app.dataio import import_file
+    from red_app.embed import embed_project
+    from red_app.store import Project
+    import duckdb
+
+    labels = [r[0] for r in duckdb.sql(
+        f"SELECT DISTINCT label FROM read_parquet('{banking_path}') ORDER BY label LIMIT {SMALL_LABELS}").fetchall()]
+    in_labels = "label IN (" + ", ".join("'" + l + "'" for l in labels) + ")"
+    path = tmp_path_factory.mktemp("banking") / "small.duckdb"
+    with Project(path, create=True) as p:
+        import_file(p, banking_path, where=f"{in_labels} AND split = 'train' AND shot10")
+        import_file(p, banking_path, where=f"{in_labels} AND split = 'train' AND NOT shot10", mode="hidden-gold")
+        import_file(p, banking_path, where=f"{in_labels} AND split = 'test'", mode="holdout")
+        embed_project(p)
+    return path
+
+
+@pytest.fixture
+def small_copy(small_project, tmp_path):
+    """A private copy of the small real project for tests that write."""
+    import shutil
+
+    dst = tmp_path / "p.duckdb"
+    shutil.copy(small_project, dst)
+    return dst

@@ -1,0 +1,58 @@
+"""The `red` console script, run as a user runs it."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent / "red"
+
+
+def red(*args, check=True):
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    proc = subprocess.run([str(BIN), *map(str, args)], capture_output=True, text=True, env=env, timeout=600)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"red {' '.join(map(str, args))} failed: {proc.stderr}")
+    return proc
+
+
+def test_every_command_has_help():
+    out = red("--help").stdout
+    for cmd in ("init", "import", "embed", "status", "export", "subsets", "run", "bench", "demo"):
+        assert cmd in out
+        assert "usage: red " + cmd in red(cmd, "--help").stdout
+
+
+def test_errors_are_one_clear_line_and_non_zero(tmp_path):
+    proc = red("status", tmp_path / "missing.duckdb", check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().count("\n") == 0 and "red init" in proc.stderr
+    red("init", tmp_path / "p.duckdb")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("words,label\nhi,a\n")
+    proc = red("import", tmp_path / "p.duckdb", bad, check=False)
+    assert proc.returncode == 1 and "no column 'text'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_init_import_embed_status_export_on_the_demo_files(tmp_path):
+    root = Path(__file__).resolve().parents[2]
+    p = tmp_path / "demo.duckdb"
+    red("init", p)
+    out = red("import", p, root / "assets/demo_seeds.csv", "--id", "id").stdout
+    assert "600 seed examples" in out and "30 new labels" in out
+    out = red("import", p, root / "assets/demo_pool.csv", "--id", "id", "--label", "gold_intent",
+              "--mode", "hidden-gold").stdout
+    assert "600 into the pool" in out
+    out = red("embed", p).stdout
+    assert "1200 distinct texts" in out and "texts/s" in out
+    assert "1200 already cached, 0 embedded" in red("embed", p).stdout  # nothing embedded twice
+    status = red("status", p).stdout
+    assert "seed 600, pool 600, holdout 0" in status and "labels: 30" in status
+    out = red("export", p, tmp_path / "labels.csv").stdout
+    assert "wrote 600 rows" in out
+    import duckdb
+
+    back = duckdb.sql(f"SELECT * FROM read_csv('{tmp_path / 'labels.csv'}')").df()
+    assert len(back) == 600 and set(back.origin) == {"seed"}

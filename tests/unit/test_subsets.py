@@ -1,0 +1,54 @@
+import numpy as np
+import pytest
+
+from red_app.subsets import greedy_dissimilar, label_centroids, partition_labels
+
+
+def _points(n=37, d=5, seed=0):
+    return np.random.default_rng(seed).normal(size=(n, d)).astype(np.float32)
+
+
+@pytest.mark.parametrize("n", [1, 4, 10, 37, 50])
+def test_every_label_lands_in_exactly_one_subset_of_at_most_n(n):
+    Z = _points()
+    subsets = greedy_dissimilar(Z, n, random_state=3)
+    flat = [i for s in subsets for i in s]
+    assert sorted(flat) == list(range(len(Z)))
+    assert all(1 <= len(s) <= n for s in subsets)
+    assert sum(len(s) == n for s in subsets) >= len(Z) // n
+
+
+def test_greedy_rule_takes_the_farthest_label_from_the_subset_mean():
+    Z = _points()
+    subsets = greedy_dissimilar(Z, 6, random_state=1)
+    assigned = set()
+    for members in subsets:
+        for step in range(1, len(members)):
+            mean = Z[members[:step]].mean(axis=0)
+            candidates = [i for i in range(len(Z)) if i not in assigned and i not in members[:step]]
+            dist = {i: np.linalg.norm(Z[i] - mean) for i in candidates}
+            assert np.isclose(dist[members[step]], max(dist.values()), rtol=1e-5)
+        assigned.update(members)
+
+
+def test_greedy_subsets_are_more_dissimilar_than_random_ones():
+    # two tight clusters: a good subset of 2 takes one label from each
+    Z = np.concatenate([np.zeros((10, 2)), np.full((10, 2), 10.0)]) + _points(20, 2) * 0.1
+    subsets = greedy_dissimilar(Z, 2, random_state=0)
+    assert all((a < 10) != (b < 10) for a, b in subsets)
+
+
+def test_partition_is_deterministic_under_a_seed():
+    X = _points(200, 16, seed=2)
+    y = np.repeat(np.arange(40), 5)
+    c = label_centroids(X, y, 40)
+    a = partition_labels(c, n=7, random_state=5)
+    b = partition_labels(c, n=7, random_state=5)
+    assert a.subsets == b.subsets and np.allclose(a.coords2d, b.coords2d)
+    assert a.coords2d.shape == (40, 2)
+    assert (a.subset_of >= 0).all()
+
+
+def test_centroids_need_an_example_per_label():
+    with pytest.raises(ValueError):
+        label_centroids(_points(3, 4), np.array([0, 0, 2]), 3)

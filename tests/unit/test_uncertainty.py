@@ -1,0 +1,33 @@
+import numpy as np
+
+from red_app.uncertainty import entropy, margin, select_top_k, uncertainty
+
+
+def test_entropy_is_max_for_uniform_and_zero_for_certain():
+    P = np.array([[0.25, 0.25, 0.25, 0.25], [1.0, 0, 0, 0], [0.7, 0.1, 0.1, 0.1]])
+    e = entropy(P)
+    assert np.isclose(e[0], np.log(4)) and np.isclose(e[1], 0.0) and e[1] < e[2] < e[0]
+
+
+def test_entropy_normalises_unnormalised_scores():
+    assert np.allclose(entropy(np.array([[2.0, 2.0]])), entropy(np.array([[0.5, 0.5]])))
+
+
+def test_margin_orders_close_calls_first():
+    m = margin(np.array([[0.5, 0.49, 0.01], [0.9, 0.05, 0.05]]))
+    assert m[0] > m[1]
+
+
+def test_select_top_k_respects_the_per_label_cap():
+    u = np.array([0.9, 0.8, 0.7, 0.6, 0.5])
+    pred = np.array([0, 0, 0, 1, 2])
+    assert select_top_k(u, pred, 3).tolist() == [0, 1, 2]
+    assert select_top_k(u, pred, 3, per_label_cap=1).tolist() == [0, 3, 4]
+    assert select_top_k(u, pred, 10, per_label_cap=2).tolist() == [0, 1, 3, 4]
+
+
+def test_unknown_measure_is_an_error():
+    import pytest
+
+    with pytest.raises(ValueError):
+        uncertainty(np.ones((1, 2)), "vibes")
