@@ -56,22 +56,11 @@ def _add_judge_options(p, default: str = "simulated") -> None:
 
 def build_judge(a, project):
     """The judge the CLI asked for, configured from flags, the project and the environment."""
-    from .judges.base import make_judge
+    from .judges.base import judge_for_project
 
-    if a.judge == "simulated":
-        gold = dict(project.cursor().execute(
-            "SELECT id, gold_label FROM samples WHERE gold_label IS NOT NULL AND role = 'pool'").fetchall())
-        if not gold:
-            raise RedError("the simulated judge needs hidden gold labels: import the pool with --mode hidden-gold, "
-                           "or use --judge ollama / --judge embedded")
-        return make_judge("simulated", gold=gold, accuracy=a.judge_accuracy, seed=getattr(a, "seed", 0))
-    if a.judge == "ollama":
-        from .judges.ollama_judge import ollama_settings
-
-        host, model = ollama_settings(project, a.ollama_host, a.ollama_model)
-        return make_judge("ollama", host=host, model=model, timeout=a.timeout, concurrency=a.concurrency,
-                          cache=project)
-    return make_judge("embedded", threads=a.threads, cache=project)
+    return judge_for_project(project, a.judge, accuracy=a.judge_accuracy, seed=getattr(a, "seed", 0),
+                             host=a.ollama_host, model=a.ollama_model, timeout=a.timeout,
+                             concurrency=a.concurrency, threads=a.threads)
 
 
 def cmd_subsets(a) -> int:

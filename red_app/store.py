@@ -224,6 +224,8 @@ class Project:
                     "another `red` command); close that first"
                 ) from exc
             raise ProjectError(f"cannot open {self.path}: {exc}") from exc
+        except duckdb.ConnectionException as exc:
+            raise ProjectError(f"{self.path} is already open in this process in another mode: {exc}") from exc
         except duckdb.Error as exc:
             raise ProjectError(f"{self.path} is not a red project (DuckDB says: {exc})") from exc
         self.read_only = read_only

@@ -93,3 +93,24 @@ def make_judge(kind: str, **options) -> Judge:
 
         return EmbeddedJudge(**options)
     raise RedError(f"unknown judge {kind!r}; use one of {', '.join(JUDGE_KINDS)}")
+
+
+def judge_for_project(project, kind: str, *, accuracy: float = 1.0, seed: int = 0, host: str | None = None,
+                      model: str | None = None, timeout: float = 60.0, concurrency: int = 4,
+                      threads: int | None = None) -> Judge:
+    """A judge wired to a project: gold for the simulated one, settings and cache for LLMs."""
+    if kind == "simulated":
+        gold = dict(project.cursor().execute(
+            "SELECT id, gold_label FROM samples WHERE gold_label IS NOT NULL AND role = 'pool'").fetchall())
+        if not gold:
+            raise RedError("the simulated judge needs hidden gold labels: import the pool with --mode hidden-gold, "
+                           "or use an LLM judge (ollama / embedded)")
+        return make_judge("simulated", gold=gold, accuracy=accuracy, seed=seed)
+    if kind == "ollama":
+        from .ollama_judge import ollama_settings
+
+        host, model = ollama_settings(project, host, model)
+        return make_judge("ollama", host=host, model=model, timeout=timeout, concurrency=concurrency, cache=project)
+    if kind == "embedded":
+        return make_judge("embedded", threads=threads, cache=project)
+    raise RedError(f"unknown judge {kind!r}; use one of {', '.join(JUDGE_KINDS)}")

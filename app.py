@@ -1,0 +1,26 @@
+"""red — the browser app. This entry script only routes; pages live in pages/."""
+
+import sys
+from pathlib import Path
+
+# Import heavy modules before any page runs: a click that interrupts their first lazy
+# import left them half-initialised (FACTS: "partially initialized module 'pandas'").
+import pandas  # noqa: F401
+import plotly.express  # noqa: F401
+import streamlit as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "pages"))
+from common import init_session  # noqa: E402
+
+st.set_page_config(page_title="red — Recursive Expert Delegation", page_icon="🟥", layout="wide")
+init_session()
+
+pages = [
+    st.Page("pages/project.py", title="Project", icon="📁", default=True),
+    st.Page("pages/subsets.py", title="Subsets", icon="🗺️"),
+    st.Page("pages/run.py", title="Run", icon="▶️"),
+    st.Page("pages/review.py", title="Review", icon="✅"),
+    st.Page("pages/audit.py", title="Audit", icon="🔎"),
+    st.Page("pages/export.py", title="Export", icon="📤"),
+]
+st.navigation(pages).run()

@@ -1,0 +1,59 @@
+"""Audit: how far the judge agrees with people and with hidden gold; every decision's record."""
+
+import sys
+from pathlib import Path
+
+import plotly.express as px
+import streamlit as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import project, sidebar  # noqa: E402
+
+from red_app.errors import RedError  # noqa: E402
+from red_app.review import agreement, decision_record  # noqa: E402
+
+sidebar()
+proj = project()
+st.title("Audit")
+a = agreement(proj)
+c = st.columns(4)
+c[0].metric("Judge verdicts reviewed by people", a["human_reviewed"])
+c[1].metric("Judge–human agreement", f"{a['judge_human_agreement']:.1%}" if "judge_human_agreement" in a else "–")
+c[2].metric("Judge vs hidden gold", f"{a['judge_gold_accuracy']:.1%}" if "judge_gold_accuracy" in a else "–",
+            help="where the project has hidden gold labels")
+c[3].metric("Precision of 'valid' (gold)", f"{a['judge_gold_precision_valid']:.1%}" if "judge_gold_accuracy" in a else "–")
+
+if "per_label_human" in a:
+    st.subheader("Agreement with people, per label")
+    st.dataframe(a["per_label_human"].sort_values("agreement"), hide_index=True, width="stretch")
+if "per_label_gold" in a:
+    st.subheader("Judge accuracy against hidden gold, per label")
+    st.dataframe(a["per_label_gold"].sort_values("accuracy"), hide_index=True, width="stretch")
+ov = a["overrides"]
+st.subheader("Overrides: judge's label → people's label")
+if len(ov):
+    fig = px.density_heatmap(ov, x="human_label", y="judge_label", z="n", histfunc="sum", height=420)
+    st.plotly_chart(fig, width="stretch")
+    st.dataframe(ov, hide_index=True, width="stretch")
+else:
+    st.caption("no overrides yet")
+
+st.subheader("Decisions")
+log = proj.cursor().execute(
+    """SELECT a.event_id, a.sample_id, a.label, a.origin, a.verdict, a.actor, a.iteration, a.model,
+              a.confidence, a.verdict_id, a.created_at
+       FROM annotations a WHERE a.origin <> 'seed' ORDER BY a.event_id DESC LIMIT 500""").df()
+st.dataframe(log, hide_index=True, width="stretch")
+vid = st.number_input("Show the full record of judge verdict #", min_value=0, value=0, step=1)
+if vid:
+    try:
+        rec = decision_record(proj, int(vid))
+        st.text(f"sample {rec['sample_id']} · proposed {rec['label']} · valid={rec['valid']} · "
+                f"confidence {rec['confidence']:.2f} · {rec['judge_kind']} {rec['model']} · "
+                f"{rec['latency_ms']:.0f} ms · prompt hash {rec['prompt_hash']}")
+        st.caption("Examples shown to the judge: " + ", ".join(rec["example_ids"] if rec["example_ids"] is not None else []))
+        if rec["prompt"]:
+            st.code(rec["prompt"], language=None)
+        st.dataframe(rec["history"], hide_index=True, width="stretch")
+    except RedError as exc:
+        st.error(str(exc))

@@ -1,0 +1,69 @@
+"""Shared page helpers: the open project, the reviewer's name, the run registry.
+
+Every page calls these itself, so each page file also runs alone (AppTest.from_file).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+from red_app.errors import RedError
+from red_app.jobs import JobRegistry
+from red_app.store import Project
+
+DEFAULT_PROJECT = ".red/demo.duckdb"
+
+
+def _argv_project() -> str | None:
+    args = sys.argv[1:]
+    if "--project" in args:
+        i = args.index("--project")
+        if i + 1 < len(args):
+            return args[i + 1]
+    return None
+
+
+def init_session() -> None:
+    st.session_state.setdefault("project_path", _argv_project() or os.environ.get("RED_PROJECT") or DEFAULT_PROJECT)
+    st.session_state.setdefault("reviewer", os.environ.get("RED_REVIEWER", ""))
+
+
+@st.cache_resource(show_spinner=False)
+def open_project(path: str) -> Project:
+    """One connection per project per server process (DuckDB has one writer)."""
+    return Project(Path(path))
+
+
+@st.cache_resource(show_spinner=False)
+def jobs() -> JobRegistry:
+    return JobRegistry()
+
+
+def project(required: bool = True) -> Project | None:
+    """The session's project, or a clear message (and a stop) when it cannot be opened."""
+    init_session()
+    path = st.session_state["project_path"]
+    try:
+        return open_project(path)
+    except RedError as exc:
+        if required:
+            st.error(f"Cannot open the project: {exc}")
+            st.info("Open or create a project on the **Project** page.")
+            st.stop()
+        return None
+
+
+def sidebar() -> None:
+    init_session()
+    with st.sidebar:
+        st.caption("Project file")
+        st.text(st.session_state["project_path"])
+        st.text_input("Your name (recorded with every decision)", key="reviewer")
+
+
+def show_error(exc: Exception) -> None:
+    st.error(str(exc))

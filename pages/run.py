@@ -1,0 +1,119 @@
+"""Run: choose a judge and budget, start / stop, watch each iteration live."""
+
+import sys
+from pathlib import Path
+
+import plotly.express as px
+import streamlit as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import jobs, project, sidebar  # noqa: E402
+
+from red_app.errors import RedError  # noqa: E402
+from red_app.judges.base import judge_for_project  # noqa: E402
+from red_app.loop import LoopConfig  # noqa: E402
+from red_app.runner import resumable_run  # noqa: E402
+
+sidebar()
+proj = project()
+registry = jobs()
+st.title("Run")
+
+job = registry.get(proj)
+running = job is not None and job.running
+
+with st.form("settings"):
+    st.markdown("**Judge**")
+    kind = st.radio("Judge", ["simulated", "ollama", "embedded"], horizontal=True, label_visibility="collapsed",
+                    help="simulated: knows the hidden gold (for trying the loop); ollama: a model on your Ollama "
+                    "server; embedded: a small model that runs here, a weak judge")
+    c1, c2, c3 = st.columns(3)
+    accuracy = c1.slider("Simulated judge accuracy", 0.5, 1.0, 1.0, 0.05)
+    host = c2.text_input("Ollama host", value=proj.get_setting("ollama_host") or "http://127.0.0.1:11434")
+    model = c3.text_input("Ollama model", value=proj.get_setting("ollama_model") or "qwen2.5:1.5b-instruct")
+    st.markdown("**Loop**")
+    d = LoopConfig()
+    c1, c2, c3, c4 = st.columns(4)
+    budget = c1.number_input("Budget (judge calls)", 1, 1_000_000, 300)
+    batch = c2.number_input("Batch per iteration", 1, 100_000, 100)
+    selector = c3.selectbox("Selector", ["flat", "red"], help="flat: one model ranks uncertainty (measured best); "
+                            "red: the article's subset classifiers")
+    patience = c4.number_input("Stop after iterations without progress", 1, 100, d.patience or 3)
+    start = st.form_submit_button("Start run", type="primary", disabled=running)
+
+resumable = resumable_run(proj)
+c1, c2 = st.columns(2)
+if running:
+    if c1.button("Stop after the current chunk", shortcut="Escape"):
+        job.stop()
+        st.toast("stopping: verdicts already received are kept")
+elif resumable is not None:
+    if c1.button(f"Resume interrupted run {resumable}"):
+        try:
+            judge = judge_for_project(proj, kind, accuracy=accuracy, host=host, model=model)
+            registry.start(proj, judge, None, resume=True)
+            st.rerun()
+        except RedError as exc:
+            st.error(str(exc))
+if start and not running:
+    try:
+        if kind == "ollama":
+            proj.set_setting("ollama_host", host)
+            proj.set_setting("ollama_model", model)
+        judge = judge_for_project(proj, kind, accuracy=accuracy, host=host, model=model)
+        cfg = LoopConfig(budget=int(budget), batch=int(batch), selector=selector, patience=int(patience))
+        registry.start(proj, judge, cfg)
+        st.rerun()
+    except RedError as exc:
+        st.error(str(exc))
+
+
+@st.fragment(run_every=2.0)
+def live() -> None:
+    job = registry.get(proj)
+    runs = proj.runs()
+    if not len(runs):
+        st.info("No run yet. Choose a judge and a budget, then **Start run**.")
+        return
+    run_ids = runs["run_id"].tolist()
+    latest = run_ids[-1]
+    shown = st.selectbox("Run", run_ids[::-1], index=0, key="run_shown")
+    row = runs[runs.run_id == shown].iloc[0]
+    is_live = job is not None and job.running and shown == latest
+    calls = proj.cursor().execute("SELECT count(*) FROM judge_verdicts WHERE run_id = ?", [shown]).fetchall()[0][0]
+    cfg = proj.run_config(shown)
+    budget = cfg["loop"]["budget"]
+    st.progress(min(calls / max(budget, 1), 1.0), text=f"run {shown}: {calls:,} of {budget:,} judge calls — "
+                f"{'running' if is_live else row.status}" + (f" ({row.termination})" if row.termination else ""))
+    if job is not None and job.error and shown == latest:
+        st.error(f"The run stopped on an error: {job.error}. Verdicts received so far are saved; fix the cause "
+                 "and resume.")
+    it = proj.iterations(shown)
+    if not len(it):
+        st.caption("waiting for the first iteration…")
+        return
+    last = it.iloc[-1]
+    c = st.columns(5)
+    c[0].metric("Iterations", len(it))
+    c[1].metric("Uncertain in pool", f"{int(last.uncertain_count):,}",
+                delta=int(last.uncertain_count - it.iloc[-2].uncertain_count) if len(it) > 1 else None,
+                delta_color="inverse")
+    c[2].metric("Accepted", int(it.accepted.sum()))
+    c[3].metric("Rejected", int(it.rejected.sum()))
+    if last.eval_accuracy == last.eval_accuracy and last.eval_accuracy is not None:
+        c[4].metric("Test accuracy", f"{last.eval_accuracy:.1%}")
+    long = it.melt(id_vars="iteration", value_vars=["uncertain_count", "pool_size"], var_name="series")
+    st.plotly_chart(px.line(long, x="iteration", y="value", color="series", markers=True, height=300,
+                            title="Uncertain samples and pool size"), width="stretch", key="c1")
+    verd = it.melt(id_vars="iteration", value_vars=["accepted", "rejected", "errors"], var_name="verdict")
+    st.plotly_chart(px.bar(verd, x="iteration", y="value", color="verdict", height=300,
+                           title="Judge verdicts per iteration"), width="stretch", key="c2")
+    acc_cols = [c for c in ("eval_accuracy", "pool_accuracy") if it[c].notna().any()]
+    if acc_cols:
+        acc = it.melt(id_vars="iteration", value_vars=acc_cols, var_name="measure")
+        st.plotly_chart(px.line(acc, x="iteration", y="value", color="measure", markers=True, height=300,
+                                title="Accuracy against hidden gold"), width="stretch", key="c3")
+    st.dataframe(it.drop(columns=["subset_stats"]), hide_index=True, width="stretch")
+
+
+live()
