@@ -12,15 +12,15 @@ import streamlit as st
 sys.path.insert(0, str(Path(__file__).resolve().parent / "pages"))
 from common import init_session  # noqa: E402
 
-st.set_page_config(page_title="red — Recursive Expert Delegation", page_icon="🟥", layout="wide")
+st.set_page_config(page_title="red — Recursive Expert Delegation", page_icon=":material/label:", layout="wide")
 init_session()
 
 pages = [
-    st.Page("pages/project.py", title="Project", icon="📁", default=True),
-    st.Page("pages/subsets.py", title="Subsets", icon="🗺️"),
-    st.Page("pages/run.py", title="Run", icon="▶️"),
-    st.Page("pages/review.py", title="Review", icon="✅"),
-    st.Page("pages/audit.py", title="Audit", icon="🔎"),
-    st.Page("pages/export.py", title="Export", icon="📤"),
+    st.Page("pages/project.py", title="Project", icon=":material/folder_open:", default=True),
+    st.Page("pages/subsets.py", title="Subsets", icon=":material/bubble_chart:"),
+    st.Page("pages/run.py", title="Run", icon=":material/play_arrow:"),
+    st.Page("pages/review.py", title="Review", icon=":material/fact_check:"),
+    st.Page("pages/audit.py", title="Audit", icon=":material/policy:"),
+    st.Page("pages/export.py", title="Export", icon=":material/download:"),
 ]
 st.navigation(pages).run()

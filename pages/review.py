@@ -30,11 +30,19 @@ with st.expander("Filters", expanded=False):
         "SELECT DISTINCT iteration FROM judge_verdicts WHERE iteration IS NOT NULL ORDER BY 1").fetchall()]
     f_iter = st.selectbox("Iteration", [None] + iters, format_func=lambda x: "any" if x is None else str(x))
 
-queue = review_queue(proj, label=f_label, verdict=None if f_verdict == "any" else f_verdict,
+only = st.query_params.get("sample")  # a link to one sample: /review?sample=ID
+if only:
+    st.caption(f"Showing sample {only} only — clear the address's ?sample= to see the queue.")
+    f_status = "all"
+queue = review_queue(proj, sample_id=only, label=f_label, verdict=None if f_verdict == "any" else f_verdict,
                      min_conf=f_conf[0], max_conf=f_conf[1], iteration=f_iter, status=f_status,
                      sort=f_sort, limit=200)
 total_pending = queue_size(proj, "pending")
 st.caption(f"{total_pending:,} verdicts await review in all; {len(queue)} match the filters (first 200).")
+flash = st.session_state.pop("review_flash", None)
+if flash:
+    kind, msg = flash
+    (st.toast if kind == "success" else getattr(st, kind))(msg)
 if not len(queue):
     st.info("Nothing to review here. Run the loop on the **Run** page, or loosen the filters.")
     st.stop()
@@ -42,19 +50,23 @@ if not len(queue):
 pos = min(st.session_state["review_pos"], len(queue) - 1)
 item = queue.iloc[pos]
 nav = st.columns([1, 1, 6])
-if nav[0].button("◀ Previous", shortcut="k", disabled=pos == 0):
-    st.session_state["review_pos"] = pos - 1
-    st.rerun()
-if nav[1].button("Next ▶", shortcut="j", disabled=pos >= len(queue) - 1):
-    st.session_state["review_pos"] = pos + 1
-    st.rerun()
+
+
+def _move(to: int) -> None:
+    st.session_state["review_pos"] = to
+
+
+# Callbacks, not `if st.button(): ...; st.rerun()`: with a rerun the click fired again on
+# the next item (seen in the browser test: one click, two decisions).
+nav[0].button("◀ Previous", shortcut="k", disabled=pos == 0, on_click=_move, args=(pos - 1,))
+nav[1].button("Next ▶", shortcut="j", disabled=pos >= len(queue) - 1, on_click=_move, args=(pos + 1,))
 nav[2].caption(f"Item {pos + 1} of {len(queue)} · keys: **a** accept · **x** reject · **o** override · **j/k** next/previous")
 
 left, right = st.columns(2)
 with left:
     st.markdown("#### Text")
     st.text(item["text"])  # data is shown as plain text, never as HTML or Markdown
-    verdict = "valid ✅" if item["valid"] else "invalid ❌"
+    verdict = ":green[valid]" if item["valid"] else ":red[invalid]"
     st.markdown(f"**Proposed label:** `{item['label']}`  \n**Judge ({item['judge_kind']}) said:** {verdict} "
                 f"· confidence {item['confidence']:.2f}")
     if item["rationale"]:
@@ -84,24 +96,27 @@ default_pick = alts[0] if len(alts) else None
 pick = st.selectbox("Correct label (for an override) — type to search", labels,
                     index=labels.index(default_pick) if default_pick in labels else None,
                     placeholder="type to search all labels…", key=f"pick-{item['verdict_id']}")
-b = st.columns(3)
-action = None
-if b[0].button("Accept the proposed label", type="primary", shortcut="a"):
-    action = "accept"
-if b[1].button("Override with the chosen label", shortcut="o"):
-    action = "override"
-if b[2].button("Reject (wrong, correct label unknown)", shortcut="x"):
-    action = "reject"
-if action:
+
+
+def _decide(action: str, item: dict, advance: bool) -> None:
     try:
         decide(proj, sample_id=item["sample_id"], proposed=item["label"], action=action,
-               reviewer=st.session_state.get("reviewer", ""), label=pick if action == "override" else None,
-               seen_event=int(item["last_human_event"]), verdict_id=int(item["verdict_id"]))
-        st.toast(f"{action} recorded")
-        if f_status != "pending":
+               reviewer=st.session_state.get("reviewer", ""),
+               label=st.session_state.get(item["pick_key"]) if action == "override" else None,
+               seen_event=item["seen"], verdict_id=item["verdict_id"])
+        st.session_state["review_flash"] = ("success", f"{action} recorded")
+        if advance:
             st.session_state["review_pos"] = pos + 1
-        st.rerun()
     except ReviewConflictError as exc:
-        st.warning(str(exc))
+        st.session_state["review_flash"] = ("warning", str(exc))
     except RedError as exc:
-        st.error(str(exc))
+        st.session_state["review_flash"] = ("error", str(exc))
+
+
+ctx = {"sample_id": item["sample_id"], "label": item["label"], "seen": int(item["last_human_event"]),
+       "verdict_id": int(item["verdict_id"]), "pick_key": f"pick-{item['verdict_id']}"}
+advance = f_status != "pending"  # a pending queue shrinks by itself
+b = st.columns(3)
+b[0].button("Accept the proposed label", type="primary", shortcut="a", on_click=_decide, args=("accept", ctx, advance))
+b[1].button("Override with the chosen label", shortcut="o", on_click=_decide, args=("override", ctx, advance))
+b[2].button("Reject (wrong, correct label unknown)", shortcut="x", on_click=_decide, args=("reject", ctx, advance))

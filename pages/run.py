@@ -24,9 +24,9 @@ running = job is not None and job.running
 
 with st.form("settings"):
     st.markdown("**Judge**")
-    kind = st.radio("Judge", ["simulated", "ollama", "embedded"], horizontal=True, label_visibility="collapsed",
-                    help="simulated: knows the hidden gold (for trying the loop); ollama: a model on your Ollama "
-                    "server; embedded: a small model that runs here, a weak judge")
+    kind = st.radio("Judge", ["simulated", "ollama"], horizontal=True, label_visibility="collapsed",
+                    help="simulated: knows the hidden gold (for trying the loop and measuring); ollama: a model "
+                    "on your Ollama server")
     c1, c2, c3 = st.columns(3)
     accuracy = c1.slider("Simulated judge accuracy", 0.5, 1.0, 1.0, 0.05)
     host = c2.text_input("Ollama host", value=proj.get_setting("ollama_host") or "http://127.0.0.1:11434")
@@ -71,6 +71,8 @@ if start and not running:
 @st.fragment(run_every=2.0)
 def live() -> None:
     job = registry.get(proj)
+    if running and not (job and job.running):
+        st.rerun(scope="app")  # the run ended: refresh the controls above too
     runs = proj.runs()
     if not len(runs):
         st.info("No run yet. Choose a judge and a budget, then **Start run**.")

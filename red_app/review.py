@@ -42,6 +42,7 @@ WHERE v.valid IS NOT NULL
 def review_queue(project: Project, *, label: str | None = None, verdict: str | None = None,
                  min_conf: float | None = None, max_conf: float | None = None,
                  iteration: int | None = None, status: str = "pending", sort: str = "uncertainty",
+                 sample_id: str | None = None,
                  limit: int = 200, offset: int = 0):
     """Judge verdicts to review, newest decision per verdict, filtered and paged in SQL.
 
@@ -61,6 +62,9 @@ def review_queue(project: Project, *, label: str | None = None, verdict: str | N
     if max_conf is not None:
         where.append("v.confidence <= ?")
         params.append(max_conf)
+    if sample_id is not None:
+        where.append("v.sample_id = ?")
+        params.append(sample_id)
     if iteration is not None:
         where.append("v.iteration = ?")
         params.append(iteration)

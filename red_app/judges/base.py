@@ -89,9 +89,8 @@ def make_judge(kind: str, **options) -> Judge:
 
         return OllamaJudge(**options)
     if kind == "embedded":
-        from .embedded import EmbeddedJudge
-
-        return EmbeddedJudge(**options)
+        raise RedError("the embedded (offline llama.cpp) judge is not built yet; use --judge simulated "
+                       "or --judge ollama with your own Ollama server")
     raise RedError(f"unknown judge {kind!r}; use one of {', '.join(JUDGE_KINDS)}")
 
 

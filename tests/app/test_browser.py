@@ -1,0 +1,167 @@
+"""End to end in a real headless Chromium (Debian's) against `streamlit run` on 127.0.0.1.
+
+Loads the demo, runs one iteration with the simulated expert, overrides one verdict,
+then finds that decision in Audit and in the exported file. Screenshots of every page
+go to artifacts/screenshots/ (ignored by git).
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = ROOT / "artifacts" / "screenshots"
+XSS = "<img src=x onerror=alert(1)> where is my parcel"
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (make test installs it with apt-get where it can)")
+    pytest.importorskip("playwright")
+    from red_app.dataio import import_file
+    from red_app.demo import build_demo
+    from red_app.embed import embed_project
+    from red_app.store import Project
+
+    tmp = tmp_path_factory.mktemp("e2e")
+    project = build_demo(tmp / "demo.duckdb")
+    xss = tmp / "xss.csv"
+    xss.write_text('id,text,gold\nxss-1,"' + XSS + '",track_order\n')
+    with Project(project) as p:
+        import_file(p, xss, id="id", label="gold", mode="hidden-gold")
+        embed_project(p)
+        # a judge verdict on the XSS sample, written by the run's own persistence code
+        from red_app.judges.base import JudgeRequest, Verdict
+        from red_app.judges.simulated import SimulatedJudge
+        from red_app.loop import Judged
+        from red_app.runner import ProjectSink, load_inputs
+
+        data, _ = load_inputs(p)
+        req = JudgeRequest(sample_id="xss-1", text=XSS, label="track_order")
+        sink = ProjectSink(p, run_id=None, data=data, judge=SimulatedJudge({"xss-1": "track_order"}))
+        sink.on_verdicts(0, [Judged(0, 0, req, Verdict(valid=True, confidence=1.0, rationale=XSS), 0.5, ())])
+    port = _free_port()
+    env = dict(os.environ, RED_REVIEWER="e2e-reviewer", HF_HUB_OFFLINE="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+         "--server.headless", "true", "--", "--project", str(project)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not start: " + (proc.stdout.read() if proc.stdout else ""))
+    yield url, project
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"])
+        yield b
+        b.close()
+
+
+def _open(page, url, heading):
+    page.goto(url)
+    page.get_by_role("heading", name=heading).first.wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)  # let the script finish its run
+
+
+def _shot(page, name):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_demo_run_override_audit_export(server, browser, tmp_path):
+    url, project = server
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    _open(page, f"{url}/", "Project")
+    page.get_by_text("1,201").first.wait_for(timeout=30_000)  # 1200 demo texts + 1
+    _shot(page, "1-project")
+
+    _open(page, f"{url}/subsets", "Label subsets")
+    page.get_by_text("30 labels in").first.wait_for(timeout=90_000)
+    _shot(page, "2-subsets")
+
+    _open(page, f"{url}/run", "Run")
+    page.get_by_role("button", name="Start run").click()
+    page.get_by_text("budget spent").first.wait_for(timeout=240_000)
+    page.wait_for_timeout(2500)
+    _shot(page, "3-run")
+
+    _open(page, f"{url}/review", "Review")
+    page.get_by_text("Item 1 of").wait_for(timeout=30_000)
+    text = page.get_by_test_id("stMain").get_by_test_id("stText").first.inner_text()
+    page.get_by_role("button", name="Override with the chosen label").click()
+    page.get_by_text("override recorded").first.wait_for(timeout=30_000)
+    _shot(page, "4-review")
+
+    _open(page, f"{url}/audit", "Audit")
+    _shot(page, "5-audit")
+    first_metric = page.locator('[data-testid="stMetricValue"]').first
+    # judge verdicts reviewed by people: the overridden label's verdict, plus the chosen
+    # label's if the judge had been asked about it too
+    assert first_metric.inner_text().strip() in ("1", "2")
+
+    _open(page, f"{url}/export", "Export")
+    page.get_by_role("button", name="Prepare export").click()
+    with page.expect_download(timeout=60_000) as dl:
+        page.get_by_role("button", name="Download").click()
+    out = tmp_path / "export.csv"
+    dl.value.save_as(out)
+    _shot(page, "6-export")
+
+    import duckdb
+
+    rows = duckdb.sql(f"SELECT text, origin, actor FROM read_csv('{out}') WHERE origin = 'human'").fetchall()
+    assert rows == [(text, "human", "e2e-reviewer")]
+    assert not dialogs, f"data text was executed as HTML: {dialogs}"
+
+
+def test_data_text_is_shown_as_text_not_html(server, browser):
+    url, _ = server
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    _open(page, f"{url}/review?sample=xss-1", "Review")
+    main = page.get_by_test_id("stMain")
+    main.get_by_text(XSS, exact=True).first.wait_for(timeout=30_000)  # the markup shows as text
+    page.wait_for_timeout(1000)
+    _shot(page, "7-xss")
+    assert page.locator('img[src="x"]').count() == 0
+    assert not dialogs
