@@ -133,6 +133,27 @@ def cmd_bench(a) -> int:
     return 0
 
 
+def cmd_judge_eval(a) -> int:
+    import json
+
+    from .judge_eval import judge_eval
+    from .store import Project
+
+    with Project(a.project) as p:
+        judge = build_judge(a, p)
+        res = judge_eval(p, judge, n=a.n, seed=a.seed)
+    if a.json:
+        print(json.dumps(res, indent=2))
+        return 0
+    print(f"{res['judge']}: {res['answered']} of {res['asked']} answered ({res['errors']} errors); "
+          f"{res['predictions_correct']:.0%} of the predictions were right")
+    fmt = lambda v: "–" if v is None else f"{v:.1%}"  # noqa: E731
+    print(f"agreement with gold {fmt(res['accuracy'])}, precision on 'valid' {fmt(res['precision_valid'])}, "
+          f"recall {fmt(res['recall_valid'])}, median latency "
+          + ("–" if res["median_latency_ms"] is None else f"{res['median_latency_ms']:.0f} ms"))
+    return 0
+
+
 def register(sub) -> None:
     p = sub.add_parser("subsets", help="split labels into subsets of dissimilar labels",
                        description="Compute label centroids, reduce them with UMAP and split the labels into "
@@ -170,6 +191,16 @@ def register(sub) -> None:
     p.add_argument("--cache-dir", default="bench/out/cache", help="where embeddings are cached")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("judge-eval", help="measure a judge against hidden gold",
+                       description="Ask a judge about N model predictions on pool samples with hidden gold and "
+                       "report its agreement with gold, precision on 'valid', recall and median latency.")
+    p.add_argument("project")
+    p.add_argument("--n", type=int, default=100)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true")
+    _add_judge_options(p)
+    p.set_defaults(func=cmd_judge_eval)
 
 
 cli._EXTRA_COMMANDS.append(register)

@@ -186,8 +186,7 @@ def read_table(
                 f"{len(dups)} duplicate id(s) in all); ids must be unique"
             )
     else:
-        stem = path.stem
-        ids = [f"{stem}:{r}" for r in rows]
+        ids = [f"{path.name}:{r}" for r in rows]
     return pa.table(
         {
             "row": pa.array(rows, pa.int64()),
@@ -201,7 +200,7 @@ def read_table(
 def _explain_read_error(path: Path, fmt: str, exc: Exception) -> str:
     msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     low = str(exc).lower()
-    if "unicode" in low or "utf-8" in low or "utf8" in low:
+    if "invalid unicode" in low or "not utf-8 encoded" in low:
         return (
             f"{path.name} is not valid UTF-8 ({msg}). Re-save it as UTF-8 "
             "(e.g. `iconv -f latin1 -t utf-8`) and import again"

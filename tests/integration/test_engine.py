@@ -101,3 +101,13 @@ def test_a_run_killed_mid_iteration_resumes_with_nothing_lost(small_copy):
             "SELECT count(*) FROM (SELECT sample_id, label FROM judge_verdicts GROUP BY ALL HAVING count(*) > 1)"
         ).fetchall()[0][0]
         assert dup == 0
+
+
+def test_judge_eval_measures_agreement_with_gold(small_copy):
+    from red_app.judge_eval import judge_eval
+
+    with Project(small_copy) as p:
+        perfect = judge_eval(p, SimulatedJudge(_gold(p), accuracy=1.0), n=40)
+        noisy = judge_eval(p, SimulatedJudge(_gold(p), accuracy=0.6, seed=4), n=40)
+    assert perfect["asked"] == 40 and perfect["accuracy"] == 1.0 and perfect["precision_valid"] == 1.0
+    assert 0.3 < noisy["accuracy"] < 0.9

@@ -54,18 +54,18 @@ def _csv(tmp_path, name, content: bytes):
     return path
 
 
-def _seed_rows(n_labels=2, per=3):
-    return "".join(f"{l}-{k},text number {k} about {l},lab{l}\n" for l in range(n_labels) for k in range(per))
+def _seed_rows(n_labels=2, per=3, prefix="new"):
+    return "".join(f"{prefix}{l}-{k},text number {k} about {l},lab{l}\n" for l in range(n_labels) for k in range(per))
 
 
-GOOD = ("id,text,label\n" + _seed_rows()).encode()
+GOOD = ("id,text,label\n" + _seed_rows(prefix="good")).encode()
 
 BAD_INPUTS = {
     "missing column": (b"id,body,label\n1,hello,a\n", dict(), "no column 'text'"),
     "empty text": (("id,text,label\n" + _seed_rows() + "x1,,lab0\n").encode(), dict(), "empty or blank text"),
     "whitespace text": (("id,text,label\n" + _seed_rows() + "x1,   ,lab0\n").encode(), dict(), "row 7"),
     "invalid utf-8": (("id,text,label\n" + _seed_rows()).encode() + b"x1,caf\xe9 latte,lab0\n", dict(), "UTF-8"),
-    "duplicate ids": (("id,text,label\n" + _seed_rows() + "lab0-1,again,lab0\n").encode(), dict(), "appears twice"),
+    "duplicate ids": (("id,text,label\n" + _seed_rows() + "new0-1,again,lab0\n").encode(), dict(), "appears twice"),
     "too few examples": (("id,text,label\n" + _seed_rows() + "x1,lonely text,rare\n").encode(), dict(), "fewer than 3"),
     "1 MB text": (("id,text,label\n" + _seed_rows() + "x1," + "a" * 1_000_000 + ",lab0\n").encode(), dict(), "1,000,000 characters"),
     "truncated csv": (("id,text,label\n" + _seed_rows() + 'x1,"an unfinished quote').encode(), dict(), "truncated"),
