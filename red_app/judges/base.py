@@ -89,8 +89,9 @@ def make_judge(kind: str, **options) -> Judge:
 
         return OllamaJudge(**options)
     if kind == "embedded":
-        raise RedError("the embedded (offline llama.cpp) judge is not built yet; use --judge simulated "
-                       "or --judge ollama with your own Ollama server")
+        from .embedded import EmbeddedJudge
+
+        return EmbeddedJudge(**options)
     raise RedError(f"unknown judge {kind!r}; use one of {', '.join(JUDGE_KINDS)}")
 
 
@@ -111,5 +112,5 @@ def judge_for_project(project, kind: str, *, accuracy: float = 1.0, seed: int = 
         host, model = ollama_settings(project, host, model)
         return make_judge("ollama", host=host, model=model, timeout=timeout, concurrency=concurrency, cache=project)
     if kind == "embedded":
-        return make_judge("embedded", threads=threads, cache=project)
+        return make_judge("embedded", model=model, threads=threads, cache=project)
     raise RedError(f"unknown judge {kind!r}; use one of {', '.join(JUDGE_KINDS)}")

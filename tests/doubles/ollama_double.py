@@ -78,6 +78,9 @@ class OllamaDouble(ThreadingHTTPServer):
         self.requests: list[dict] = []
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
 
+    def handle_error(self, request, client_address):
+        pass  # the slow model's client gave up first: a broken pipe here is expected
+
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}"
