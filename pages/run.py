@@ -10,6 +10,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import jobs, project, sidebar  # noqa: E402
 
 from red_app.errors import RedError  # noqa: E402
+from red_app.judge_eval import remembered  # noqa: E402
+from red_app.judges import packaged_models  # noqa: E402
 from red_app.judges.base import judge_for_project  # noqa: E402
 from red_app.loop import LoopConfig  # noqa: E402
 from red_app.runner import resumable_run  # noqa: E402
@@ -24,9 +26,21 @@ running = job is not None and job.running
 
 with st.form("settings"):
     st.markdown("**Judge**")
-    kind = st.radio("Judge", ["simulated", "ollama"], horizontal=True, label_visibility="collapsed",
+    kind = st.radio("Judge", ["simulated", "ollama", "embedded"], horizontal=True, label_visibility="collapsed",
                     help="simulated: knows the hidden gold (for trying the loop and measuring); ollama: a model "
-                    "on your Ollama server")
+                    "on your Ollama server; embedded: a small model that runs here, offline — a weak judge")
+    have = packaged_models.available()
+    emb_model = st.selectbox("Embedded model", have or ["(none installed: run `make judge-model`)"],
+                             help="; ".join(f"{m}: {packaged_models.MODELS[m].note}" for m in packaged_models.MODELS))
+    for k, mname in (("embedded", emb_model), ("ollama", proj.get_setting("ollama_model"))):
+        ev = remembered(proj, k, mname)
+        if ev and ev.get("accuracy") is not None:
+            st.caption(f"Measured ({k} · {mname}, `red judge-eval`, {ev['asked']} predictions): agreement with "
+                       f"gold {ev['accuracy']:.0%}, precision on valid {ev['precision_valid']:.0%}, recall "
+                       f"{ev['recall_valid']:.0%}, median {ev['median_latency_ms'] or 0:.0f} ms per verdict.")
+        elif k == "embedded" and have:
+            st.caption("The embedded judge is a small model and has not been measured on this project: run "
+                       "`red judge-eval PROJECT --judge embedded` before trusting its verdicts.")
     c1, c2, c3 = st.columns(3)
     accuracy = c1.slider("Simulated judge accuracy", 0.5, 1.0, 1.0, 0.05)
     host = c2.text_input("Ollama host", value=proj.get_setting("ollama_host") or "http://127.0.0.1:11434")
@@ -50,7 +64,8 @@ if running:
 elif resumable is not None:
     if c1.button(f"Resume interrupted run {resumable}"):
         try:
-            judge = judge_for_project(proj, kind, accuracy=accuracy, host=host, model=model)
+            judge = judge_for_project(proj, kind, accuracy=accuracy, host=host,
+                                      model=emb_model if kind == "embedded" else model)
             registry.start(proj, judge, None, resume=True)
             st.rerun()
         except RedError as exc:
@@ -60,7 +75,8 @@ if start and not running:
         if kind == "ollama":
             proj.set_setting("ollama_host", host)
             proj.set_setting("ollama_model", model)
-        judge = judge_for_project(proj, kind, accuracy=accuracy, host=host, model=model)
+        judge = judge_for_project(proj, kind, accuracy=accuracy, host=host,
+                                  model=emb_model if kind == "embedded" else model)
         cfg = LoopConfig(budget=int(budget), batch=int(batch), selector=selector, patience=int(patience))
         registry.start(proj, judge, cfg)
         st.rerun()

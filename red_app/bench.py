@@ -39,10 +39,13 @@ def load_dataset(path: str | Path, cache_dir: str | Path, model: str = DEFAULT_M
     cache_dir = Path(cache_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)
     cache = cache_dir / f"{path.stem}.duckdb"
-    with Project(cache, create=True) as p:
-        if not p.cursor().execute("SELECT count(*) FROM samples").fetchall()[0][0]:
-            import_file(p, path, mode="hidden-gold", max_chars=10**6)
-        embed_project(p, model=model, progress=progress)
+    if not cache.exists() or not _complete(cache, model):
+        with Project(cache, create=True) as p:
+            if not p.cursor().execute("SELECT count(*) FROM samples").fetchall()[0][0]:
+                import_file(p, path, mode="hidden-gold", max_chars=10**6)
+            embed_project(p, model=model, progress=progress)
+    # read-only from here, so several benchmarks can share one cache at once
+    with Project(cache, read_only=True) as p:
         df = p.samples(columns="id, gold_label")
         ids, X = p.embedding_matrix(model)
     con = duckdb.connect()
@@ -53,6 +56,15 @@ def load_dataset(path: str | Path, cache_dir: str | Path, model: str = DEFAULT_M
     if ids != df["id"].tolist() or len(ids) != len(meta):
         raise RedError(f"embedding cache {cache} is out of step with {path}; delete it and run again")
     return meta, X
+
+
+def _complete(cache: Path, model: str) -> bool:
+    try:
+        with Project(cache, read_only=True) as p:
+            n = p.cursor().execute("SELECT count(*) FROM samples").fetchall()[0][0]
+            return n > 0 and len(p.embedding_matrix(model)[0]) == n
+    except RedError:
+        return False
 
 
 def split_indices(meta, seeds: str, seed: int = 0):

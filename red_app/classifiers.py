@@ -37,10 +37,10 @@ class FlatClassifier(ClassifierMixin, BaseEstimator):
         self.estimator = estimator
         self.n_labels = n_labels
 
-    def fit(self, X, y, negatives=None):
+    def fit(self, X, y, negatives=None, sample_weight=None):
         n_labels = _check_labels(y, self.n_labels)
         self.estimator_ = clone(self.estimator if self.estimator is not None else default_estimator())
-        self.estimator_.fit(X, y)
+        self.estimator_.fit(X, y, sample_weight=sample_weight)
         self.classes_ = np.arange(n_labels)
         return self
 

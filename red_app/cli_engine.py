@@ -52,14 +52,17 @@ def _add_judge_options(p, default: str = "simulated") -> None:
     g.add_argument("--timeout", type=float, default=60.0, help="seconds per judge request")
     g.add_argument("--concurrency", type=int, default=4, help="judge requests in flight")
     g.add_argument("--threads", type=int, default=None, help="embedded judge: CPU threads")
+    g.add_argument("--embedded-model", dest="embedded_model", default=None,
+                   help="embedded judge: packaged model (qwen2.5-coder-1.5b, smollm2-135m)")
 
 
 def build_judge(a, project):
     """The judge the CLI asked for, configured from flags, the project and the environment."""
     from .judges.base import judge_for_project
 
+    model = a.embedded_model if a.judge == "embedded" else a.ollama_model
     return judge_for_project(project, a.judge, accuracy=a.judge_accuracy, seed=getattr(a, "seed", 0),
-                             host=a.ollama_host, model=a.ollama_model, timeout=a.timeout,
+                             host=a.ollama_host, model=model, timeout=a.timeout,
                              concurrency=a.concurrency, threads=a.threads)
 
 
@@ -154,6 +157,21 @@ def cmd_judge_eval(a) -> int:
     return 0
 
 
+def cmd_describe(a) -> int:
+    from .describe import describe_labels, writer_for
+    from .store import Project
+
+    with Project(a.project) as p:
+        write, model = writer_for(a.judge, host=a.ollama_host, model=a.ollama_model if a.judge == "ollama" else a.model,
+                                  threads=a.threads, project=p)
+        labels = [x.strip() for x in a.labels.split(",")] if a.labels else None
+        done = describe_labels(p, write, model, labels=labels, force=a.force, progress=cli._progress_bar("describing"))
+    for label, text in done.items():
+        print(f"{label}: {text}")
+    print(f"wrote {len(done)} description(s) with {model}")
+    return 0
+
+
 def register(sub) -> None:
     p = sub.add_parser("subsets", help="split labels into subsets of dissimilar labels",
                        description="Compute label centroids, reduce them with UMAP and split the labels into "
@@ -191,6 +209,19 @@ def register(sub) -> None:
     p.add_argument("--cache-dir", default="bench/out/cache", help="where embeddings are cached")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("describe", help="write label descriptions with an LLM",
+                       description="Write a one- or two-sentence description of each label from its examples, with an "
+                       "Ollama model or the embedded model. Stored versioned; edit them on the Subsets page.")
+    p.add_argument("project")
+    p.add_argument("--with", dest="judge", choices=["ollama", "embedded"], default="embedded")
+    p.add_argument("--model", default=None, help="embedded: packaged model name")
+    p.add_argument("--ollama-host", default=None)
+    p.add_argument("--ollama-model", default=None)
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--labels", help="comma-separated labels (default: all without a description)")
+    p.add_argument("--force", action="store_true", help="write a new version even where one exists")
+    p.set_defaults(func=cmd_describe)
 
     p = sub.add_parser("judge-eval", help="measure a judge against hidden gold",
                        description="Ask a judge about N model predictions on pool samples with hidden gold and "

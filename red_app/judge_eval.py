@@ -42,7 +42,7 @@ def judge_eval(project: Project, judge: Judge, n: int = 100, seed: int = 0) -> d
     said = np.array([bool(v.valid) for v in verdicts])
     tp = int((said & truth & ok).sum())
     lat = [v.latency_ms for v in verdicts if v.valid is not None and not v.cached]
-    return {
+    result = {
         "judge": judge.describe(), "asked": len(reqs), "answered": int(ok.sum()), "errors": int((~ok).sum()),
         "predictions_correct": float(truth.mean()),
         "accuracy": float((said[ok] == truth[ok]).mean()) if ok.any() else None,
@@ -50,4 +50,18 @@ def judge_eval(project: Project, judge: Judge, n: int = 100, seed: int = 0) -> d
         "recall_valid": tp / max(int((truth & ok).sum()), 1),
         "median_latency_ms": statistics.median(lat) if lat else None,
         "seconds": wall,
+        "model": judge.model,
     }
+    if not project.read_only:
+        # remembered, so wherever this judge is chosen its measured agreement is shown
+        import json
+
+        project.set_setting(f"judge_eval:{judge.kind}:{judge.model}", json.dumps(result))
+    return result
+
+
+def remembered(project: Project, kind: str, model: str | None) -> dict | None:
+    import json
+
+    raw = project.get_setting(f"judge_eval:{kind}:{model}")
+    return json.loads(raw) if raw else None

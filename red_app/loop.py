@@ -45,6 +45,8 @@ class LoopConfig:
     C: float = 10.0
     on_reject: str = "next"
     self_training: float | None = 0.3
+    self_training_rounds: int = 1
+    self_training_weight: float = 1.0
     c_examples: int = 5
     patience: int | None = 3
     max_iterations: int = 1000
@@ -183,15 +185,18 @@ class RedLoop:
             # Self-training: confident predictions on the unlabeled pool inform the model
             # (never stored as labels). Measured +1 point on CLINC150 seeds (bench/REPORT.md).
             rest = np.flatnonzero(~lab)
-            S, _ = model.scores(data.X[rest])
-            _mask_excluded(S, rest, state.excluded)
-            conf = S.max(axis=1)
-            keep = conf >= c.self_training
-            if keep.any():
+            for _ in range(c.self_training_rounds):
+                S, _ = model.scores(data.X[rest])
+                _mask_excluded(S, rest, state.excluded)
+                conf = S.max(axis=1)
+                keep = conf >= c.self_training
+                if not keep.any():
+                    break
                 X2 = np.concatenate([data.X[lab], data.X[rest[keep]]])
                 y2 = np.concatenate([state.y[lab], S[keep].argmax(axis=1)])
+                w2 = np.concatenate([np.ones(int(lab.sum())), np.full(int(keep.sum()), c.self_training_weight)])
                 model = make_model(kind, estimator=default_estimator(c.C), n_labels=len(data.label_names))
-                model.fit(X2, y2)
+                model.fit(X2, y2, sample_weight=w2)
         return model
 
     # -- one iteration ---------------------------------------------------------------

@@ -20,7 +20,7 @@ def red(*args, check=True):
 
 def test_every_command_has_help():
     out = red("--help").stdout
-    for cmd in ("init", "import", "embed", "status", "export", "subsets", "run", "bench", "demo"):
+    for cmd in ("init", "import", "embed", "status", "export", "subsets", "run", "bench", "demo", "describe", "judge-eval"):
         assert cmd in out
         assert "usage: red " + cmd in red(cmd, "--help").stdout
 

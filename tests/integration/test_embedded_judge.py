@@ -74,3 +74,20 @@ def test_ollama_client_against_an_ollama_api_double_over_the_real_model():
         yes, no = j.judge_many([_req(*CASES[0][:3]), _req(*CASES[2][:3])])
     assert yes.valid is True and no.valid is False  # schema-constrained JSON from a real model
     assert yes.rationale and 0 <= no.confidence <= 1
+
+
+def test_describe_writes_versioned_descriptions_with_the_embedded_model(small_copy):
+    from red_app.describe import describe_labels, writer_for
+    from red_app.store import Project
+
+    _need("smollm2-135m")
+    with Project(small_copy) as p:
+        write, model = writer_for("embedded", model="smollm2-135m", threads=2)
+        labels = p.labels()[:2]
+        done = describe_labels(p, write, model, labels=labels, n_examples=4)
+        assert set(done) == set(labels) and all(len(t) > 10 for t in done.values())
+        d = p.descriptions()
+        assert d[labels[0]]["author"] == "llm" and d[labels[0]]["model"] == "smollm2-135m"
+        assert describe_labels(p, write, model, labels=labels) == {}  # written once
+        describe_labels(p, write, model, labels=labels[:1], force=True)
+        assert p.descriptions()[labels[0]]["version"] == 2

@@ -1,0 +1,81 @@
+"""Label descriptions written by a model from each label's examples: `red describe`.
+
+Written once per label (unless forced), stored versioned in the project with the model
+that wrote them; people edit them on the Subsets page, and the judges always use the
+latest version.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Callable, Sequence
+
+from .errors import JudgeUnavailableError, RedError
+from .store import Project
+
+PROMPT = (
+    "Here are example texts that all carry the label {label}:\n{examples}\n\n"
+    "In one or two plain sentences, describe what a text must be about to carry this label, "
+    "so that someone could tell it apart from similar labels. Do not list the examples."
+)
+
+
+def _prompt(label: str, examples: Sequence[str]) -> list[dict]:
+    ex = "\n".join(f"- {json.dumps(t, ensure_ascii=False)}" for t in examples)
+    return [{"role": "user", "content": PROMPT.format(label=json.dumps(label), examples=ex)}]
+
+
+def _clean(text: str) -> str:
+    text = re.sub(r"\s+", " ", (text or "")).strip().strip('"')
+    return text[:1000]
+
+
+def writer_for(kind: str, *, host: str | None = None, model: str | None = None, threads: int | None = None,
+               project: Project | None = None) -> tuple[Callable[[list[dict]], str], str]:
+    """(write(messages) -> text, model name) for an Ollama or embedded model."""
+    if kind == "ollama":
+        from .judges.ollama_judge import OllamaJudge, ollama_settings
+
+        host, model = ollama_settings(project, host, model)
+        j = OllamaJudge(host=host, model=model, timeout=120)
+        j.check()
+        return (lambda msgs: j.client.chat(model=model, messages=msgs, options={"temperature": 0, "num_predict": 120},
+                                           keep_alive="15m").message.content), model
+    if kind == "embedded":
+        from .judges.embedded import EmbeddedJudge
+
+        j = EmbeddedJudge(model=model, threads=threads)
+
+        def write(msgs: list[dict]) -> str:
+            resp = j.server.handle_chat_completions({"messages": msgs, "max_tokens": 120, "temperature": 0})
+            try:
+                return resp["choices"][0]["message"]["content"]
+            except (KeyError, IndexError, TypeError) as exc:
+                raise JudgeUnavailableError(f"llama.cpp returned no text: {str(resp)[:200]}") from exc
+
+        return write, j.model
+    raise RedError(f"descriptions are written by an LLM: use ollama or embedded, not {kind!r}")
+
+
+def describe_labels(project: Project, write: Callable[[list[dict]], str], model: str, *,
+                    labels: Sequence[str] | None = None, force: bool = False, n_examples: int = 8,
+                    progress: Callable[[int, int], None] | None = None) -> dict[str, str]:
+    """Write a description for each label that has none (or every one, with ``force``)."""
+    have = project.descriptions()
+    todo = list(labels) if labels else project.labels()
+    project.check_labels(todo)
+    if not force:
+        todo = [l for l in todo if l not in have]
+    cur = project.current_labels()
+    written: dict[str, str] = {}
+    for k, label in enumerate(todo):
+        ids = cur.loc[cur["label"] == label, "sample_id"].tolist()[:n_examples]
+        texts = list(project.texts(ids).values())
+        text = _clean(write(_prompt(label, texts)))
+        if text:
+            project.set_description(label, text, author="llm", model=model)
+            written[label] = text
+        if progress:
+            progress(k + 1, len(todo))
+    return written
