@@ -39,7 +39,9 @@ class FlatClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y, negatives=None, sample_weight=None):
         n_labels = _check_labels(y, self.n_labels)
-        self.estimator_ = clone(self.estimator if self.estimator is not None else default_estimator())
+        est = self.estimator if self.estimator is not None else default_estimator()
+        # a warm-started estimator is kept, not cloned: its last solution seeds this fit
+        self.estimator_ = est if getattr(est, "warm_start", False) else clone(est)
         self.estimator_.fit(X, y, sample_weight=sample_weight)
         self.classes_ = np.arange(n_labels)
         return self

@@ -46,6 +46,7 @@ class LoopConfig:
     on_reject: str = "next"
     self_training: float | None = 0.3
     self_training_rounds: int = 1
+    warm_start: bool = True
     self_training_weight: float = 1.0
     c_examples: int = 5
     patience: int | None = 3
@@ -169,11 +170,24 @@ class RedLoop:
                                               umap_dim=c.umap_dim, random_state=c.seed)
         return self.partition
 
+    def _estimator(self, kind: str):
+        """The base estimator; the flat model's is kept across fits when warm-starting.
+
+        Every label has seeds, so the classes never change and the previous solution is a
+        valid start: lbfgs then needs far fewer iterations (bench/REPORT.md, timing).
+        """
+        c = self.config
+        if kind == "flat" and c.warm_start:
+            if getattr(self, "_warm", None) is None:
+                self._warm = default_estimator(c.C).set_params(warm_start=True)
+            return self._warm
+        return default_estimator(c.C)
+
     def _fit(self, kind: str, data: LoopData, state: LoopState):
         c = self.config
         lab = state.y >= 0
         model = make_model(
-            kind, n=c.n, noise_ratio=c.noise_ratio, noise=c.noise, estimator=default_estimator(c.C),
+            kind, n=c.n, noise_ratio=c.noise_ratio, noise=c.noise, estimator=self._estimator(kind),
             partition=self.partition, n_labels=len(data.label_names), random_state=c.seed,
         )
         negatives = None
@@ -195,7 +209,7 @@ class RedLoop:
                 X2 = np.concatenate([data.X[lab], data.X[rest[keep]]])
                 y2 = np.concatenate([state.y[lab], S[keep].argmax(axis=1)])
                 w2 = np.concatenate([np.ones(int(lab.sum())), np.full(int(keep.sum()), c.self_training_weight)])
-                model = make_model(kind, estimator=default_estimator(c.C), n_labels=len(data.label_names))
+                model = make_model(kind, estimator=self._estimator(kind), n_labels=len(data.label_names))
                 model.fit(X2, y2, sample_weight=w2)
         return model
 
