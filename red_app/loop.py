@@ -257,7 +257,7 @@ class RedLoop:
             _mask_excluded(S, pool, state.excluded)
             order = np.argsort(-S, axis=1)[:, :3]
             pred = order[:, 0]
-            u = uncertainty(S, c.uncertainty)
+            u = uncertainty(S, c.uncertainty, target=c.self_training or 0.3)
             tot = S.sum(axis=1)
             top = np.divide(S[np.arange(len(pool)), pred], tot, out=np.zeros(len(pool), np.float32), where=tot > 0)
             uncertain_mask = (top < c.uncertain_threshold) | ~assigned

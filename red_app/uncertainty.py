@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-MEASURES = ("entropy", "margin", "least_confident")
+MEASURES = ("entropy", "margin", "least_confident", "band")
 
 
 def _normalise(scores: np.ndarray) -> np.ndarray:
@@ -34,9 +34,20 @@ def least_confident(scores: np.ndarray) -> np.ndarray:
     return 1.0 - _normalise(scores).max(axis=1)
 
 
-def uncertainty(scores: np.ndarray, measure: str = "entropy") -> np.ndarray:
+def band(scores: np.ndarray, target: float = 0.3) -> np.ndarray:
+    """Closeness of the top probability to ``target``: higher for rows nearest it.
+
+    With self-training above ``target``, the judge is best spent just below it: those
+    samples are not yet used, and their top label is still often right.
+    """
+    return -np.abs(_normalise(scores).max(axis=1) - target)
+
+
+def uncertainty(scores: np.ndarray, measure: str = "entropy", target: float = 0.3) -> np.ndarray:
     if measure not in MEASURES:
         raise ValueError(f"unknown uncertainty measure {measure!r}; use one of {MEASURES}")
+    if measure == "band":
+        return band(scores, target)
     return {"entropy": entropy, "margin": margin, "least_confident": least_confident}[measure](scores)
 
 
