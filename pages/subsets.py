@@ -40,10 +40,11 @@ desc = proj.descriptions()
 m["examples"] = m["label"].map(status["labeled"]).fillna(0).astype(int)
 m["description"] = m["label"].map(lambda l: (desc.get(l) or {}).get("description", "(none yet)"))
 m["subset"] = m["subset"].astype(str)
-fig = px.scatter(m, x="x", y="y", color="subset", hover_name="label",
+fig = px.scatter(m, x="x", y="y", color="subset", hover_name="label", text="label" if len(m) <= 60 else None,
                  hover_data={"examples": True, "description": True, "x": False, "y": False, "subset": True},
                  height=560)
-fig.update_traces(marker=dict(size=11, line=dict(width=0.5, color="white")))
+fig.update_traces(marker=dict(size=11, line=dict(width=0.5, color="white")), textposition="top center",
+                  textfont_size=10)
 fig.update_layout(legend_title_text="subset", xaxis_title=None, yaxis_title=None)
 st.plotly_chart(fig, width="stretch")
 st.caption(f"{len(m)} labels in {m['subset'].nunique()} subsets of at most {int(m['n'].iloc[0])} ({m['method'].iloc[0]}).")

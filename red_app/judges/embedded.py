@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import threading
 import time
 
@@ -78,6 +79,8 @@ def server_for(path: str, threads: int, n_ctx: int = 4096):
             p.n_parallel = 1
             p.cpuparams.n_threads = threads
             p.cpuparams_batch.n_threads = threads
+            # llama.cpp's server logs every request to stderr; quiet unless asked for
+            p.verbosity = int(os.environ.get("RED_LLAMA_VERBOSITY", "0"))
             _servers[key] = xlc.Server(p)
         return _servers[key]
 

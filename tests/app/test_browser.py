@@ -116,11 +116,15 @@ def test_demo_run_override_audit_export(server, browser, tmp_path):
 
     _open(page, f"{url}/subsets", "Label subsets")
     page.get_by_text("30 labels in").first.wait_for(timeout=90_000)
+    points = page.locator(".js-plotly-plot .scatterlayer .point")
+    points.first.wait_for(timeout=60_000)
+    assert points.count() == 30  # one dot per label on the map
     _shot(page, "2-subsets")
 
     _open(page, f"{url}/run", "Run")
     page.get_by_role("button", name="Start run").click()
     page.get_by_text("budget spent").first.wait_for(timeout=240_000)
+    page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
     page.wait_for_timeout(2500)
     _shot(page, "3-run")
 
