@@ -117,8 +117,17 @@ def cmd_bench(a) -> int:
     from .bench import run_bench, save_json, write_report
 
     methods = tuple(m.strip() for m in a.methods.split(",") if m.strip())
+    overrides = {}
+    types = {f.name: f.type for f in fields(LoopConfig)}
+    for item in a.set or []:
+        key, _, value = item.partition("=")
+        if key not in types or not value:
+            raise RedError(f"--set {item!r}: use KEY=VALUE with a loop setting ({', '.join(sorted(types))})")
+        t = str(types[key])
+        overrides[key] = (None if value.lower() == "none" else float(value) if "float" in t
+                          else int(value) if "int" in t else value.lower() == "true" if "bool" in t else value)
     result = run_bench(a.data, seeds=a.seeds, budget=a.budget, batch=a.batch, judge_accuracy=a.judge_accuracy,
-                       cache_dir=a.cache_dir, methods=methods, seed=a.seed,
+                       cache_dir=a.cache_dir, methods=methods, seed=a.seed, config_overrides=overrides,
                        log=lambda m: print(m, file=sys.stderr, flush=True))
     command = "red " + " ".join(shlex.quote(x) for x in sys.argv[1:]) if sys.argv[1:2] == ["bench"] else None
     result["command"] = command
@@ -207,6 +216,8 @@ def register(sub) -> None:
     p.add_argument("--json", help="write the figures here")
     p.add_argument("--report", help="Markdown report path (default: next to --json)")
     p.add_argument("--cache-dir", default="bench/out/cache", help="where embeddings are cached")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="change a loop setting of the 'red' method, e.g. --set uncertainty=band --set on_reject=skip")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_bench)
 
