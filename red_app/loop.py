@@ -183,11 +183,30 @@ class RedLoop:
             return self._warm
         return default_estimator(c.C)
 
+    @staticmethod
+    def _centroid_start(est, data: LoopData, state: LoopState, scale: float = 10.0) -> None:
+        """Start the first flat fit from scaled label centroids instead of zeros.
+
+        Same optimum (the loss is convex), fewer lbfgs steps for the cold first fit: on
+        1000 random classes 39 s → 12 s; CLINC150 accuracy unchanged (bench/REPORT.md).
+        """
+        lab = state.y >= 0
+        n_labels = len(data.label_names)
+        if len(np.unique(state.y[lab])) != n_labels:
+            return
+        cent = label_centroids(data.X[lab], state.y[lab], n_labels).astype(np.float64)
+        est.coef_ = scale * cent
+        est.intercept_ = np.zeros(n_labels)
+        est.classes_ = np.arange(n_labels)
+
     def _fit(self, kind: str, data: LoopData, state: LoopState):
         c = self.config
         lab = state.y >= 0
+        est = self._estimator(kind)
+        if est.warm_start and not hasattr(est, "coef_"):
+            self._centroid_start(est, data, state)
         model = make_model(
-            kind, n=c.n, noise_ratio=c.noise_ratio, noise=c.noise, estimator=self._estimator(kind),
+            kind, n=c.n, noise_ratio=c.noise_ratio, noise=c.noise, estimator=est,
             partition=self.partition, n_labels=len(data.label_names), random_state=c.seed,
         )
         negatives = None
