@@ -75,6 +75,24 @@ class BaseJudge:
         return f"{self.kind} judge" + (f" ({self.model})" if self.model else "")
 
 
+def cached_verdict(cache, prompt_hash: str, model: str | None, prompt: str | None = None) -> Verdict | None:
+    """A verdict already recorded in a project for this exact question, or None.
+
+    ``cache`` is a Project (its judge_verdicts are the cache) or None for no caching.
+    """
+    if cache is None:
+        return None
+    rows = cache.cursor().execute(
+        """SELECT valid, confidence, rationale FROM judge_verdicts
+           WHERE prompt_hash = ? AND model = ? AND valid IS NOT NULL ORDER BY verdict_id DESC LIMIT 1""",
+        [prompt_hash, model]).fetchall()
+    if not rows:
+        return None
+    valid, conf, why = rows[0]
+    return Verdict(valid=valid, confidence=conf, rationale=why, model=model, prompt_hash=prompt_hash,
+                   prompt=prompt, cached=True)
+
+
 JUDGE_KINDS = ("simulated", "ollama", "embedded")
 
 

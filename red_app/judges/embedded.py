@@ -9,7 +9,6 @@ to anyone who relies on it.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import threading
@@ -17,8 +16,8 @@ import time
 
 from ..errors import JudgeUnavailableError
 from . import packaged_models
-from .base import BaseJudge, JudgeRequest, Verdict
-from .prompts import SHOTS, build_prompt
+from .base import BaseJudge, JudgeRequest, Verdict, cached_verdict
+from .prompts import SHOTS, build_prompt, prompt_hash
 
 SYSTEM = (
     "You check labels for a text classification project. You are given a proposed label, its "
@@ -120,15 +119,10 @@ class EmbeddedJudge(BaseJudge):
     def judge(self, request: JudgeRequest) -> Verdict:
         msgs = messages_for(request)
         prompt = msgs[-1]["content"]
-        phash = hashlib.sha256(f"{self.model}\x00{SYSTEM}\x00{prompt}".encode()).hexdigest()
-        if self.cache is not None:
-            rows = self.cache.cursor().execute(
-                """SELECT valid, confidence, rationale FROM judge_verdicts WHERE prompt_hash = ? AND model = ?
-                   AND valid IS NOT NULL ORDER BY verdict_id DESC LIMIT 1""", [phash, self.model]).fetchall()
-            if rows:
-                v, c, why = rows[0]
-                return Verdict(valid=v, confidence=c, rationale=why, model=self.model, prompt_hash=phash,
-                               prompt=prompt, cached=True)
+        phash = prompt_hash(self.model, SYSTEM, prompt)
+        hit = cached_verdict(self.cache, phash, self.model, prompt)
+        if hit is not None:
+            return hit
         t0 = time.perf_counter()
         req = {"messages": msgs, "max_tokens": 1, "temperature": 0, "logprobs": True, "top_logprobs": 20}
         try:

@@ -6,9 +6,15 @@ text), so llama.cpp and Ollama reuse the cached prefix between calls.
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 from .base import Example, JudgeRequest
+
+
+def prompt_hash(model: str, system: str, prompt: str) -> str:
+    """The key of a verdict in the cache: the same model, system prompt and question."""
+    return hashlib.sha256(f"{model}\x00{system}\x00{prompt}".encode()).hexdigest()
 
 
 def build_prompt(request: JudgeRequest) -> str:
