@@ -124,8 +124,12 @@ def cmd_bench(a) -> int:
         if key not in types or not value:
             raise RedError(f"--set {item!r}: use KEY=VALUE with a loop setting ({', '.join(sorted(types))})")
         t = str(types[key])
-        overrides[key] = (None if value.lower() == "none" else float(value) if "float" in t
-                          else int(value) if "int" in t else value.lower() == "true" if "bool" in t else value)
+        try:
+            overrides[key] = (None if value.lower() == "none" else float(value) if "float" in t
+                              else int(value) if "int" in t else value.lower() == "true" if "bool" in t else value)
+        except ValueError:
+            raise RedError(f"--set {item!r}: {key} takes a {t.split(' |')[0]}, not {value!r}") from None
+    LoopConfig(**overrides)  # check every setting before any data is read
     result = run_bench(a.data, seeds=a.seeds, budget=a.budget, batch=a.batch, judge_accuracy=a.judge_accuracy,
                        cache_dir=a.cache_dir, methods=methods, seed=a.seed, config_overrides=overrides,
                        log=lambda m: print(m, file=sys.stderr, flush=True))

@@ -27,3 +27,7 @@ class JudgeError(RedError):
 
 class JudgeUnavailableError(JudgeError):
     """The judge's backend cannot be reached or lacks the model; the run stops cleanly."""
+
+
+class ConfigError(RedError, ValueError):
+    """A setting out of range or not one of its choices (a ValueError for library callers)."""

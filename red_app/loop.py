@@ -15,11 +15,11 @@ from typing import Callable, Iterator, Protocol, Sequence
 
 import numpy as np
 
-from .classifiers import default_estimator, make_model
-from .errors import JudgeUnavailableError, PoolExhaustedError
+from .classifiers import NOISE_STRATEGIES, default_estimator, make_model
+from .errors import ConfigError, JudgeUnavailableError, PoolExhaustedError
 from .judges.base import Example, Judge, JudgeRequest, Verdict
-from .subsets import LabelPartition, label_centroids, partition_labels
-from .uncertainty import select_top_k, uncertainty
+from .subsets import PARTITION_METHODS, LabelPartition, label_centroids, partition_labels
+from .uncertainty import MEASURES, select_top_k, uncertainty
 
 SELECTIONS = ("uncertain", "random")
 ON_REJECT = ("next", "skip")
@@ -56,14 +56,15 @@ class LoopConfig:
 
     def __post_init__(self) -> None:
         if self.budget < 0 or self.batch < 1:
-            raise ValueError("budget must be >= 0 and batch >= 1")
-        if self.selection not in SELECTIONS:
-            raise ValueError(f"selection must be one of {SELECTIONS}")
-        if self.on_reject not in ON_REJECT:
-            raise ValueError(f"on_reject must be one of {ON_REJECT}")
-        for m in (self.selector, self.final_model):
-            if m not in ("red", "flat"):
-                raise ValueError("selector and final_model must be 'red' or 'flat'")
+            raise ConfigError("budget must be >= 0 and batch >= 1")
+        if self.n < 1 or self.noise_ratio < 0 or self.c_examples < 0 or self.self_training_rounds < 1:
+            raise ConfigError("n and self_training_rounds must be >= 1; noise_ratio and c_examples >= 0")
+        choices = {"selection": SELECTIONS, "on_reject": ON_REJECT, "selector": ("red", "flat"),
+                   "final_model": ("red", "flat"), "uncertainty": MEASURES, "noise": NOISE_STRATEGIES,
+                   "partition_method": PARTITION_METHODS}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {getattr(self, name)!r}")
 
     def cap(self, n_labels: int) -> int:
         if self.per_label_cap is not None:

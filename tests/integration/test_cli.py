@@ -55,3 +55,11 @@ def test_init_import_embed_status_export_on_the_demo_files(tmp_path):
 
     back = duckdb.sql(f"SELECT * FROM read_csv('{tmp_path / 'labels.csv'}')").df()
     assert len(back) == 600 and set(back.origin) == {"seed"}
+
+
+def test_bad_loop_settings_are_one_clear_line(tmp_path):
+    for args, message in ((("bench", "--data", "x", "--set", "noise=loud"), "noise must be one of random, hard"),
+                          (("bench", "--data", "x", "--set", "budget=abc"), "budget takes a int"),
+                          (("bench", "--data", "x", "--set", "nope=1"), "use KEY=VALUE with a loop setting")):
+        proc = red(*args, check=False)
+        assert proc.returncode == 1 and message in proc.stderr and "Traceback" not in proc.stderr

@@ -31,3 +31,15 @@ def test_unknown_measure_is_an_error():
 
     with pytest.raises(ValueError):
         uncertainty(np.ones((1, 2)), "vibes")
+
+
+def test_loop_settings_are_checked_with_a_config_error():
+    import pytest
+
+    from red_app.errors import ConfigError, RedError
+    from red_app.loop import LoopConfig
+
+    for bad in ({"batch": 0}, {"uncertainty": "vibes"}, {"noise": "loud"}, {"partition_method": "kmeans"}, {"n": 0}):
+        with pytest.raises(ConfigError) as err:
+            LoopConfig(**bad)
+        assert isinstance(err.value, RedError) and isinstance(err.value, ValueError)
