@@ -13,9 +13,10 @@ import time
 
 import numpy as np
 
-from red_app.embed import set_threads
 from red_app.judges.simulated import SimulatedJudge
-from red_app.loop import LoopConfig, LoopData, LoopState, RedLoop
+from red_app.method.config import LoopConfig
+from red_app.method.loop import LoopData, LoopState, RedLoop
+from red_app.project.embed import set_threads
 
 
 def iterations(classes: int, seeds: int, pool: int, dim: int = 384, n_iter: int = 3, **cfg) -> list[float]:

@@ -19,13 +19,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from red_app.dataio import import_file
-from red_app.embed import DEFAULT_MODEL, set_threads
 from red_app.judges.simulated import SimulatedJudge
-from red_app.loop import LoopConfig
+from red_app.method.config import LoopConfig
+from red_app.project.dataio import import_file
+from red_app.project.embed import DEFAULT_MODEL, set_threads
+from red_app.project.store import Project
 from red_app.review import nearest_examples, queue_size, review_queue
 from red_app.runner import run_project
-from red_app.store import Project
 
 OUT = Path(__file__).resolve().parent / "out"
 

@@ -10,7 +10,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import project, sidebar  # noqa: E402
 
 from red_app.errors import RedError  # noqa: E402
-from red_app.review import agreement, decision_record  # noqa: E402
+from red_app.review import agreement, decision_log, decision_record  # noqa: E402
 
 sidebar()
 proj = project()
@@ -39,11 +39,7 @@ else:
     st.caption("no overrides yet")
 
 st.subheader("Decisions")
-log = proj.cursor().execute(
-    """SELECT a.event_id, a.sample_id, a.label, a.origin, a.verdict, a.actor, a.iteration, a.model,
-              a.confidence, a.verdict_id, a.created_at
-       FROM annotations a WHERE a.origin <> 'seed' ORDER BY a.event_id DESC LIMIT 500""").df()
-st.dataframe(log, hide_index=True, width="stretch")
+st.dataframe(decision_log(proj, limit=500), hide_index=True, width="stretch")
 vid = st.number_input("Show the full record of judge verdict #", min_value=0, value=0, step=1)
 if vid:
     try:

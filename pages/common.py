@@ -13,7 +13,7 @@ import streamlit as st
 
 from red_app.errors import RedError
 from red_app.jobs import JobRegistry
-from red_app.store import Project
+from red_app.project.store import Project
 
 DEFAULT_PROJECT = ".red/demo.duckdb"
 
@@ -64,6 +64,3 @@ def sidebar() -> None:
         st.text(st.session_state["project_path"])
         st.text_input("Your name (recorded with every decision)", key="reviewer")
 
-
-def show_error(exc: Exception) -> None:
-    st.error(str(exc))

@@ -9,8 +9,8 @@ import streamlit as st
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import project, sidebar  # noqa: E402
 
-from red_app.dataio import export_labels  # noqa: E402
 from red_app.errors import RedError  # noqa: E402
+from red_app.project.dataio import export_labels  # noqa: E402
 
 sidebar()
 proj = project()

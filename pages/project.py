@@ -9,10 +9,10 @@ import streamlit as st
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import init_session, project, sidebar  # noqa: E402
 
-from red_app.dataio import import_file  # noqa: E402
-from red_app.embed import embed_project, project_model  # noqa: E402
 from red_app.errors import RedError  # noqa: E402
-from red_app.store import Project  # noqa: E402
+from red_app.project.dataio import import_file  # noqa: E402
+from red_app.project.embed import embed_project, missing_texts, project_model  # noqa: E402
+from red_app.project.store import Project  # noqa: E402
 
 init_session()
 sidebar()
@@ -48,9 +48,7 @@ c[4].metric("Held out (test)", f"{status['roles']['holdout']:,}")
 st.caption("Current labels by origin: " + ", ".join(f"{k} {v:,}" for k, v in status["labeled_by_origin"].items()))
 
 model = project_model(proj)
-missing = proj.cursor().execute(
-    """SELECT count(DISTINCT text_hash) FROM samples s WHERE NOT EXISTS
-       (SELECT 1 FROM embeddings e WHERE e.model = ? AND e.text_hash = s.text_hash)""", [model]).fetchall()[0][0]
+missing = missing_texts(proj, model)
 st.subheader("Embeddings")
 if missing:
     st.warning(f"{missing:,} texts are not embedded yet with {model}.")

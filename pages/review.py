@@ -10,7 +10,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import project, sidebar  # noqa: E402
 
 from red_app.errors import RedError  # noqa: E402
-from red_app.review import ReviewConflictError, decide, nearest_examples, queue_size, review_queue  # noqa: E402
+from red_app.review import (  # noqa: E402
+    ReviewConflictError,
+    decide,
+    nearest_examples,
+    queue_size,
+    review_queue,
+)
 
 sidebar()
 proj = project()
@@ -26,8 +32,7 @@ with st.expander("Filters", expanded=False):
     f_conf = c[3].slider("Judge confidence", 0.0, 1.0, (0.0, 1.0), 0.05)
     f_sort = c[4].selectbox("Order", ["uncertainty", "confidence", "newest"],
                             help="uncertainty: the model's most uncertain first; confidence: the judge's least sure first")
-    iters = [r[0] for r in proj.cursor().execute(
-        "SELECT DISTINCT iteration FROM judge_verdicts WHERE iteration IS NOT NULL ORDER BY 1").fetchall()]
+    iters = proj.verdict_iterations()
     f_iter = st.selectbox("Iteration", [None] + iters, format_func=lambda x: "any" if x is None else str(x))
 
 only = st.query_params.get("sample")  # a link to one sample: /review?sample=ID

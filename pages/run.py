@@ -12,9 +12,9 @@ from common import jobs, project, sidebar  # noqa: E402
 from red_app.errors import RedError  # noqa: E402
 from red_app.judge_eval import remembered  # noqa: E402
 from red_app.judges import packaged_models  # noqa: E402
-from red_app.judges.base import judge_for_project  # noqa: E402
-from red_app.loop import LoopConfig  # noqa: E402
-from red_app.runner import resumable_run  # noqa: E402
+from red_app.judges.factory import judge_for_project
+from red_app.judges.ollama_judge import ollama_settings  # noqa: E402
+from red_app.method.config import LoopConfig  # noqa: E402
 
 sidebar()
 proj = project()
@@ -43,8 +43,9 @@ with st.form("settings"):
                        "`red judge-eval PROJECT --judge embedded` before trusting its verdicts.")
     c1, c2, c3 = st.columns(3)
     accuracy = c1.slider("Simulated judge accuracy", 0.5, 1.0, 1.0, 0.05)
-    host = c2.text_input("Ollama host", value=proj.get_setting("ollama_host") or "http://127.0.0.1:11434")
-    model = c3.text_input("Ollama model", value=proj.get_setting("ollama_model") or "qwen2.5:1.5b-instruct")
+    default_host, default_model = ollama_settings(proj, None, None)  # flags > $OLLAMA_HOST > project > default
+    host = c2.text_input("Ollama host", value=default_host)
+    model = c3.text_input("Ollama model", value=default_model)
     st.markdown("**Loop**")
     d = LoopConfig()
     c1, c2, c3, c4 = st.columns(4)
@@ -55,7 +56,7 @@ with st.form("settings"):
     patience = c4.number_input("Stop after iterations without progress", 1, 100, d.patience or 3)
     start = st.form_submit_button("Start run", type="primary", disabled=running)
 
-resumable = resumable_run(proj)
+resumable = proj.resumable_run()
 c1, c2 = st.columns(2)
 if running:
     if c1.button("Stop after the current chunk", shortcut="Escape"):
@@ -98,7 +99,7 @@ def live() -> None:
     shown = st.selectbox("Run", run_ids[::-1], index=0, key="run_shown")
     row = runs[runs.run_id == shown].iloc[0]
     is_live = job is not None and job.running and shown == latest
-    calls = proj.cursor().execute("SELECT count(*) FROM judge_verdicts WHERE run_id = ?", [shown]).fetchall()[0][0]
+    calls = proj.run_calls(shown)
     cfg = proj.run_config(shown)
     budget = cfg["loop"]["budget"]
     st.progress(min(calls / max(budget, 1), 1.0), text=f"run {shown}: {calls:,} of {budget:,} judge calls — "

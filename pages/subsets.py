@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import project, sidebar  # noqa: E402
 
 from red_app.errors import RedError  # noqa: E402
-from red_app.runner import compute_partition, load_inputs  # noqa: E402
+from red_app.label_map import label_table, repartition, subset_table  # noqa: E402
 
 sidebar()
 proj = project()
@@ -25,21 +25,16 @@ method = c2.selectbox("Rule", ["greedy", "random"], help="greedy: the article's 
 if c3.button("Compute subsets", type="primary") or not len(proj.label_map()):
     try:
         with st.spinner("UMAP over the label centroids…"):
-            data, state = load_inputs(proj)
-            compute_partition(proj, data, state, int(n), method)
+            repartition(proj, int(n), method)
     except RedError as exc:
         st.error(str(exc))
         st.stop()
 
-m = proj.label_map()
+m = label_table(proj)
 if not len(m):
     st.info("No subsets yet.")
     st.stop()
-status = proj.status()["per_label"].set_index("label")
 desc = proj.descriptions()
-m["examples"] = m["label"].map(status["labeled"]).fillna(0).astype(int)
-m["description"] = m["label"].map(lambda l: (desc.get(l) or {}).get("description", "(none yet)"))
-m["subset"] = m["subset"].astype(str)
 fig = px.scatter(m, x="x", y="y", color="subset", hover_name="label", text="label" if len(m) <= 60 else None,
                  hover_data={"examples": True, "description": True, "x": False, "y": False, "subset": True},
                  height=560)
@@ -49,10 +44,7 @@ fig.update_layout(legend_title_text="subset", xaxis_title=None, yaxis_title=None
 st.plotly_chart(fig, width="stretch")
 st.caption(f"{len(m)} labels in {m['subset'].nunique()} subsets of at most {int(m['n'].iloc[0])} ({m['method'].iloc[0]}).")
 
-table = m.groupby("subset", sort=False).agg(labels=("label", lambda s: ", ".join(s)), size=("label", "size"),
-                                            examples=("examples", "sum")).reset_index()
-table["subset_no"] = table["subset"].astype(int)
-st.dataframe(table.sort_values("subset_no").drop(columns="subset_no"), hide_index=True, width="stretch")
+st.dataframe(subset_table(m), hide_index=True, width="stretch")
 
 st.subheader("A label")
 label = st.selectbox("Label", sorted(m["label"]), index=None, placeholder="type to search…")
@@ -69,12 +61,8 @@ if label:
     with st.form(f"desc-{label}"):
         new = st.text_area("Description", value=(d or {}).get("description", ""), height=120)
         if st.form_submit_button("Save description"):
-            who = st.session_state.get("reviewer", "").strip()
-            if not who:
-                st.error("enter your name in the sidebar first")
-            else:
-                try:
-                    v = proj.set_description(label, new, author=who)
-                    st.success(f"saved as version {v}; the judge uses it from the next request")
-                except RedError as exc:
-                    st.error(str(exc))
+            try:
+                v = proj.set_description(label, new, author=st.session_state.get("reviewer", ""))
+                st.success(f"saved as version {v}; the judge uses it from the next request")
+            except RedError as exc:
+                st.error(str(exc))

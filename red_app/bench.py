@@ -11,16 +11,18 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import duckdb
 import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
 
-from .classifiers import FlatClassifier, default_estimator
-from .dataio import import_file
-from .embed import DEFAULT_MODEL, embed_project, set_threads
 from .errors import RedError
 from .judges.simulated import SimulatedJudge
-from .loop import LoopConfig, LoopData, LoopState, RedLoop
-from .store import Project
+from .method.classifiers import FlatClassifier, default_estimator
+from .method.config import LoopConfig
+from .method.loop import LoopData, LoopState, RedLoop
+from .project.dataio import import_file
+from .project.embed import DEFAULT_MODEL, embed_project, set_threads
+from .project.store import Project
 
 # The article's design, kept as a named option: subset classifiers select by entropy,
 # a rejected sample waits for the next iteration, no self-training.
@@ -41,18 +43,16 @@ def load_dataset(path: str | Path, cache_dir: str | Path, model: str = DEFAULT_M
     cache = cache_dir / f"{path.stem}.duckdb"
     if not cache.exists() or not _complete(cache, model):
         with Project(cache, create=True) as p:
-            if not p.cursor().execute("SELECT count(*) FROM samples").fetchall()[0][0]:
+            if not p.sample_count():
                 import_file(p, path, mode="hidden-gold", max_chars=10**6)
             embed_project(p, model=model, progress=progress)
     # read-only from here, so several benchmarks can share one cache at once
     with Project(cache, read_only=True) as p:
         df = p.samples(columns="id, gold_label")
         ids, X = p.embedding_matrix(model)
-    con = duckdb.connect()
-    cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()]
+    cols = pq.read_schema(path).names
     extra = ["split"] + [c for c in ("shot5", "shot10") if c in cols]
-    meta = con.execute(f"SELECT text, label, {', '.join(extra)} FROM read_parquet('{path}')").df()
-    con.close()
+    meta = pd.read_parquet(path, columns=["text", "label", *extra])
     if ids != df["id"].tolist() or len(ids) != len(meta):
         raise RedError(f"embedding cache {cache} is out of step with {path}; delete it and run again")
     return meta, X
@@ -61,7 +61,7 @@ def load_dataset(path: str | Path, cache_dir: str | Path, model: str = DEFAULT_M
 def _complete(cache: Path, model: str) -> bool:
     try:
         with Project(cache, read_only=True) as p:
-            n = p.cursor().execute("SELECT count(*) FROM samples").fetchall()[0][0]
+            n = p.sample_count()
             return n > 0 and len(p.embedding_matrix(model)[0]) == n
     except RedError:
         return False

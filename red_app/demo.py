@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .dataio import import_file
-from .embed import embed_project
-from .store import Project
+from .project.dataio import import_file
+from .project.embed import embed_project
+from .project.store import Project
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
@@ -16,7 +16,7 @@ def build_demo(path: str | Path, progress=None, embed: bool = True) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with Project(path, create=True) as p:
-        have = {r[0] for r in p.cursor().execute("SELECT DISTINCT source FROM samples").fetchall()}
+        have = p.sources()
         if "demo_seeds.csv" not in have:
             import_file(p, ASSETS / "demo_seeds.csv", id="id", actor="demo")
         if "demo_pool.csv" not in have:

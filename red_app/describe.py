@@ -11,8 +11,9 @@ import json
 import re
 from typing import Callable, Sequence
 
-from .errors import JudgeUnavailableError, RedError
-from .store import Project
+from .errors import RedError
+from .judges.factory import judge_for_project
+from .project.store import Project
 
 PROMPT = (
     "Here are example texts that all carry the label {label}:\n{examples}\n\n"
@@ -34,28 +35,14 @@ def _clean(text: str) -> str:
 def writer_for(kind: str, *, host: str | None = None, model: str | None = None, threads: int | None = None,
                project: Project | None = None) -> tuple[Callable[[list[dict]], str], str]:
     """(write(messages) -> text, model name) for an Ollama or embedded model."""
+    if kind not in ("ollama", "embedded"):
+        raise RedError(f"descriptions are written by an LLM: use ollama or embedded, not {kind!r}")
     if kind == "ollama":
-        from .judges.ollama_judge import OllamaJudge, ollama_settings
-
-        host, model = ollama_settings(project, host, model)
-        j = OllamaJudge(host=host, model=model, timeout=120)
-        j.check()
-        return (lambda msgs: j.client.chat(model=model, messages=msgs, options={"temperature": 0, "num_predict": 120},
-                                           keep_alive="15m").message.content), model
-    if kind == "embedded":
-        from .judges.embedded import EmbeddedJudge
-
-        j = EmbeddedJudge(model=model, threads=threads)
-
-        def write(msgs: list[dict]) -> str:
-            resp = j.server.handle_chat_completions({"messages": msgs, "max_tokens": 120, "temperature": 0})
-            try:
-                return resp["choices"][0]["message"]["content"]
-            except (KeyError, IndexError, TypeError) as exc:
-                raise JudgeUnavailableError(f"llama.cpp returned no text: {str(resp)[:200]}") from exc
-
-        return write, j.model
-    raise RedError(f"descriptions are written by an LLM: use ollama or embedded, not {kind!r}")
+        judge = judge_for_project(project, "ollama", host=host, model=model, timeout=120)
+        judge.check()
+    else:
+        judge = judge_for_project(project, "embedded", model=model, threads=threads)
+    return (lambda msgs: judge.complete(msgs, max_tokens=120)), judge.model
 
 
 def describe_labels(project: Project, write: Callable[[list[dict]], str], model: str, *,

@@ -11,9 +11,9 @@ import traceback
 from dataclasses import dataclass, field
 
 from .judges.base import Judge
-from .loop import LoopConfig
-from .runner import resumable_run, run_project
-from .store import Project
+from .method.config import LoopConfig
+from .project.store import Project
+from .runner import run_project
 
 
 @dataclass
@@ -59,7 +59,7 @@ class JobRegistry:
             job = self._jobs.get(str(project.path))
             if job and job.running:
                 return job  # a second tab sees the same run, never starts another
-            rid = resumable_run(project) if resume else None
+            rid = project.resumable_run() if resume else None
             job = RunJob(project, judge, None if rid else config, resume=rid)
             job.thread = threading.Thread(target=job._work, name=f"red-run-{project.path.name}", daemon=True)
             self._jobs[str(project.path)] = job

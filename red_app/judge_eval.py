@@ -7,12 +7,13 @@ import time
 
 import numpy as np
 
-from .classifiers import FlatClassifier, default_estimator
 from .errors import RedError
+from .inputs import load_inputs
 from .judges.base import Judge
-from .loop import LoopConfig, RedLoop
-from .runner import load_inputs
-from .store import Project
+from .method.classifiers import FlatClassifier, default_estimator
+from .method.config import DEFAULTS
+from .method.loop import build_request
+from .project.store import Project
 
 
 def judge_eval(project: Project, judge: Judge, n: int = 100, seed: int = 0) -> dict:
@@ -32,8 +33,7 @@ def judge_eval(project: Project, judge: Judge, n: int = 100, seed: int = 0) -> d
     lab = state.y >= 0
     model = FlatClassifier(estimator=default_estimator(), n_labels=len(data.label_names)).fit(data.X[lab], state.y[lab])
     pred = model.predict(data.X[pick])
-    loop = RedLoop(LoopConfig(), judge)
-    reqs = [loop._request(data, state, int(i), int(p), ()) for i, p in zip(pick, pred)]
+    reqs = [build_request(data, state, int(i), int(p), c_examples=DEFAULTS.c_examples) for i, p in zip(pick, pred)]
     t0 = time.perf_counter()
     verdicts = judge.judge_many(reqs)
     wall = time.perf_counter() - t0

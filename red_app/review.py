@@ -8,94 +8,34 @@ silently overwriting each other.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from .errors import RedError
-from .store import Event, Project
+from .project.embed import project_model
+from .project.reviews import (  # noqa: F401  (queue and conflict are part of review's API)
+    ReviewConflictError,
+    append_human_decision,
+    decision_log,
+    judge_gold_pairs,
+    judge_human_pairs,
+    label_members,
+    override_counts,
+    queue_size,
+    review_queue,
+    verdict_record,
+)
+from .project.store import Event, Project
 
 ACTIONS = ("accept", "reject", "override")
 
 
-class ReviewConflictError(RedError):
-    """Someone else decided this sample after the reviewer loaded it."""
-
-
-QUEUE_SQL = """
-WITH last_human AS (
-    SELECT sample_id, max(event_id) AS event_id FROM annotations WHERE origin = 'human' GROUP BY sample_id
-)
-SELECT v.verdict_id, v.run_id, v.iteration, v.sample_id, s.text, v.label, v.valid, v.confidence,
-       v.rationale, v.judge_kind, v.model, v.uncertainty, v.alternatives, v.example_ids, v.latency_ms,
-       v.prompt_hash, v.created_at, s.gold_label,
-       h.actor AS reviewer, h.label AS human_label, h.verdict AS human_verdict, h.created_at AS reviewed_at,
-       coalesce(lh.event_id, 0) AS last_human_event
-FROM judge_verdicts v
-JOIN samples s ON s.id = v.sample_id
-LEFT JOIN last_human lh ON lh.sample_id = v.sample_id
-LEFT JOIN annotations h ON h.event_id = lh.event_id
-WHERE v.valid IS NOT NULL
-"""
-
-
-def review_queue(project: Project, *, label: str | None = None, verdict: str | None = None,
-                 min_conf: float | None = None, max_conf: float | None = None,
-                 iteration: int | None = None, status: str = "pending", sort: str = "uncertainty",
-                 sample_id: str | None = None,
-                 limit: int = 200, offset: int = 0):
-    """Judge verdicts to review, newest decision per verdict, filtered and paged in SQL.
-
-    ``status`` is ``pending`` (no human decision on the sample yet), ``reviewed`` or ``all``.
-    Only the newest verdict of each sample is listed (older ones are in the audit).
-    """
-    where, params = ["v.verdict_id IN (SELECT max(verdict_id) FROM judge_verdicts WHERE valid IS NOT NULL GROUP BY sample_id)"], []
-    if label:
-        where.append("v.label = ?")
-        params.append(label)
-    if verdict in ("valid", "invalid"):
-        where.append("v.valid = ?")
-        params.append(verdict == "valid")
-    if min_conf is not None:
-        where.append("v.confidence >= ?")
-        params.append(min_conf)
-    if max_conf is not None:
-        where.append("v.confidence <= ?")
-        params.append(max_conf)
-    if sample_id is not None:
-        where.append("v.sample_id = ?")
-        params.append(sample_id)
-    if iteration is not None:
-        where.append("v.iteration = ?")
-        params.append(iteration)
-    if status == "pending":
-        where.append("lh.event_id IS NULL")
-    elif status == "reviewed":
-        where.append("lh.event_id IS NOT NULL")
-    order = {"uncertainty": "v.uncertainty DESC NULLS LAST", "confidence": "v.confidence ASC",
-             "newest": "v.verdict_id DESC"}.get(sort, "v.uncertainty DESC NULLS LAST")
-    sql = f"{QUEUE_SQL} AND {' AND '.join(where)} ORDER BY {order}, v.verdict_id LIMIT ? OFFSET ?"
-    return project.cursor().execute(sql, params + [limit, offset]).df()
-
-
-def queue_size(project: Project, status: str = "pending") -> int:
-    cond = {"pending": "lh.event_id IS NULL", "reviewed": "lh.event_id IS NOT NULL"}.get(status, "TRUE")
-    sql = f"""SELECT count(*) FROM ({QUEUE_SQL} AND {cond} AND v.verdict_id IN
-              (SELECT max(verdict_id) FROM judge_verdicts WHERE valid IS NOT NULL GROUP BY sample_id))"""
-    return int(project.cursor().execute(sql).fetchall()[0][0])
-
-
 def nearest_examples(project: Project, sample_id: str, label: str, k: int = 5, model: str | None = None):
     """The ``k`` current examples of ``label`` nearest to the sample: [(id, text, similarity)]."""
-    from .embed import project_model
-
     model = model or project_model(project)
-    cur = project.cursor()
     ids, X = project.embedding_matrix(model, ids=[sample_id])
     if not ids:
         return []
-    members = [r[0] for r in cur.execute(
-        "SELECT sample_id FROM (" + _current() + ") WHERE label = ? AND sample_id <> ?", [label, sample_id]).fetchall()]
+    members = label_members(project, label, exclude=sample_id)
     if not members:
         return []
     mids, M = project.embedding_matrix(model, ids=members)
@@ -103,21 +43,6 @@ def nearest_examples(project: Project, sample_id: str, label: str, k: int = 5, m
     top = np.argsort(-sims, kind="stable")[:k]
     texts = project.texts([mids[i] for i in top])
     return [(mids[i], texts[mids[i]], float(sims[i])) for i in top]
-
-
-def _current() -> str:
-    from .store import CURRENT_LABELS_SQL
-
-    return CURRENT_LABELS_SQL
-
-
-@dataclass(frozen=True)
-class Decision:
-    sample_id: str
-    action: str
-    proposed: str
-    label: str | None
-    reviewer: str
 
 
 def decide(project: Project, *, sample_id: str, proposed: str, action: str, reviewer: str,
@@ -148,16 +73,7 @@ def decide(project: Project, *, sample_id: str, proposed: str, action: str, revi
     else:
         events = [Event(sample_id, proposed, "human", "invalid", reviewer, verdict_id=verdict_id, note=note),
                   Event(sample_id, label, "human", "valid", reviewer, verdict_id=verdict_id, note=note)]
-    with project.transaction() as cur:
-        rows = cur.execute(
-            """SELECT event_id, actor, label, verdict FROM annotations
-               WHERE sample_id = ? AND origin = 'human' ORDER BY event_id DESC LIMIT 1""", [sample_id]).fetchall()
-        if rows and rows[0][0] > seen_event:
-            eid, actor, lab, verdict = rows[0]
-            raise ReviewConflictError(
-                f"{actor} already decided this sample ({lab!r} {verdict}) after you opened it; "
-                "reload to see their decision, then decide again if you disagree")
-        return project.append_events(events, cur=cur)
+    return append_human_decision(project, sample_id, events, seen_event)
 
 
 def agreement(project: Project) -> dict:
@@ -167,27 +83,9 @@ def agreement(project: Project) -> dict:
     sample keeps the judge's answer: accept of a valid verdict, or a reject / override of
     an invalid one.
     """
-    cur = project.cursor()
-    pairs = cur.execute(
-        """WITH v AS (SELECT * FROM judge_verdicts WHERE valid IS NOT NULL AND verdict_id IN
-                      (SELECT max(verdict_id) FROM judge_verdicts WHERE valid IS NOT NULL GROUP BY sample_id, label)),
-                h AS (SELECT sample_id, label, arg_max(verdict, event_id) AS verdict,
-                             arg_max(actor, event_id) AS actor
-                      FROM annotations WHERE origin = 'human' GROUP BY sample_id, label)
-           SELECT v.label, v.valid, h.verdict = 'valid' AS human_valid
-           FROM v JOIN h USING (sample_id, label)""").df()
-    gold = cur.execute(
-        """SELECT v.label, v.valid, s.gold_label = v.label AS gold_valid
-           FROM judge_verdicts v JOIN samples s ON s.id = v.sample_id
-           WHERE v.valid IS NOT NULL AND s.gold_label IS NOT NULL""").df()
-    overrides = cur.execute(
-        """SELECT a.label AS judge_label, b.label AS human_label, count(*) AS n
-           FROM annotations a JOIN annotations b
-             ON a.sample_id = b.sample_id AND b.event_id = a.event_id + 1
-           WHERE a.origin = 'human' AND a.verdict = 'invalid' AND b.origin = 'human' AND b.verdict = 'valid'
-             AND a.actor = b.actor
-           GROUP BY ALL ORDER BY n DESC""").df()
-    out: dict = {"human_reviewed": int(len(pairs)), "gold_known": int(len(gold)), "overrides": overrides}
+    pairs = judge_human_pairs(project)
+    gold = judge_gold_pairs(project)
+    out: dict = {"human_reviewed": int(len(pairs)), "gold_known": int(len(gold)), "overrides": override_counts(project)}
     if len(pairs):
         agree = pairs["valid"] == pairs["human_valid"]
         out["judge_human_agreement"] = float(agree.mean())
@@ -206,10 +104,8 @@ def agreement(project: Project) -> dict:
 
 def decision_record(project: Project, verdict_id: int) -> dict:
     """The full audit record of one judge verdict, with every later human decision."""
-    cur = project.cursor()
-    df = cur.execute("SELECT * FROM judge_verdicts WHERE verdict_id = ?", [verdict_id]).df()
-    if not len(df):
+    rec = verdict_record(project, verdict_id)
+    if rec is None:
         raise RedError(f"no judge verdict {verdict_id}")
-    rec = df.iloc[0].to_dict()
     rec["history"] = project.history(rec["sample_id"])
     return rec

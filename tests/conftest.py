@@ -35,10 +35,11 @@ SMALL_LABELS = 15  # a small real-data slice: every test that embeds stays fast 
 @pytest.fixture(scope="session")
 def small_project(tmp_path_factory, banking_path):
     """A real project: 15 BANKING77 intents, shot10 seeds, hidden-gold pool, test holdout, embedded."""
-    from red_app.dataio import import_file
-    from red_app.embed import embed_project
-    from red_app.store import Project
     import duckdb
+
+    from red_app.project.dataio import import_file
+    from red_app.project.embed import embed_project
+    from red_app.project.store import Project
 
     labels = [r[0] for r in duckdb.sql(
         f"SELECT DISTINCT label FROM read_parquet('{banking_path}') ORDER BY label LIMIT {SMALL_LABELS}").fetchall()]

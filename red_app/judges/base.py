@@ -6,8 +6,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol, Sequence, runtime_checkable
 
-from ..errors import RedError
-
 
 @dataclass(frozen=True)
 class Example:
@@ -75,60 +73,24 @@ class BaseJudge:
         return f"{self.kind} judge" + (f" ({self.model})" if self.model else "")
 
 
-def cached_verdict(cache, prompt_hash: str, model: str | None, prompt: str | None = None) -> Verdict | None:
-    """A verdict already recorded in a project for this exact question, or None.
+class VerdictCache(Protocol):
+    """What a judge may ask of a project: an earlier answer to this exact question.
 
-    ``cache`` is a Project (its judge_verdicts are the cache) or None for no caching.
+    Returns ``(valid, confidence, rationale)`` of the newest answered verdict with this
+    prompt hash and model, or None. The project implements it; judges never see SQL.
     """
+
+    def cached_verdict(self, prompt_hash: str, model: str | None) -> tuple[bool, float, str] | None: ...
+
+
+def cached_verdict(cache: VerdictCache | None, prompt_hash: str, model: str | None,
+                   prompt: str | None = None) -> Verdict | None:
+    """A verdict already recorded for this exact question, or None (``cache`` None: no caching)."""
     if cache is None:
         return None
-    rows = cache.cursor().execute(
-        """SELECT valid, confidence, rationale FROM judge_verdicts
-           WHERE prompt_hash = ? AND model = ? AND valid IS NOT NULL ORDER BY verdict_id DESC LIMIT 1""",
-        [prompt_hash, model]).fetchall()
-    if not rows:
+    hit = cache.cached_verdict(prompt_hash, model)
+    if hit is None:
         return None
-    valid, conf, why = rows[0]
+    valid, conf, why = hit
     return Verdict(valid=valid, confidence=conf, rationale=why, model=model, prompt_hash=prompt_hash,
                    prompt=prompt, cached=True)
-
-
-JUDGE_KINDS = ("simulated", "ollama", "embedded")
-
-
-def make_judge(kind: str, **options) -> Judge:
-    """Build a judge by name; options are the judge's own keyword arguments."""
-    if kind == "simulated":
-        from .simulated import SimulatedJudge
-
-        return SimulatedJudge(**options)
-    if kind == "ollama":
-        from .ollama_judge import OllamaJudge
-
-        return OllamaJudge(**options)
-    if kind == "embedded":
-        from .embedded import EmbeddedJudge
-
-        return EmbeddedJudge(**options)
-    raise RedError(f"unknown judge {kind!r}; use one of {', '.join(JUDGE_KINDS)}")
-
-
-def judge_for_project(project, kind: str, *, accuracy: float = 1.0, seed: int = 0, host: str | None = None,
-                      model: str | None = None, timeout: float = 60.0, concurrency: int = 4,
-                      threads: int | None = None) -> Judge:
-    """A judge wired to a project: gold for the simulated one, settings and cache for LLMs."""
-    if kind == "simulated":
-        gold = dict(project.cursor().execute(
-            "SELECT id, gold_label FROM samples WHERE gold_label IS NOT NULL AND role = 'pool'").fetchall())
-        if not gold:
-            raise RedError("the simulated judge needs hidden gold labels: import the pool with --mode hidden-gold, "
-                           "or use an LLM judge (ollama / embedded)")
-        return make_judge("simulated", gold=gold, accuracy=accuracy, seed=seed)
-    if kind == "ollama":
-        from .ollama_judge import ollama_settings
-
-        host, model = ollama_settings(project, host, model)
-        return make_judge("ollama", host=host, model=model, timeout=timeout, concurrency=concurrency, cache=project)
-    if kind == "embedded":
-        return make_judge("embedded", model=model, threads=threads, cache=project)
-    raise RedError(f"unknown judge {kind!r}; use one of {', '.join(JUDGE_KINDS)}")

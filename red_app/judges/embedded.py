@@ -116,6 +116,14 @@ class EmbeddedJudge(BaseJudge):
         note = f" — {self.spec.note}" if self.spec and self.spec.note else ""
         return f"embedded judge ({self.spec.title if self.spec else self.model}){note}"
 
+    def complete(self, messages: list[dict], max_tokens: int = 120) -> str:
+        """Free text from the model for ``messages`` (temperature 0), e.g. a label description."""
+        resp = self.server.handle_chat_completions({"messages": messages, "max_tokens": max_tokens, "temperature": 0})
+        try:
+            return resp["choices"][0]["message"]["content"]
+        except (KeyError, IndexError, TypeError) as exc:
+            raise JudgeUnavailableError(f"llama.cpp returned no text: {str(resp)[:200]}") from exc
+
     def judge(self, request: JudgeRequest) -> Verdict:
         msgs = messages_for(request)
         prompt = msgs[-1]["content"]

@@ -164,6 +164,14 @@ class OllamaJudge(BaseJudge):
                        latency_ms=(time.perf_counter() - t0) * 1000,
                        error=f"{last_error} (after {self.retries + 1} attempts)")
 
+    def complete(self, messages: list[dict], max_tokens: int = 120) -> str:
+        """Free text from the model for ``messages`` (temperature 0), e.g. a label description."""
+        if not self._checked:
+            self.check()
+        resp = self.client.chat(model=self.model, messages=messages,
+                                options={"temperature": 0, "num_predict": max_tokens}, keep_alive="15m")
+        return resp.message.content
+
     def judge_many(self, requests: Sequence[JudgeRequest]) -> list[Verdict]:
         if requests and not self._checked:
             self.check()

@@ -34,10 +34,10 @@ def server(tmp_path_factory):
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian chromium is not installed (make test installs it with apt-get where it can)")
     pytest.importorskip("playwright")
-    from red_app.dataio import import_file
     from red_app.demo import build_demo
-    from red_app.embed import embed_project
-    from red_app.store import Project
+    from red_app.project.dataio import import_file
+    from red_app.project.embed import embed_project
+    from red_app.project.store import Project
 
     tmp = tmp_path_factory.mktemp("e2e")
     project = build_demo(tmp / "demo.duckdb")
@@ -49,7 +49,7 @@ def server(tmp_path_factory):
         # a judge verdict on the XSS sample, written by the run's own persistence code
         from red_app.judges.base import JudgeRequest, Verdict
         from red_app.judges.simulated import SimulatedJudge
-        from red_app.loop import Judged
+        from red_app.method.loop import Judged
         from red_app.runner import ProjectSink, load_inputs
 
         data, _ = load_inputs(p)

@@ -13,9 +13,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def demo_built(tmp_path_factory):
     from red_app.demo import build_demo
     from red_app.judges.simulated import SimulatedJudge
-    from red_app.loop import LoopConfig
+    from red_app.method.config import LoopConfig
+    from red_app.project.store import Project
     from red_app.runner import run_project
-    from red_app.store import Project
 
     path = build_demo(tmp_path_factory.mktemp("demo") / "demo.duckdb")
     with Project(path) as p:
@@ -58,7 +58,7 @@ def test_run_page_shows_the_finished_run(demo):
 
 
 def test_review_accept_is_recorded_with_the_reviewer(demo):
-    from red_app.store import Project
+    from red_app.project.store import Project
 
     at = page("review").run()
     assert not at.exception

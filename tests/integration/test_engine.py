@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 
 from red_app.judges.simulated import SimulatedJudge
-from red_app.loop import LoopConfig
+from red_app.method.config import LoopConfig
+from red_app.project.store import Project
 from red_app.runner import load_inputs, run_project
-from red_app.store import Project
 
 
 def _gold(p):
@@ -20,7 +20,7 @@ def _gold(p):
 
 
 def test_a_small_real_run_beats_seeds_only(small_copy):
-    from red_app.classifiers import FlatClassifier
+    from red_app.method.classifiers import FlatClassifier
 
     with Project(small_copy) as p:
         data, state = load_inputs(p)

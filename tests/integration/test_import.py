@@ -8,9 +8,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from red_app.dataio import export_labels, import_file
 from red_app.errors import ImportValidationError
-from red_app.store import Project
+from red_app.project.dataio import export_labels, import_file
+from red_app.project.store import Project
 
 
 def _digest(path):

@@ -82,9 +82,9 @@ def test_missing_model_names_the_pull(server):
 
 
 def test_verdicts_are_cached_by_prompt_hash_in_the_project(server, small_copy):
-    from red_app.loop import LoopConfig
+    from red_app.method.config import LoopConfig
+    from red_app.project.store import Project
     from red_app.runner import run_project
-    from red_app.store import Project
 
     with Project(small_copy) as p:
         j = OllamaJudge(host=server.url, model="double-judge", cache=p)
@@ -100,8 +100,8 @@ def test_verdicts_are_cached_by_prompt_hash_in_the_project(server, small_copy):
         j = OllamaJudge(host=server.url, model="double-judge", cache=p)
         req = _req("where has my parcel gone")
         first = j.judge(req)
+        from red_app.method.loop import Judged
         from red_app.runner import ProjectSink, load_inputs
-        from red_app.loop import Judged
 
         data, _ = load_inputs(p)
         sid = data.ids[-1]

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from red_app.classifiers import FlatClassifier, RedClassifier
-from red_app.subsets import LabelPartition
+from red_app.method.classifiers import FlatClassifier, RedClassifier
+from red_app.method.subsets import LabelPartition
 
 
 def _blobs(n_labels=12, per=20, d=8, seed=0):

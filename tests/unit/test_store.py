@@ -1,7 +1,7 @@
 import pytest
 
 from red_app.errors import ProjectError, UnknownLabelError
-from red_app.store import SCHEMA_VERSION, Event, Project
+from red_app.project.store import SCHEMA_VERSION, Event, Project
 
 
 def _project(tmp_path):

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from red_app.subsets import greedy_dissimilar, label_centroids, partition_labels
+from red_app.method.subsets import greedy_dissimilar, label_centroids, partition_labels
 
 
 def _points(n=37, d=5, seed=0):

@@ -1,6 +1,6 @@
 import numpy as np
 
-from red_app.uncertainty import entropy, margin, select_top_k, uncertainty
+from red_app.method.uncertainty import entropy, margin, select_top_k, uncertainty
 
 
 def test_entropy_is_max_for_uniform_and_zero_for_certain():
@@ -37,7 +37,7 @@ def test_loop_settings_are_checked_with_a_config_error():
     import pytest
 
     from red_app.errors import ConfigError, RedError
-    from red_app.loop import LoopConfig
+    from red_app.method.config import LoopConfig
 
     for bad in ({"batch": 0}, {"uncertainty": "vibes"}, {"noise": "loud"}, {"partition_method": "kmeans"}, {"n": 0}):
         with pytest.raises(ConfigError) as err:

@@ -8,30 +8,15 @@ import os
 import sys
 from pathlib import Path
 
-from .errors import RedError
-
-
-def _progress_bar(desc: str):
-    from tqdm import tqdm
-
-    bar = {"b": None}
-
-    def update(done: int, total: int) -> None:
-        if bar["b"] is None:
-            bar["b"] = tqdm(total=total, desc=desc, unit="text", file=sys.stderr, disable=total == 0)
-        bar["b"].n = done
-        bar["b"].refresh()
-        if done >= total:
-            bar["b"].close()
-
-    return update
-
+from ..errors import RedError
+from . import engine
+from .common import progress_bar
 
 # -- commands -------------------------------------------------------------------------
 
 
 def cmd_init(a) -> int:
-    from .store import Project
+    from ..project.store import Project
 
     path = Path(a.project)
     if path.exists():
@@ -43,8 +28,8 @@ def cmd_init(a) -> int:
 
 
 def cmd_import(a) -> int:
-    from .dataio import import_file
-    from .store import Project
+    from ..project.dataio import import_file
+    from ..project.store import Project
 
     with Project(a.project) as p:
         rep = import_file(
@@ -58,18 +43,18 @@ def cmd_import(a) -> int:
 
 
 def cmd_embed(a) -> int:
-    from .embed import embed_project, project_model
-    from .store import Project
+    from ..project.embed import embed_project, project_model
+    from ..project.store import Project
 
     with Project(a.project) as p:
         model = a.model or project_model(p)
-        rep = embed_project(p, model=model, batch_size=a.batch_size, progress=_progress_bar("embedding"))
+        rep = embed_project(p, model=model, batch_size=a.batch_size, progress=progress_bar("embedding"))
     print(rep.summary())
     return 0
 
 
 def cmd_status(a) -> int:
-    from .store import Project
+    from ..project.store import Project
 
     with Project(a.project, read_only=True) as p:
         st = p.status()
@@ -102,8 +87,8 @@ def cmd_status(a) -> int:
 
 
 def cmd_export(a) -> int:
-    from .dataio import export_labels
-    from .store import Project
+    from ..project.dataio import export_labels
+    from ..project.store import Project
 
     with Project(a.project, read_only=True) as p:
         n = export_labels(p, a.out, fmt=a.format, include_unlabeled=a.include_unlabeled)
@@ -112,9 +97,9 @@ def cmd_export(a) -> int:
 
 
 def cmd_demo(a) -> int:
-    from .demo import build_demo
+    from ..demo import build_demo
 
-    path = build_demo(a.project, progress=_progress_bar("embedding"))
+    path = build_demo(a.project, progress=progress_bar("embedding"))
     print(f"demo project ready: {path}")
     return 0
 
@@ -189,20 +174,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("project", nargs="?", default=".red/demo.duckdb")
     p.set_defaults(func=cmd_demo)
 
-    for extra in _EXTRA_COMMANDS:
-        extra(sub)
+    engine.register(sub)
     return ap
-
-
-# Later modules (engine, judges) register their sub-commands here.
-_EXTRA_COMMANDS: list = []
 
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    from . import cli_engine  # noqa: F401  (registers run/subsets/bench/...)
-
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

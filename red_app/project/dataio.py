@@ -14,7 +14,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .errors import ImportValidationError
+from ..errors import ImportValidationError
 from .store import Event, Project, utcnow
 
 FORMATS = ("csv", "tsv", "jsonl", "parquet")

@@ -15,7 +15,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .errors import RedError
+from ..errors import RedError
 from .store import Project
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -128,6 +128,13 @@ def embed_project(
 
 def project_model(project: Project) -> str:
     return project.get_setting("embedding_model") or DEFAULT_MODEL
+
+
+def missing_texts(project: Project, model: str) -> int:
+    """How many distinct texts have no embedding with ``model`` yet."""
+    return int(project.cursor().execute(
+        """SELECT count(DISTINCT text_hash) FROM samples s WHERE NOT EXISTS
+           (SELECT 1 FROM embeddings e WHERE e.model = ? AND e.text_hash = s.text_hash)""", [model]).fetchall()[0][0])
 
 
 def require_embeddings(project: Project, model: str | None = None) -> str:

@@ -75,7 +75,7 @@ class RedClassifier(ClassifierMixin, BaseEstimator):
         Cloned per subset; default logistic regression (C=10).
     partition : LabelPartition, optional
         A fixed partition (the loop computes one per run); otherwise computed in ``fit``.
-    partition_method, umap_dim : see :func:`red_app.subsets.partition_labels`.
+    partition_method, umap_dim : see :func:`red_app.method.subsets.partition_labels`.
     n_labels : int, optional
         Total number of labels (default ``max(y) + 1``).
     random_state : int

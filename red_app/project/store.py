@@ -24,147 +24,20 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from .errors import ProjectError, UnknownLabelError
-
-SCHEMA_VERSION = 1
-
-ORIGINS = ("seed", "import", "judge", "human")
-VERDICTS = ("valid", "invalid")
-ROLES = ("seed", "pool", "holdout")
-
-# Each entry migrates the schema from version i to i+1. Append, never edit.
-MIGRATIONS: list[list[str]] = [
-    [
-        """CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)""",
-        """CREATE TABLE samples (
-            id TEXT PRIMARY KEY,
-            text TEXT NOT NULL,
-            text_hash TEXT NOT NULL,
-            role TEXT NOT NULL CHECK (role IN ('seed', 'pool', 'holdout')),
-            gold_label TEXT,
-            source TEXT,
-            source_row BIGINT,
-            seq BIGINT NOT NULL,
-            imported_at TIMESTAMP NOT NULL)""",
-        """CREATE TABLE labels (
-            name TEXT PRIMARY KEY,
-            created_at TIMESTAMP NOT NULL)""",
-        """CREATE TABLE label_descriptions (
-            label TEXT NOT NULL,
-            version INTEGER NOT NULL,
-            description TEXT NOT NULL,
-            author TEXT NOT NULL,
-            model TEXT,
-            created_at TIMESTAMP NOT NULL,
-            PRIMARY KEY (label, version))""",
-        """CREATE SEQUENCE event_seq START 1""",
-        """CREATE TABLE annotations (
-            event_id BIGINT PRIMARY KEY DEFAULT nextval('event_seq'),
-            sample_id TEXT NOT NULL,
-            label TEXT NOT NULL,
-            origin TEXT NOT NULL CHECK (origin IN ('seed', 'import', 'judge', 'human')),
-            verdict TEXT NOT NULL CHECK (verdict IN ('valid', 'invalid')),
-            actor TEXT NOT NULL,
-            iteration INTEGER,
-            run_id INTEGER,
-            model TEXT,
-            confidence DOUBLE,
-            verdict_id BIGINT,
-            note TEXT,
-            created_at TIMESTAMP NOT NULL)""",
-        """CREATE TABLE embeddings (
-            model TEXT NOT NULL,
-            text_hash TEXT NOT NULL,
-            vec FLOAT[] NOT NULL,
-            PRIMARY KEY (model, text_hash))""",
-        """CREATE TABLE runs (
-            run_id INTEGER PRIMARY KEY,
-            started_at TIMESTAMP NOT NULL,
-            finished_at TIMESTAMP,
-            status TEXT NOT NULL,
-            termination TEXT,
-            config JSON NOT NULL)""",
-        """CREATE TABLE iterations (
-            run_id INTEGER NOT NULL,
-            iteration INTEGER NOT NULL,
-            started_at TIMESTAMP NOT NULL,
-            finished_at TIMESTAMP NOT NULL,
-            seconds DOUBLE NOT NULL,
-            pool_size BIGINT NOT NULL,
-            labeled_size BIGINT NOT NULL,
-            uncertain_count BIGINT NOT NULL,
-            unassigned BIGINT NOT NULL,
-            selected BIGINT NOT NULL,
-            calls BIGINT NOT NULL,
-            accepted BIGINT NOT NULL,
-            rejected BIGINT NOT NULL,
-            errors BIGINT NOT NULL,
-            eval_accuracy DOUBLE,
-            pool_accuracy DOUBLE,
-            subset_stats JSON,
-            PRIMARY KEY (run_id, iteration))""",
-        """CREATE TABLE predictions (
-            run_id INTEGER NOT NULL,
-            iteration INTEGER NOT NULL,
-            sample_id TEXT NOT NULL,
-            label TEXT,
-            score DOUBLE NOT NULL,
-            uncertainty DOUBLE NOT NULL,
-            alternatives TEXT[],
-            PRIMARY KEY (run_id, sample_id))""",
-        """CREATE TABLE label_map (
-            label TEXT PRIMARY KEY,
-            subset INTEGER NOT NULL,
-            x DOUBLE NOT NULL,
-            y DOUBLE NOT NULL,
-            method TEXT NOT NULL,
-            n INTEGER NOT NULL,
-            created_at TIMESTAMP NOT NULL)""",
-        """CREATE SEQUENCE verdict_seq START 1""",
-        """CREATE TABLE judge_verdicts (
-            verdict_id BIGINT PRIMARY KEY DEFAULT nextval('verdict_seq'),
-            run_id INTEGER,
-            iteration INTEGER,
-            sample_id TEXT NOT NULL,
-            label TEXT NOT NULL,
-            valid BOOLEAN,
-            confidence DOUBLE,
-            rationale TEXT,
-            judge_kind TEXT NOT NULL,
-            model TEXT,
-            prompt_hash TEXT,
-            prompt TEXT,
-            example_ids TEXT[],
-            uncertainty DOUBLE,
-            alternatives TEXT[],
-            latency_ms DOUBLE,
-            cached BOOLEAN NOT NULL DEFAULT FALSE,
-            error TEXT,
-            created_at TIMESTAMP NOT NULL)""",
-    ],
-]
-
-# The current label of every sample, derived from the append-only log.
-CURRENT_LABELS_SQL = """
-WITH last_per_label AS (
-    SELECT sample_id, label,
-           max(event_id) AS event_id,
-           arg_max(verdict, event_id) AS verdict
-    FROM annotations GROUP BY sample_id, label
+from ..errors import ProjectError, UnknownLabelError
+from .schema import (  # noqa: F401  (re-exported: the store's vocabulary)
+    CURRENT_LABELS_SQL,
+    EXCLUDED_PAIRS_SQL,
+    MIGRATIONS,
+    ORIGINS,
+    ROLES,
+    SCHEMA_VERSION,
+    VERDICTS,
 )
-SELECT l.sample_id, l.label, a.origin, a.actor, a.iteration, a.model, a.event_id,
-       a.created_at AS decided_at
-FROM (SELECT sample_id, arg_max(label, event_id) AS label, max(event_id) AS event_id
-      FROM last_per_label WHERE verdict = 'valid' GROUP BY sample_id) l
-JOIN annotations a ON a.event_id = l.event_id
-"""
 
-# (sample, label) pairs whose latest verdict is 'invalid': never proposed again.
-EXCLUDED_PAIRS_SQL = """
-SELECT sample_id, label FROM (
-    SELECT sample_id, label, arg_max(verdict, event_id) AS verdict
-    FROM annotations GROUP BY sample_id, label) WHERE verdict = 'invalid'
-"""
+# The per-iteration figures stored in ``iterations``, by name (IterationRecord's fields).
+ITERATION_FIGURES = ("seconds", "pool_size", "labeled_size", "uncertain_count", "unassigned", "selected", "calls",
+                     "accepted", "rejected", "errors", "eval_accuracy", "pool_accuracy")
 
 
 def utcnow() -> datetime:
@@ -335,8 +208,12 @@ class Project:
             cur.executemany("INSERT INTO labels VALUES (?, ?)", [(n, now) for n in new])
         return len(new)
 
-    def sample_ids(self) -> set[str]:
-        return {r[0] for r in self.cursor().execute("SELECT id FROM samples").fetchall()}
+    def sample_count(self) -> int:
+        return int(self.cursor().execute("SELECT count(*) FROM samples").fetchall()[0][0])
+
+    def sources(self) -> set[str]:
+        """The names of the files samples were imported from."""
+        return {r[0] for r in self.cursor().execute("SELECT DISTINCT source FROM samples").fetchall()}
 
     def next_seq(self, cur: duckdb.DuckDBPyConnection) -> int:
         return int(cur.execute("SELECT coalesce(max(seq), 0) FROM samples").fetchall()[0][0]) + 1
@@ -430,10 +307,87 @@ class Project:
             "SELECT * FROM annotations WHERE sample_id = ? ORDER BY event_id", [sample_id]
         ).df()
 
+    def hidden_gold(self, role: str | None = None) -> dict[str, str]:
+        """{sample id: gold label} of samples imported with hidden gold (for simulated judges)."""
+        sql = "SELECT id, gold_label FROM samples WHERE gold_label IS NOT NULL"
+        params: list = []
+        if role is not None:
+            sql += " AND role = ?"
+            params.append(role)
+        return dict(self.cursor().execute(sql, params).fetchall())
+
+    def cached_verdict(self, prompt_hash: str, model: str | None) -> tuple[bool, float, str] | None:
+        """The newest answered verdict to this exact question (the judges' verdict cache)."""
+        rows = self.cursor().execute(
+            """SELECT valid, confidence, rationale FROM judge_verdicts
+               WHERE prompt_hash = ? AND model = ? AND valid IS NOT NULL ORDER BY verdict_id DESC LIMIT 1""",
+            [prompt_hash, model]).fetchall()
+        return tuple(rows[0]) if rows else None
+
+    # -- judge verdicts ----------------------------------------------------------------
+
+    def record_verdicts(self, run_id: int | None, iteration: int | None, rows: Sequence[dict]) -> list[int]:
+        """Store judge verdicts and, for each answered one, its annotation event, together.
+
+        Each row names its ``judge_verdicts`` columns (sample_id, label, valid, confidence,
+        rationale, judge_kind, model, prompt_hash, prompt, example_ids, uncertainty,
+        alternatives, latency_ms, cached, error); returns the new verdict ids in order.
+        """
+        if not rows:
+            return []
+        now = utcnow()
+        n = len(rows)
+
+        def col(name, typ):
+            return pa.array([r.get(name) for r in rows], typ)
+
+        tbl = pa.table({
+            "run_id": pa.array([run_id] * n, pa.int32()),
+            "iteration": pa.array([iteration] * n, pa.int32()),
+            "sample_id": col("sample_id", pa.string()), "label": col("label", pa.string()),
+            "valid": col("valid", pa.bool_()), "confidence": col("confidence", pa.float64()),
+            "rationale": col("rationale", pa.string()), "judge_kind": col("judge_kind", pa.string()),
+            "model": col("model", pa.string()), "prompt_hash": col("prompt_hash", pa.string()),
+            "prompt": col("prompt", pa.string()), "example_ids": col("example_ids", pa.list_(pa.string())),
+            "uncertainty": col("uncertainty", pa.float64()),
+            "alternatives": col("alternatives", pa.list_(pa.string())),
+            "latency_ms": col("latency_ms", pa.float64()),
+            "cached": pa.array([bool(r.get("cached")) for r in rows], pa.bool_()),
+            "error": col("error", pa.string()),
+            "created_at": pa.array([now] * n, pa.timestamp("us")),
+        })
+        cols = ", ".join(tbl.column_names)
+        with self.transaction() as cur:
+            cur.register("_v", tbl)
+            vids = sorted(r[0] for r in cur.execute(
+                f"INSERT INTO judge_verdicts ({cols}) SELECT {cols} FROM _v RETURNING verdict_id").fetchall())
+            cur.unregister("_v")
+            events = [
+                Event(sample_id=r["sample_id"], label=r["label"], origin="judge",
+                      verdict="valid" if r["valid"] else "invalid", actor=r["judge_kind"],
+                      iteration=iteration, run_id=run_id, model=r.get("model"),
+                      confidence=r.get("confidence"), verdict_id=vid)
+                for r, vid in zip(rows, vids) if r.get("valid") is not None
+            ]
+            self.append_events(events, cur=cur)
+        return vids
+
+    def run_calls(self, run_id: int) -> int:
+        """Judge calls a run has made (every stored verdict, failed ones included)."""
+        return int(self.cursor().execute(
+            "SELECT count(*) FROM judge_verdicts WHERE run_id = ?", [run_id]).fetchall()[0][0])
+
+    def verdict_iterations(self) -> list[int]:
+        """The iterations that have judge verdicts, in order."""
+        return [r[0] for r in self.cursor().execute(
+            "SELECT DISTINCT iteration FROM judge_verdicts WHERE iteration IS NOT NULL ORDER BY 1").fetchall()]
+
     # -- label descriptions -------------------------------------------------------------
 
     def set_description(self, label: str, text: str, author: str, model: str | None = None) -> int:
         """Store a new version of a label's description; returns the version number."""
+        if not (author or "").strip():
+            raise ProjectError("enter your name first: every description records who wrote it")
         text = (text or "").strip()
         if not text:
             raise ProjectError(f"the description of {label!r} is empty; write a sentence or two")
@@ -549,6 +503,35 @@ class Project:
                 "UPDATE runs SET finished_at = ?, status = ?, termination = ? WHERE run_id = ?",
                 [utcnow(), status, termination, run_id],
             )
+
+    def resumable_run(self) -> int | None:
+        """The newest run that was interrupted (or is still marked running), if any."""
+        rows = self.cursor().execute(
+            "SELECT run_id FROM runs WHERE status IN ('running', 'interrupted') ORDER BY run_id DESC LIMIT 1"
+        ).fetchall()
+        return int(rows[0][0]) if rows else None
+
+    def mark_running(self, run_id: int) -> None:
+        with self.transaction() as cur:
+            cur.execute("UPDATE runs SET status = 'running' WHERE run_id = ?", [run_id])
+
+    def record_iteration(self, run_id: int, record: dict, predictions: pa.Table) -> None:
+        """Store one finished iteration's figures (by column name) and replace the run's
+        pool predictions (sample_id, label, score, uncertainty, alternatives)."""
+        now = utcnow()
+        row = {"run_id": run_id, "iteration": record["iteration"], "started_at": now, "finished_at": now,
+               **{k: record[k] for k in ITERATION_FIGURES}, "subset_stats": json.dumps(record["subset_stats"])}
+        n = predictions.num_rows
+        pred = predictions.add_column(0, "iteration", pa.array([record["iteration"]] * n, pa.int32())) \
+                          .add_column(0, "run_id", pa.array([run_id] * n, pa.int32()))
+        cols = ", ".join(row)
+        with self.transaction() as cur:
+            cur.execute(f"INSERT INTO iterations ({cols}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
+            cur.execute("DELETE FROM predictions WHERE run_id = ?", [run_id])
+            cur.register("_p", pred)
+            pcols = ", ".join(pred.column_names)
+            cur.execute(f"INSERT INTO predictions ({pcols}) SELECT {pcols} FROM _p")
+            cur.unregister("_p")
 
     def runs(self):
         return self.cursor().execute("SELECT * FROM runs ORDER BY run_id").df()

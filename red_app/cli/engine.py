@@ -4,48 +4,22 @@ from __future__ import annotations
 
 import shlex
 import sys
-from dataclasses import fields
 
-from . import cli
-from .errors import RedError
-from .loop import LoopConfig
-
-_DEFAULTS = LoopConfig()
-
-
-def _add_loop_options(p) -> None:
-    g = p.add_argument_group("loop settings (defaults are the benchmark's winners)")
-    g.add_argument("--budget", type=int, default=_DEFAULTS.budget, help="judge calls in all")
-    g.add_argument("--batch", type=int, default=_DEFAULTS.batch, help="proposals per iteration (top-k)")
-    g.add_argument("--per-label-cap", type=int, default=None, help="most proposals per predicted label per iteration")
-    g.add_argument("--uncertainty", choices=["entropy", "margin", "least_confident"], default=_DEFAULTS.uncertainty)
-    g.add_argument("--selector", choices=["red", "flat"], default=_DEFAULTS.selector,
-                   help="model that ranks uncertainty: red = subset classifiers (the article), flat = one model")
-    g.add_argument("--final-model", choices=["red", "flat"], default=_DEFAULTS.final_model)
-    g.add_argument("--n", type=int, default=_DEFAULTS.n, help="labels per subset")
-    g.add_argument("--noise-ratio", type=float, default=_DEFAULTS.noise_ratio)
-    g.add_argument("--noise", choices=["random", "hard"], default=_DEFAULTS.noise)
-    g.add_argument("--partition", dest="partition_method", choices=["greedy", "random"], default=_DEFAULTS.partition_method)
-    g.add_argument("--on-reject", choices=["next", "skip"], default=_DEFAULTS.on_reject,
-                   help="next: ask about the sample's next candidate label in the same iteration")
-    g.add_argument("--self-training", type=float, default=_DEFAULTS.self_training,
-                   help="confidence above which pool predictions inform the final model (never stored as labels); <0 disables")
-    g.add_argument("--c", dest="c_examples", type=int, default=_DEFAULTS.c_examples, help="nearest known-good examples shown to the judge")
-    g.add_argument("--patience", type=int, default=_DEFAULTS.patience, help="iterations without fewer uncertain samples before stopping")
-    g.add_argument("--seed", type=int, default=_DEFAULTS.seed)
-
-
-def _loop_config(a) -> LoopConfig:
-    names = {f.name for f in fields(LoopConfig)}
-    kw = {k: v for k, v in vars(a).items() if k in names and v is not None}
-    if kw.get("self_training") is not None and kw["self_training"] < 0:
-        kw["self_training"] = None
-    return LoopConfig(**kw)
+from ..errors import RedError
+from ..judges.factory import JUDGE_KINDS
+from ..method.config import (
+    CHOICES,
+    DEFAULTS,
+    add_loop_arguments,
+    config_from_args,
+    overrides_from_strings,
+)
+from .common import progress_bar
 
 
 def _add_judge_options(p, default: str = "simulated") -> None:
     g = p.add_argument_group("judge")
-    g.add_argument("--judge", choices=["simulated", "ollama", "embedded"], default=default)
+    g.add_argument("--judge", choices=JUDGE_KINDS, default=default)
     g.add_argument("--judge-accuracy", type=float, default=1.0, help="simulated judge: how often it is right")
     g.add_argument("--ollama-host", default=None, help="Ollama server (default: $OLLAMA_HOST, the project's setting, or http://127.0.0.1:11434)")
     g.add_argument("--ollama-model", default=None, help="Ollama model (default: the project's setting, or qwen2.5:1.5b-instruct)")
@@ -58,7 +32,7 @@ def _add_judge_options(p, default: str = "simulated") -> None:
 
 def build_judge(a, project):
     """The judge the CLI asked for, configured from flags, the project and the environment."""
-    from .judges.base import judge_for_project
+    from ..judges.factory import judge_for_project
 
     model = a.embedded_model if a.judge == "embedded" else a.ollama_model
     return judge_for_project(project, a.judge, accuracy=a.judge_accuracy, seed=getattr(a, "seed", 0),
@@ -67,8 +41,9 @@ def build_judge(a, project):
 
 
 def cmd_subsets(a) -> int:
-    from .runner import compute_partition, load_inputs
-    from .store import Project
+    from ..label_map import compute_partition
+    from ..project.store import Project
+    from ..runner import load_inputs
 
     with Project(a.project) as p:
         data, state = load_inputs(p)
@@ -82,19 +57,19 @@ def cmd_subsets(a) -> int:
 
 
 def cmd_run(a) -> int:
-    from .runner import resumable_run, run_project
-    from .store import Project
+    from ..project.store import Project
+    from ..runner import run_project
 
     with Project(a.project) as p:
         resume = None
         if a.resume:
-            resume = resumable_run(p)
+            resume = p.resumable_run()
             if resume is None:
                 raise RedError("no interrupted run to resume; start one without --resume")
             cfg = None
             print(f"resuming run {resume}")
         else:
-            cfg = _loop_config(a)
+            cfg = config_from_args(a)
         judge = build_judge(a, p)
         print(f"judge: {judge.describe()}", file=sys.stderr)
         last = None
@@ -114,22 +89,10 @@ def cmd_run(a) -> int:
 
 
 def cmd_bench(a) -> int:
-    from .bench import run_bench, save_json, write_report
+    from ..bench import run_bench, save_json, write_report
 
     methods = tuple(m.strip() for m in a.methods.split(",") if m.strip())
-    overrides = {}
-    types = {f.name: f.type for f in fields(LoopConfig)}
-    for item in a.set or []:
-        key, _, value = item.partition("=")
-        if key not in types or not value:
-            raise RedError(f"--set {item!r}: use KEY=VALUE with a loop setting ({', '.join(sorted(types))})")
-        t = str(types[key])
-        try:
-            overrides[key] = (None if value.lower() == "none" else float(value) if "float" in t
-                              else int(value) if "int" in t else value.lower() == "true" if "bool" in t else value)
-        except ValueError:
-            raise RedError(f"--set {item!r}: {key} takes a {t.split(' |')[0]}, not {value!r}") from None
-    LoopConfig(**overrides)  # check every setting before any data is read
+    overrides = overrides_from_strings(a.set)
     result = run_bench(a.data, seeds=a.seeds, budget=a.budget, batch=a.batch, judge_accuracy=a.judge_accuracy,
                        cache_dir=a.cache_dir, methods=methods, seed=a.seed, config_overrides=overrides,
                        log=lambda m: print(m, file=sys.stderr, flush=True))
@@ -152,8 +115,8 @@ def cmd_bench(a) -> int:
 def cmd_judge_eval(a) -> int:
     import json
 
-    from .judge_eval import judge_eval
-    from .store import Project
+    from ..judge_eval import judge_eval
+    from ..project.store import Project
 
     with Project(a.project) as p:
         judge = build_judge(a, p)
@@ -171,14 +134,14 @@ def cmd_judge_eval(a) -> int:
 
 
 def cmd_describe(a) -> int:
-    from .describe import describe_labels, writer_for
-    from .store import Project
+    from ..describe import describe_labels, writer_for
+    from ..project.store import Project
 
     with Project(a.project) as p:
         write, model = writer_for(a.judge, host=a.ollama_host, model=a.ollama_model if a.judge == "ollama" else a.model,
                                   threads=a.threads, project=p)
         labels = [x.strip() for x in a.labels.split(",")] if a.labels else None
-        done = describe_labels(p, write, model, labels=labels, force=a.force, progress=cli._progress_bar("describing"))
+        done = describe_labels(p, write, model, labels=labels, force=a.force, progress=progress_bar("describing"))
     for label, text in done.items():
         print(f"{label}: {text}")
     print(f"wrote {len(done)} description(s) with {model}")
@@ -190,9 +153,9 @@ def register(sub) -> None:
                        description="Compute label centroids, reduce them with UMAP and split the labels into "
                        "subsets of at most n mutually dissimilar labels; stores the map in the project.")
     p.add_argument("project")
-    p.add_argument("--n", type=int, default=_DEFAULTS.n)
-    p.add_argument("--partition", dest="partition_method", choices=["greedy", "random"], default="greedy")
-    p.add_argument("--umap-dim", type=int, default=_DEFAULTS.umap_dim)
+    p.add_argument("--n", type=int, default=DEFAULTS.n)
+    p.add_argument("--partition", dest="partition_method", choices=CHOICES["partition_method"], default=DEFAULTS.partition_method)
+    p.add_argument("--umap-dim", type=int, default=DEFAULTS.umap_dim)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_subsets)
 
@@ -203,7 +166,7 @@ def register(sub) -> None:
                        "interrupted run.")
     p.add_argument("project")
     p.add_argument("--resume", action="store_true", help="continue the latest interrupted run with its own settings")
-    _add_loop_options(p)
+    add_loop_arguments(p)
     _add_judge_options(p)
     p.set_defaults(func=cmd_run)
 
@@ -213,7 +176,7 @@ def register(sub) -> None:
     p.add_argument("--data", required=True, help="Parquet with text, label, split (and shot10) columns")
     p.add_argument("--seeds", default="shot10", help="a boolean column marking seed rows, or N per class")
     p.add_argument("--budget", type=int, default=3000)
-    p.add_argument("--batch", type=int, default=_DEFAULTS.batch, help="proposals per iteration")
+    p.add_argument("--batch", type=int, default=DEFAULTS.batch, help="proposals per iteration")
     p.add_argument("--judge", choices=["simulated"], default="simulated")
     p.add_argument("--judge-accuracy", type=float, default=1.0)
     p.add_argument("--methods", default="red,red_article,flat_entropy,flat_random")
@@ -248,5 +211,3 @@ def register(sub) -> None:
     _add_judge_options(p)
     p.set_defaults(func=cmd_judge_eval)
 
-
-cli._EXTRA_COMMANDS.append(register)

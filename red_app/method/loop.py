@@ -1,0 +1,388 @@
+"""The R.E.D. loop: fit → predict the pool → pick the uncertain → ask the judge → repeat.
+
+The loop works on arrays (:class:`LoopData`, :class:`LoopState`) and reports through a
+``sink`` after every judged chunk and every finished iteration, so the same code runs
+the benchmark in memory and a project run persisted in DuckDB (``red_app.runner``).
+``run()`` yields one :class:`IterationRecord` per iteration.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from typing import Callable, Iterator, Protocol, Sequence
+
+import numpy as np
+
+from ..errors import JudgeUnavailableError
+from ..judges.base import Example, Judge, JudgeRequest, Verdict
+from .classifiers import default_estimator, make_model
+from .config import LoopConfig
+from .stopping import default_rules
+from .subsets import LabelPartition, label_centroids, partition_labels
+from .uncertainty import select_top_k, uncertainty
+
+JUDGE_CHUNK = 32  # verdicts are persisted after each chunk: a kill loses at most this many
+
+
+@dataclass
+class LoopData:
+    """What the loop reads: every trainable sample (seeds and pool), never the holdout."""
+
+    ids: list[str]
+    texts: Sequence[str]
+    X: np.ndarray
+    label_names: list[str]
+    descriptions: dict[str, str] = field(default_factory=dict)
+    X_eval: np.ndarray | None = None
+    y_eval: np.ndarray | None = None
+    gold: np.ndarray | None = None  # label index per sample, -1 where unknown
+
+
+@dataclass
+class LoopState:
+    """What the loop changes. ``y[i] = -1`` means unlabeled."""
+
+    y: np.ndarray
+    excluded: set[tuple[int, int]] = field(default_factory=set)
+    calls: int = 0
+    iteration: int = 0
+
+
+@dataclass(frozen=True)
+class IterationRecord:
+    iteration: int
+    pool_size: int
+    labeled_size: int
+    uncertain_count: int
+    unassigned: int
+    selected: int
+    calls: int
+    accepted: int
+    rejected: int
+    errors: int
+    total_calls: int
+    seconds: float
+    eval_accuracy: float | None = None
+    pool_accuracy: float | None = None
+    subset_stats: list[dict] = field(default_factory=list)
+    termination: str | None = None
+
+
+@dataclass(frozen=True)
+class Judged:
+    """One judged proposal, as handed to the sink."""
+
+    index: int
+    label: int
+    request: JudgeRequest
+    verdict: Verdict
+    uncertainty: float
+    alternatives: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PoolScores:
+    """The selector's view of the unlabeled pool in one iteration (positions index ``pool``)."""
+
+    pool: np.ndarray            # sample indices of the unlabeled pool
+    S: np.ndarray               # scores, rejected pairs zeroed
+    assigned: np.ndarray
+    order: np.ndarray           # the top 3 labels of each sample
+    pred: np.ndarray
+    uncertainty: np.ndarray
+    top: np.ndarray             # the top label's share of the scores
+    uncertain_mask: np.ndarray
+
+    def alternatives(self, k: int, names: Sequence[str]) -> tuple[str, ...]:
+        return tuple(names[j] for j in self.order[k] if self.S[k, j] > 0)
+
+    def predictions(self, names: Sequence[str]) -> dict:
+        """What the sink stores of this iteration's predictions."""
+        n = len(self.pool)
+        return {"index": self.pool, "label": self.pred, "score": self.top, "uncertainty": self.uncertainty,
+                "alternatives": [self.alternatives(k, names) for k in range(n)] if n <= 200_000 else None}
+
+
+@dataclass
+class JudgeRound:
+    """What asking the judge gave in one iteration."""
+
+    judged: list = field(default_factory=list)
+    accepted: int = 0
+    rejected: int = 0
+    errors: int = 0
+    per_subset: dict = field(default_factory=dict)
+    termination: str | None = None
+
+
+class Sink(Protocol):
+    def on_verdicts(self, iteration: int, judged: list[Judged]) -> None: ...
+
+    def on_iteration(self, record: IterationRecord, predictions: dict) -> None: ...
+
+
+def _mask_excluded(S: np.ndarray, rows: np.ndarray, excluded: set[tuple[int, int]]) -> None:
+    """Zero the scores of (sample, label) pairs a judge or person rejected."""
+    if not excluded:
+        return
+    pos = {int(g): k for k, g in enumerate(rows)}
+    for i, lab in excluded:
+        k = pos.get(i)
+        if k is not None:
+            S[k, lab] = 0.0
+
+
+def build_request(data: LoopData, state: LoopState, i: int, lab: int, alternatives: tuple[str, ...] = (),
+                  c_examples: int = 5) -> JudgeRequest:
+    """The question a judge gets about sample ``i`` under label ``lab``: the label's
+    description and the ``c_examples`` current examples of it nearest to the sample."""
+    name = data.label_names[lab]
+    members = np.flatnonzero(state.y == lab)
+    examples: tuple[Example, ...] = ()
+    if len(members) and c_examples > 0:
+        sims = data.X[members] @ data.X[i]
+        top = members[np.argsort(-sims, kind="stable")[:c_examples]]
+        examples = tuple(Example(data.ids[j], data.texts[j]) for j in top)
+    return JudgeRequest(sample_id=data.ids[i], text=data.texts[i], label=name,
+                        description=data.descriptions.get(name), examples=examples, alternatives=alternatives)
+
+
+class RedLoop:
+    """Recursive expert delegation over a :class:`LoopData` with a :class:`Judge`."""
+
+    def __init__(self, config: LoopConfig, judge: Judge, sink: Sink | None = None,
+                 partition: LabelPartition | None = None):
+        self.config = config
+        self.judge = judge
+        self.sink = sink
+        self.partition = partition
+        self.termination_condition_: str | None = None
+
+    # -- models --------------------------------------------------------------------
+
+    def _partition(self, data: LoopData, state: LoopState) -> LabelPartition:
+        if self.partition is None:
+            lab = state.y >= 0
+            cent = label_centroids(data.X[lab], state.y[lab], len(data.label_names))
+            c = self.config
+            self.partition = partition_labels(cent, n=c.n, method=c.partition_method,
+                                              umap_dim=c.umap_dim, random_state=c.seed)
+        return self.partition
+
+    def _estimator(self, kind: str):
+        """The base estimator; the flat model's is kept across fits when warm-starting.
+
+        Every label has seeds, so the classes never change and the previous solution is a
+        valid start: lbfgs then needs far fewer iterations (bench/REPORT.md, timing).
+        """
+        c = self.config
+        if kind == "flat" and c.warm_start:
+            if getattr(self, "_warm", None) is None:
+                self._warm = default_estimator(c.C).set_params(warm_start=True)
+            return self._warm
+        return default_estimator(c.C)
+
+    @staticmethod
+    def _centroid_start(est, data: LoopData, state: LoopState, scale: float = 10.0) -> None:
+        """Start the first flat fit from scaled label centroids instead of zeros.
+
+        Same optimum (the loss is convex), fewer lbfgs steps for the cold first fit: on
+        1000 random classes 39 s → 12 s; CLINC150 accuracy unchanged (bench/REPORT.md).
+        """
+        lab = state.y >= 0
+        n_labels = len(data.label_names)
+        if len(np.unique(state.y[lab])) != n_labels:
+            return
+        cent = label_centroids(data.X[lab], state.y[lab], n_labels).astype(np.float64)
+        est.coef_ = scale * cent
+        est.intercept_ = np.zeros(n_labels)
+        est.classes_ = np.arange(n_labels)
+
+    def _fit(self, kind: str, data: LoopData, state: LoopState):
+        c = self.config
+        lab = state.y >= 0
+        est = self._estimator(kind)
+        if est.warm_start and not hasattr(est, "coef_"):
+            self._centroid_start(est, data, state)
+        model = make_model(
+            kind, n=c.n, noise_ratio=c.noise_ratio, noise=c.noise, estimator=est,
+            partition=self.partition, n_labels=len(data.label_names), random_state=c.seed,
+        )
+        negatives = None
+        if state.excluded and kind == "red":
+            pairs = np.array(sorted(state.excluded), dtype=np.int64)
+            negatives = (data.X[pairs[:, 0]], pairs[:, 1])
+        model.fit(data.X[lab], state.y[lab], negatives=negatives)
+        if kind == "flat" and c.self_training is not None and (~lab).any():
+            # Self-training: confident predictions on the unlabeled pool inform the model
+            # (never stored as labels). Measured +1 point on CLINC150 seeds (bench/REPORT.md).
+            rest = np.flatnonzero(~lab)
+            for _ in range(c.self_training_rounds):
+                S, _ = model.scores(data.X[rest])
+                _mask_excluded(S, rest, state.excluded)
+                conf = S.max(axis=1)
+                keep = conf >= c.self_training
+                if not keep.any():
+                    break
+                X2 = np.concatenate([data.X[lab], data.X[rest[keep]]])
+                y2 = np.concatenate([state.y[lab], S[keep].argmax(axis=1)])
+                w2 = np.concatenate([np.ones(int(lab.sum())), np.full(int(keep.sum()), c.self_training_weight)])
+                model = make_model(kind, estimator=self._estimator(kind), n_labels=len(data.label_names))
+                model.fit(X2, y2, sample_weight=w2)
+        return model
+
+    # -- the steps of one iteration ---------------------------------------------------
+
+    def build_request(self, data: LoopData, state: LoopState, i: int, lab: int,
+                      alternatives: tuple[str, ...] = ()) -> JudgeRequest:
+        return build_request(data, state, i, lab, alternatives, c_examples=self.config.c_examples)
+
+    def score_pool(self, model, data: LoopData, state: LoopState) -> PoolScores:
+        """The model's scores on every unlabeled sample, with rejected pairs masked."""
+        c = self.config
+        pool = np.flatnonzero(state.y < 0)
+        S, assigned = model.scores(data.X[pool])
+        _mask_excluded(S, pool, state.excluded)
+        order = np.argsort(-S, axis=1)[:, :3]
+        pred = order[:, 0]
+        u = uncertainty(S, c.uncertainty, target=c.self_training or 0.3)
+        tot = S.sum(axis=1)
+        top = np.divide(S[np.arange(len(pool)), pred], tot, out=np.zeros(len(pool), np.float32), where=tot > 0)
+        return PoolScores(pool=pool, S=S, assigned=assigned, order=order, pred=pred, uncertainty=u, top=top,
+                          uncertain_mask=(top < c.uncertain_threshold) | ~assigned)
+
+    def select(self, scores: PoolScores, state: LoopState, n_labels: int, rng: np.random.Generator) -> np.ndarray:
+        """Positions (in ``scores.pool``) of the samples to ask about this iteration."""
+        c = self.config
+        k = min(c.batch, c.budget - state.calls, len(scores.pool))
+        if c.selection == "random":
+            return rng.choice(len(scores.pool), size=k, replace=False)
+        return select_top_k(scores.uncertainty, scores.pred, k, c.cap(n_labels))
+
+    def ask_judge(self, data: LoopData, state: LoopState, scores: PoolScores, chosen: np.ndarray,
+                  should_stop: Callable[[], bool] | None = None) -> JudgeRound:
+        """Ask the judge about the chosen samples in chunks, applying each verdict.
+
+        A rejected pair is excluded; with ``on_reject="next"`` the sample's next candidate
+        label is asked in the same iteration. Each chunk goes to the sink as it arrives.
+        """
+        c = self.config
+        pool, S, order = scores.pool, scores.S, scores.order
+        rnd = JudgeRound(per_subset={s: {"selected": 0, "accepted": 0, "rejected": 0}
+                                     for s in range(len(self.partition.subsets))})
+        proposals = [(int(kp), int(scores.pred[kp]), 0) for kp in chosen]
+        while proposals and state.calls < c.budget:
+            room = c.budget - state.calls
+            proposals, later = proposals[:room], proposals[room:]
+            retry: list[tuple[int, int, int]] = []
+            for start in range(0, len(proposals), JUDGE_CHUNK):
+                if should_stop and should_stop():
+                    rnd.termination = "stopped by user"
+                    break
+                chunk = proposals[start : start + JUDGE_CHUNK]
+                reqs = [self.build_request(data, state, int(pool[kp]), lab, scores.alternatives(kp, data.label_names))
+                        for kp, lab, _ in chunk]
+                try:
+                    verdicts = self.judge.judge_many(reqs)
+                except JudgeUnavailableError as exc:
+                    rnd.termination = f"judge unavailable: {exc}"
+                    break
+                judged = []
+                for (kp, lab, rank), req, v in zip(chunk, reqs, verdicts):
+                    i = int(pool[kp])
+                    sub = rnd.per_subset[int(self.partition.subset_of[lab])]
+                    state.calls += 1
+                    if v.valid is None:
+                        rnd.errors += 1
+                    elif v.valid:
+                        state.y[i] = lab
+                        rnd.accepted += 1
+                        sub["accepted"] += 1
+                    else:
+                        state.excluded.add((i, lab))
+                        rnd.rejected += 1
+                        sub["rejected"] += 1
+                        if c.on_reject == "next" and rank + 1 < order.shape[1]:
+                            nxt = int(order[kp, rank + 1])
+                            if S[kp, nxt] > 0 and (i, nxt) not in state.excluded:
+                                retry.append((kp, nxt, rank + 1))
+                    sub["selected"] += 1
+                    judged.append(Judged(i, lab, req, v, float(scores.uncertainty[kp]),
+                                         scores.alternatives(kp, data.label_names)))
+                rnd.judged.extend(judged)
+                if self.sink:
+                    self.sink.on_verdicts(state.iteration, judged)
+            if rnd.termination:
+                break
+            proposals = retry + later
+        return rnd
+
+    def evaluate(self, data: LoopData, state: LoopState):
+        """(final model, test accuracy, pool accuracy) where the data has gold to measure against."""
+        final = eval_acc = pool_acc = None
+        if data.X_eval is not None or data.gold is not None:
+            final = self._fit(self.config.final_model, data, state)
+        if data.X_eval is not None and len(data.X_eval):
+            eval_acc = float((final.predict(data.X_eval) == data.y_eval).mean())
+        if data.gold is not None:
+            known = data.gold >= 0
+            if known.any():
+                labels_now = state.y.copy()
+                rest = known & (state.y < 0)
+                if rest.any():
+                    labels_now[rest] = final.predict(data.X[rest])
+                pool_acc = float((labels_now[known] == data.gold[known]).mean())
+        return final, eval_acc, pool_acc
+
+    # -- the loop --------------------------------------------------------------------
+
+    def run(self, data: LoopData, state: LoopState,
+            should_stop: Callable[[], bool] | None = None) -> Iterator[IterationRecord]:
+        """Iterate until the budget is spent or the pool saturates; yields each iteration.
+
+        Each iteration: fit the selector → score the pool → select → ask the judge →
+        evaluate → ask the stopping rules.
+        """
+        c = self.config
+        n_labels = len(data.label_names)
+        rng = np.random.default_rng(c.seed + state.iteration)
+        self._partition(data, state)
+        rules = default_rules(c)
+        final = None
+        while True:
+            t0 = time.perf_counter()
+            if state.calls >= c.budget:
+                self.termination_condition_ = "budget spent"
+                return
+            if not (state.y < 0).any():
+                self.termination_condition_ = "pool exhausted"
+                return
+            if should_stop and should_stop():
+                self.termination_condition_ = "stopped by user"
+                return
+            state.iteration += 1
+            reuse = final is not None and c.selector == c.final_model
+            selector = final if reuse else self._fit(c.selector, data, state)
+            scores = self.score_pool(selector, data, state)
+            chosen = self.select(scores, state, n_labels, rng)
+            rnd = self.ask_judge(data, state, scores, chosen, should_stop)
+            final, eval_acc, pool_acc = self.evaluate(data, state)
+            stats = [{"subset": s, "labels": len(members), "labeled": int(np.isin(state.y, members).sum()),
+                      **rnd.per_subset[s]} for s, members in enumerate(self.partition.subsets)]
+            record = IterationRecord(
+                iteration=state.iteration, pool_size=int(len(scores.pool)), labeled_size=int((state.y >= 0).sum()),
+                uncertain_count=int(scores.uncertain_mask.sum()), unassigned=int((~scores.assigned).sum()),
+                selected=int(len(chosen)), calls=len(rnd.judged), accepted=rnd.accepted, rejected=rnd.rejected,
+                errors=rnd.errors, total_calls=state.calls, seconds=time.perf_counter() - t0,
+                eval_accuracy=eval_acc, pool_accuracy=pool_acc, subset_stats=stats,
+            )
+            rule_says = rules.stop(record, state)  # asked every time: the rules keep counts
+            termination = rnd.termination or rule_says
+            record = replace(record, termination=termination)
+            if self.sink:
+                self.sink.on_iteration(record, scores.predictions(data.label_names))
+            yield record
+            if termination:
+                self.termination_condition_ = termination
+                return

@@ -1,0 +1,148 @@
+"""The data model in one place: the schema's migrations and the SQL that derives current
+labels from the append-only annotation log.
+
+Each entry of :data:`MIGRATIONS` migrates the schema from version i to i+1. Append a new
+entry for a change; never edit an old one (files in the wild are at every version).
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+ORIGINS = ("seed", "import", "judge", "human")
+VERDICTS = ("valid", "invalid")
+ROLES = ("seed", "pool", "holdout")
+
+# Each entry migrates the schema from version i to i+1. Append, never edit.
+MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)""",
+        """CREATE TABLE samples (
+            id TEXT PRIMARY KEY,
+            text TEXT NOT NULL,
+            text_hash TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('seed', 'pool', 'holdout')),
+            gold_label TEXT,
+            source TEXT,
+            source_row BIGINT,
+            seq BIGINT NOT NULL,
+            imported_at TIMESTAMP NOT NULL)""",
+        """CREATE TABLE labels (
+            name TEXT PRIMARY KEY,
+            created_at TIMESTAMP NOT NULL)""",
+        """CREATE TABLE label_descriptions (
+            label TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            description TEXT NOT NULL,
+            author TEXT NOT NULL,
+            model TEXT,
+            created_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (label, version))""",
+        """CREATE SEQUENCE event_seq START 1""",
+        """CREATE TABLE annotations (
+            event_id BIGINT PRIMARY KEY DEFAULT nextval('event_seq'),
+            sample_id TEXT NOT NULL,
+            label TEXT NOT NULL,
+            origin TEXT NOT NULL CHECK (origin IN ('seed', 'import', 'judge', 'human')),
+            verdict TEXT NOT NULL CHECK (verdict IN ('valid', 'invalid')),
+            actor TEXT NOT NULL,
+            iteration INTEGER,
+            run_id INTEGER,
+            model TEXT,
+            confidence DOUBLE,
+            verdict_id BIGINT,
+            note TEXT,
+            created_at TIMESTAMP NOT NULL)""",
+        """CREATE TABLE embeddings (
+            model TEXT NOT NULL,
+            text_hash TEXT NOT NULL,
+            vec FLOAT[] NOT NULL,
+            PRIMARY KEY (model, text_hash))""",
+        """CREATE TABLE runs (
+            run_id INTEGER PRIMARY KEY,
+            started_at TIMESTAMP NOT NULL,
+            finished_at TIMESTAMP,
+            status TEXT NOT NULL,
+            termination TEXT,
+            config JSON NOT NULL)""",
+        """CREATE TABLE iterations (
+            run_id INTEGER NOT NULL,
+            iteration INTEGER NOT NULL,
+            started_at TIMESTAMP NOT NULL,
+            finished_at TIMESTAMP NOT NULL,
+            seconds DOUBLE NOT NULL,
+            pool_size BIGINT NOT NULL,
+            labeled_size BIGINT NOT NULL,
+            uncertain_count BIGINT NOT NULL,
+            unassigned BIGINT NOT NULL,
+            selected BIGINT NOT NULL,
+            calls BIGINT NOT NULL,
+            accepted BIGINT NOT NULL,
+            rejected BIGINT NOT NULL,
+            errors BIGINT NOT NULL,
+            eval_accuracy DOUBLE,
+            pool_accuracy DOUBLE,
+            subset_stats JSON,
+            PRIMARY KEY (run_id, iteration))""",
+        """CREATE TABLE predictions (
+            run_id INTEGER NOT NULL,
+            iteration INTEGER NOT NULL,
+            sample_id TEXT NOT NULL,
+            label TEXT,
+            score DOUBLE NOT NULL,
+            uncertainty DOUBLE NOT NULL,
+            alternatives TEXT[],
+            PRIMARY KEY (run_id, sample_id))""",
+        """CREATE TABLE label_map (
+            label TEXT PRIMARY KEY,
+            subset INTEGER NOT NULL,
+            x DOUBLE NOT NULL,
+            y DOUBLE NOT NULL,
+            method TEXT NOT NULL,
+            n INTEGER NOT NULL,
+            created_at TIMESTAMP NOT NULL)""",
+        """CREATE SEQUENCE verdict_seq START 1""",
+        """CREATE TABLE judge_verdicts (
+            verdict_id BIGINT PRIMARY KEY DEFAULT nextval('verdict_seq'),
+            run_id INTEGER,
+            iteration INTEGER,
+            sample_id TEXT NOT NULL,
+            label TEXT NOT NULL,
+            valid BOOLEAN,
+            confidence DOUBLE,
+            rationale TEXT,
+            judge_kind TEXT NOT NULL,
+            model TEXT,
+            prompt_hash TEXT,
+            prompt TEXT,
+            example_ids TEXT[],
+            uncertainty DOUBLE,
+            alternatives TEXT[],
+            latency_ms DOUBLE,
+            cached BOOLEAN NOT NULL DEFAULT FALSE,
+            error TEXT,
+            created_at TIMESTAMP NOT NULL)""",
+    ],
+]
+
+# The current label of every sample, derived from the append-only log.
+CURRENT_LABELS_SQL = """
+WITH last_per_label AS (
+    SELECT sample_id, label,
+           max(event_id) AS event_id,
+           arg_max(verdict, event_id) AS verdict
+    FROM annotations GROUP BY sample_id, label
+)
+SELECT l.sample_id, l.label, a.origin, a.actor, a.iteration, a.model, a.event_id,
+       a.created_at AS decided_at
+FROM (SELECT sample_id, arg_max(label, event_id) AS label, max(event_id) AS event_id
+      FROM last_per_label WHERE verdict = 'valid' GROUP BY sample_id) l
+JOIN annotations a ON a.event_id = l.event_id
+"""
+
+# (sample, label) pairs whose latest verdict is 'invalid': never proposed again.
+EXCLUDED_PAIRS_SQL = """
+SELECT sample_id, label FROM (
+    SELECT sample_id, label, arg_max(verdict, event_id) AS verdict
+    FROM annotations GROUP BY sample_id, label) WHERE verdict = 'invalid'
+"""
