@@ -10,6 +10,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import project, sidebar  # noqa: E402
 
 from red_app.errors import RedError  # noqa: E402
+from red_app.project.reviews import STATUSES  # noqa: E402
 from red_app.review import (  # noqa: E402
     ReviewConflictError,
     decide,
@@ -24,9 +25,11 @@ st.title("Review")
 st.session_state.setdefault("review_pos", 0)
 
 labels = proj.labels()
+default_status = "needs_review" if queue_size(proj, "needs_review") else "pending"
 with st.expander("Filters", expanded=False):
     c = st.columns(5)
-    f_status = c[0].selectbox("Status", ["pending", "reviewed", "all"])
+    f_status = c[0].selectbox("Status", STATUSES, index=STATUSES.index(default_status),
+                              help="needs_review: verdicts that did not clear the precision target and wait for you")
     f_label = c[1].selectbox("Proposed label", [None] + labels, format_func=lambda x: "any" if x is None else x)
     f_verdict = c[2].selectbox("Judge said", ["any", "valid", "invalid"])
     f_conf = c[3].slider("Judge confidence", 0.0, 1.0, (0.0, 1.0), 0.05)
@@ -43,7 +46,8 @@ queue = review_queue(proj, sample_id=only, label=f_label, verdict=None if f_verd
                      min_conf=f_conf[0], max_conf=f_conf[1], iteration=f_iter, status=f_status,
                      sort=f_sort, limit=200)
 total_pending = queue_size(proj, "pending")
-st.caption(f"{total_pending:,} verdicts await review in all; {len(queue)} match the filters (first 200).")
+st.caption(f"{total_pending:,} verdicts await review in all, {queue_size(proj, 'needs_review'):,} of them held for "
+           f"people (not applied); {len(queue)} match the filters (first 200).")
 flash = st.session_state.pop("review_flash", None)
 if flash:
     kind, msg = flash
@@ -74,6 +78,10 @@ with left:
     verdict = ":green[valid]" if item["valid"] else ":red[invalid]"
     st.markdown(f"**Proposed label:** `{item['label']}`  \n**Judge ({item['judge_kind']}) said:** {verdict} "
                 f"· confidence {item['confidence']:.2f}")
+    if not item["applied"]:
+        p = item["p_right"]
+        st.warning("Not applied: the judge's answer did not make this label sure enough"
+                   + (f" (P(right) {p:.2f})" if p == p and p is not None else "") + " — your decision counts.")
     if item["rationale"]:
         st.caption("Judge's rationale:")
         st.text(item["rationale"])
@@ -120,7 +128,7 @@ def _decide(action: str, item: dict, advance: bool) -> None:
 
 ctx = {"sample_id": item["sample_id"], "label": item["label"], "seen": int(item["last_human_event"]),
        "verdict_id": int(item["verdict_id"]), "pick_key": f"pick-{item['verdict_id']}"}
-advance = f_status != "pending"  # a pending queue shrinks by itself
+advance = f_status not in ("pending", "needs_review")  # these queues shrink by themselves
 b = st.columns(3)
 b[0].button("Accept the proposed label", type="primary", shortcut="a", on_click=_decide, args=("accept", ctx, advance))
 b[1].button("Override with the chosen label", shortcut="o", on_click=_decide, args=("override", ctx, advance))

@@ -103,6 +103,9 @@ def run_bench(
     config_overrides: dict | None = None,
     seed: int = 0,
     log=print,
+    p_valid_right: float | None = None,
+    p_valid_wrong: float | None = None,
+    judge=None,
 ) -> dict:
     set_threads()
     t_all = time.perf_counter()
@@ -126,13 +129,23 @@ def run_bench(
         log(f"note: {len(names) - len(seed_labels)} label(s) have no seed example")
     out: dict = {
         "data": str(data_path), "seeds": seeds, "budget": budget, "batch": batch,
-        "judge": "simulated", "judge_accuracy": judge_accuracy, "classes": len(names),
+        "judge": "simulated" if judge is None else judge.describe(), "judge_accuracy": judge_accuracy,
+        "p_valid_right": p_valid_right, "p_valid_wrong": p_valid_wrong, "classes": len(names),
         "seed_examples": int(n_seed), "pool": int(len(pool_rows)), "test": int(len(test_rows)),
         "model": DEFAULT_MODEL, "curves": {},
     }
     t = time.perf_counter()
     flat = FlatClassifier(estimator=default_estimator(), n_labels=len(names)).fit(X[seed_rows], y_all[seed_rows])
     out["seeds_only_accuracy"] = _accuracy(flat, X[test_rows], y_all[test_rows])
+    # the default final model (self-training on the pool) with no judge at all: what a judge must beat
+    st_loop = RedLoop(LoopConfig(seed=seed, **(config_overrides or {})), None)
+    st_state = LoopState(y=np.concatenate([y_all[seed_rows], np.full(len(pool_rows), -1)]))
+    if st_loop.config.final_model == "red":
+        st_loop._partition(data, st_state)
+    st_final = st_loop._fit(st_loop.config.final_model, data, st_state)
+    out["seeds_self_training_accuracy"] = _accuracy(st_final, X[test_rows], y_all[test_rows])
+    out["seeds_self_training_test_correct"] = (st_final.predict(X[test_rows]) == y_all[test_rows]).tolist()
+    log(f"seeds only, with the default final model's self-training: {out['seeds_self_training_accuracy']:.4f}")
     log(f"seeds only: {out['seeds_only_accuracy']:.4f} ({time.perf_counter() - t:.1f} s)")
     t = time.perf_counter()
     full = FlatClassifier(estimator=default_estimator(), n_labels=len(names)).fit(X[train_rows], y_all[train_rows])
@@ -146,13 +159,15 @@ def run_bench(
         cfg = LoopConfig(budget=budget, batch=batch, patience=None, seed=seed)
         cfg = replace(cfg, **presets[method], **((config_overrides or {}) if method == "red" else {}))
         state = LoopState(y=np.concatenate([y_all[seed_rows], np.full(len(pool_rows), -1)]))
-        judge = SimulatedJudge(gold, accuracy=judge_accuracy, seed=seed)
-        loop = RedLoop(cfg, judge)
+        the_judge = judge or SimulatedJudge(gold, accuracy=judge_accuracy, seed=seed, p_valid_right=p_valid_right,
+                                            p_valid_wrong=p_valid_wrong)
+        loop = RedLoop(cfg, the_judge)
         t = time.perf_counter()
         curve = [{"calls": 0, "accuracy": None}]
         for rec in loop.run(data, state):
             curve.append({"calls": rec.total_calls, "accuracy": rec.eval_accuracy,
-                          "accepted": rec.accepted, "rejected": rec.rejected, "seconds": rec.seconds})
+                          "accepted": rec.accepted, "rejected": rec.rejected, "held": rec.held,
+                          "seconds": rec.seconds})
             log(f"{method}: iteration {rec.iteration}: {rec.total_calls} calls, accuracy "
                 f"{rec.eval_accuracy:.4f}, +{rec.accepted} / -{rec.rejected} ({rec.seconds:.1f} s)")
         curve[0]["accuracy"] = out["seeds_only_accuracy"]
@@ -168,6 +183,17 @@ def run_bench(
         got = state.y[pool_pos]
         mask = got >= 0
         out[f"{method}_label_precision"] = float((got[mask] == y_all[pool_rows][mask]).mean()) if mask.any() else None
+        out[f"{method}_applied"] = int(mask.sum())
+        out[f"{method}_held"] = int(len(state.held))
+        cal = loop.calibration_
+        if cal is not None:
+            out[f"{method}_calibration"] = cal.to_dict()
+            log(f"{method}: {cal.summary()}")
+        if acc is None:  # no iteration ran (e.g. nothing the judge could settle): the seeds' final model
+            acc = _accuracy(loop._fit(cfg.final_model, data, state), X[test_rows], y_all[test_rows])
+            out[f"{method}_accuracy"] = acc
+        final = loop._fit(cfg.final_model, data, state)
+        out[f"{method}_test_correct"] = (final.predict(X[test_rows]) == y_all[test_rows]).tolist()
     if "red" in methods:
         out["judge_calls"] = out["red_calls"]
         out["accepted"] = out["red_accepted"]
@@ -175,6 +201,17 @@ def run_bench(
     out["flat_random_accuracy"] = out.get("flat_random_accuracy")
     out["seconds"] = time.perf_counter() - t_all
     return out
+
+
+def paired_bootstrap(a_correct, b_correct, n: int = 2000, seed: int = 0) -> dict:
+    """Accuracy of A minus B on the same test texts, with a 95% paired bootstrap interval."""
+    a = np.asarray(a_correct, dtype=np.float64)
+    b = np.asarray(b_correct, dtype=np.float64)
+    d = a - b
+    rng = np.random.default_rng(seed)
+    means = np.array([d[rng.integers(0, len(d), len(d))].mean() for _ in range(n)])
+    return {"diff": float(d.mean()), "low": float(np.quantile(means, 0.025)),
+            "high": float(np.quantile(means, 0.975)), "p_below_zero": float((means < 0).mean())}
 
 
 def _interp(curve: list[dict], calls: int) -> float | None:
@@ -209,11 +246,13 @@ def write_report(result: dict, md_path: str | Path, command: str | None = None) 
     lines += [
         f"{result['classes']} classes; {result['seed_examples']} seed examples ({result['seeds']}), "
         f"pool {result['pool']}, test {result['test']}; budget {result['budget']} calls in batches of "
-        f"{result['batch']}; simulated judge with accuracy {result['judge_accuracy']}; embeddings "
+        f"{result['batch']}; judge: {judge_words(result)}; embeddings "
         f"{result['model']}. Total {result['seconds']:.0f} s.", "",
         "| method | test accuracy | calls | accepted | accepted labels correct | seconds |",
         "|---|---|---|---|---|---|",
         f"| seeds only | {result['seeds_only_accuracy']:.4f} | 0 | 0 | – | – |",
+        f"| seeds only, default final model (self-training) | {result['seeds_self_training_accuracy']:.4f} "
+        "| 0 | 0 | – | – |",
         f"| full supervision | {result['full_supervision_accuracy']:.4f} | – | – | – | – |",
     ]
     for m in methods:
@@ -222,6 +261,19 @@ def write_report(result: dict, md_path: str | Path, command: str | None = None) 
             f"| {m} | {result[f'{m}_accuracy']:.4f} | {result[f'{m}_calls']} | {result[f'{m}_accepted']} | "
             f"{'–' if prec is None else f'{prec:.4f}'} | {result[f'{m}_seconds']:.0f} |"
         )
+    for m in methods:
+        if f"{m}_test_correct" in result:
+            bs = paired_bootstrap(result[f"{m}_test_correct"], result["seeds_self_training_test_correct"])
+            lines += ["", f"{m} minus seeds only (default final model), paired bootstrap over the test texts: "
+                      f"{bs['diff'] * 100:+.2f} points, 95% interval [{bs['low'] * 100:+.2f}, {bs['high'] * 100:+.2f}]; "
+                      f"labels applied {result.get(f'{m}_applied')}, sent to people {result.get(f'{m}_held')}."]
+        cal = result.get(f"{m}_calibration")
+        if cal:
+            f = lambda v: "–" if v is None else f"{v:.2f}"  # noqa: E731
+            lines += ["", f"{m}: judge measured on {cal['answered']} seed pairs: AUC {f(cal['judge_auc'])}, "
+                      f"classifier {f(cal['classifier_auc'])}, both {f(cal['combined_auc'])}; agreement "
+                      f"{f(cal['agreement'])}, wrong caught {f(cal['wrong_caught'])}, right rejected "
+                      f"{f(cal['right_rejected'])}. {cal['reason']}"]
     grid = sorted({p["calls"] for m in methods for p in result["curves"][m]})
     lines += ["", f"Accuracy versus calls (plot: [{html.name}]({html.name})):", "",
               "| calls | " + " | ".join(methods) + " |", "|---" * (len(methods) + 1) + "|"]
@@ -233,6 +285,15 @@ def write_report(result: dict, md_path: str | Path, command: str | None = None) 
         lines.append(f"| {c} | " + " | ".join(row) + " |")
     md_path.write_text("\n".join(lines) + "\n")
     return md_path
+
+
+def judge_words(result: dict) -> str:
+    if result.get("p_valid_right") is not None:
+        return (f"simulated, P(valid | right) {result['p_valid_right']:g}, "
+                f"P(valid | wrong) {result['p_valid_wrong']:g}")
+    if result.get("judge", "simulated") != "simulated":
+        return result["judge"]
+    return f"simulated with accuracy {result['judge_accuracy']}"
 
 
 def save_json(result: dict, path: str | Path) -> None:

@@ -48,4 +48,6 @@ def load_inputs(project: Project, model: str | None = None) -> tuple[LoopData, L
         descriptions={k: v["description"] for k, v in project.descriptions().items()},
         X_eval=X_eval, y_eval=y_eval, gold=gold if (gold >= 0).any() else None,
     )
-    return data, LoopState(y=y, excluded=excluded)
+    held, decided = project.held_and_decided()
+    return data, LoopState(y=y, excluded=excluded, held={pos[s] for s in held if s in pos},
+                           decided={pos[s] for s in decided if s in pos})

@@ -12,7 +12,7 @@ from .inputs import load_inputs
 from .judges.base import Judge
 from .method.classifiers import FlatClassifier, default_estimator
 from .method.config import DEFAULTS
-from .method.loop import build_request
+from .method.questions import build_request
 from .project.store import Project
 
 

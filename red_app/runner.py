@@ -18,6 +18,7 @@ from .inputs import load_inputs  # noqa: F401  (part of the runner's API)
 from .judges.base import Judge
 from .label_map import compute_partition, stored_partition
 from .method.config import LoopConfig, config_from_dict
+from .method.delegation import Calibration, Delegation
 from .method.loop import IterationRecord, Judged, LoopData, RedLoop
 from .project.store import Project
 
@@ -30,16 +31,37 @@ class ProjectSink:
         self.run_id = run_id
         self.data = data
         self.judge = judge
+        self._pos = {s: k for k, s in enumerate(data.ids)}
+        self._label = {name: k for k, name in enumerate(data.label_names)}
+        self._seen_human = project.last_human_event()
+
+    def human_decisions(self) -> list[tuple[int, int, bool]]:
+        """People's decisions since the last look, as (sample index, label index, valid)."""
+        out = []
+        for eid, sid, label, verdict in self.project.human_events_since(self._seen_human):
+            self._seen_human = eid
+            if sid in self._pos:
+                # a label people created during the run is not one the loop can train on yet
+                out.append((self._pos[sid], self._label.get(label, -1), verdict == "valid"))
+        return out
+
+    def on_calibration(self, cal) -> None:
+        """The judge's measurement on seeds: its verdicts (never applied) and its figures."""
+        self.project.record_verdicts(self.run_id, 0, [
+            {**self._row(req, v), "purpose": "calibration", "applied": False} for req, v, _ in cal.judged])
+        self.project.save_calibration(self.run_id, cal.to_dict())
+
+    def _row(self, req, v) -> dict:
+        return {"sample_id": req.sample_id, "label": req.label, "valid": v.valid,
+                "confidence": float(v.confidence), "rationale": v.rationale, "judge_kind": self.judge.kind,
+                "model": v.model or self.judge.model, "prompt_hash": v.prompt_hash, "prompt": v.prompt,
+                "example_ids": [e.id for e in req.examples], "latency_ms": float(v.latency_ms),
+                "cached": bool(v.cached), "error": v.error}
 
     def on_verdicts(self, iteration: int, judged: list[Judged]) -> None:
         self.project.record_verdicts(self.run_id, iteration, [
-            {"sample_id": j.request.sample_id, "label": j.request.label, "valid": j.verdict.valid,
-             "confidence": float(j.verdict.confidence), "rationale": j.verdict.rationale,
-             "judge_kind": self.judge.kind, "model": j.verdict.model or self.judge.model,
-             "prompt_hash": j.verdict.prompt_hash, "prompt": j.verdict.prompt,
-             "example_ids": [e.id for e in j.request.examples], "uncertainty": j.uncertainty,
-             "alternatives": list(j.alternatives), "latency_ms": float(j.verdict.latency_ms),
-             "cached": bool(j.verdict.cached), "error": j.verdict.error}
+            {**self._row(j.request, j.verdict), "uncertainty": j.uncertainty, "alternatives": list(j.alternatives),
+             "p_right": j.p_right, "applied": j.applied}
             for j in judged])
 
     def on_iteration(self, record: IterationRecord, predictions: dict) -> None:
@@ -88,7 +110,14 @@ def run_project(
     if (state.y < 0).sum() == 0:
         project.finish_run(run_id, "finished", "pool exhausted")
         return
-    loop = RedLoop(config, judge, ProjectSink(project, run_id, data, judge), partition=part)
+    delegation = None  # a new run measures its judge first (RedLoop.measure_judge)
+    if resume is not None:
+        stored = project.run_calibration(run_id)
+        if stored is not None:
+            delegation = Delegation(Calibration.from_dict(stored), config.precision_target, config.trust_judge)
+        elif getattr(judge, "trusted", False) or state.calls:
+            delegation = Delegation(None)
+    loop = RedLoop(config, judge, ProjectSink(project, run_id, data, judge), partition=part, delegation=delegation)
     status = "interrupted"
     try:
         for record in loop.run(data, state, should_stop=should_stop):

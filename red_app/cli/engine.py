@@ -21,6 +21,9 @@ def _add_judge_options(p, default: str = "simulated") -> None:
     g = p.add_argument_group("judge")
     g.add_argument("--judge", choices=JUDGE_KINDS, default=default)
     g.add_argument("--judge-accuracy", type=float, default=1.0, help="simulated judge: how often it is right")
+    g.add_argument("--judge-profile", default=None, metavar="realistic|RIGHT,WRONG",
+                   help="simulated judge that leans to yes: P(valid | right),P(valid | wrong); realistic = 0.97,0.55 "
+                   "(the embedded judge's measured profile)")
     g.add_argument("--ollama-host", default=None, help="Ollama server (default: $OLLAMA_HOST, the project's setting, or http://127.0.0.1:11434)")
     g.add_argument("--ollama-model", default=None, help="Ollama model (default: the project's setting, or qwen2.5:1.5b-instruct)")
     g.add_argument("--timeout", type=float, default=60.0, help="seconds per judge request")
@@ -30,12 +33,25 @@ def _add_judge_options(p, default: str = "simulated") -> None:
                    help="embedded judge: packaged model (qwen2.5-coder-1.5b, smollm2-135m)")
 
 
+def _judge_profile(a) -> tuple[float | None, float | None]:
+    if not getattr(a, "judge_profile", None):
+        return None, None
+    from ..judges.simulated import parse_profile
+
+    try:
+        return parse_profile(a.judge_profile)
+    except ValueError as exc:
+        raise RedError(f"--judge-profile: {exc}") from None
+
+
 def build_judge(a, project):
     """The judge the CLI asked for, configured from flags, the project and the environment."""
     from ..judges.factory import judge_for_project
 
     model = a.embedded_model if a.judge == "embedded" else a.ollama_model
+    p_right, p_wrong = _judge_profile(a)
     return judge_for_project(project, a.judge, accuracy=a.judge_accuracy, seed=getattr(a, "seed", 0),
+                             p_valid_right=p_right, p_valid_wrong=p_wrong,
                              host=a.ollama_host, model=model, timeout=a.timeout,
                              concurrency=a.concurrency, threads=a.threads)
 
@@ -93,7 +109,14 @@ def cmd_bench(a) -> int:
 
     methods = tuple(m.strip() for m in a.methods.split(",") if m.strip())
     overrides = overrides_from_strings(a.set)
+    p_right, p_wrong = _judge_profile(a)
+    judge = None
+    if a.judge == "embedded":
+        from ..judges.factory import make_judge
+
+        judge = make_judge("embedded", model=a.embedded_model, threads=a.threads)
     result = run_bench(a.data, seeds=a.seeds, budget=a.budget, batch=a.batch, judge_accuracy=a.judge_accuracy,
+                       p_valid_right=p_right, p_valid_wrong=p_wrong, judge=judge,
                        cache_dir=a.cache_dir, methods=methods, seed=a.seed, config_overrides=overrides,
                        log=lambda m: print(m, file=sys.stderr, flush=True))
     command = "red " + " ".join(shlex.quote(x) for x in sys.argv[1:]) if sys.argv[1:2] == ["bench"] else None
@@ -103,11 +126,11 @@ def cmd_bench(a) -> int:
     report = a.report or (a.json.rsplit(".", 1)[0] + ".md" if a.json else "bench/out/report.md")
     write_report(result, report, command)
     keys = ["red_accuracy", "red_article_accuracy", "flat_entropy_accuracy", "flat_random_accuracy",
-            "seeds_only_accuracy", "full_supervision_accuracy", "judge_calls", "accepted", "seconds"]
+            "seeds_only_accuracy", "seeds_self_training_accuracy", "red_label_precision", "red_applied", "red_held", "full_supervision_accuracy", "judge_calls", "accepted", "seconds"]
     for k in keys:
         if result.get(k) is not None:
             v = result[k]
-            print(f"{k}: {v:.4f}" if isinstance(v, float) and k.endswith("accuracy") else f"{k}: {v:.0f}" if isinstance(v, float) else f"{k}: {v}")
+            print(f"{k}: {v:.4f}" if isinstance(v, float) and k.endswith(("accuracy", "precision")) else f"{k}: {v:.0f}" if isinstance(v, float) else f"{k}: {v}")
     print(f"report: {report}" + (f"; json: {a.json}" if a.json else ""))
     return 0
 
@@ -177,8 +200,14 @@ def register(sub) -> None:
     p.add_argument("--seeds", default="shot10", help="a boolean column marking seed rows, or N per class")
     p.add_argument("--budget", type=int, default=3000)
     p.add_argument("--batch", type=int, default=DEFAULTS.batch, help="proposals per iteration")
-    p.add_argument("--judge", choices=["simulated"], default="simulated")
+    p.add_argument("--judge", choices=["simulated", "embedded"], default="simulated",
+                   help="simulated: knows the gold; embedded: the packaged LLM, measured end to end (slow)")
+    p.add_argument("--embedded-model", default=None, help="embedded judge: packaged model")
+    p.add_argument("--threads", type=int, default=None, help="embedded judge: CPU threads")
     p.add_argument("--judge-accuracy", type=float, default=1.0)
+    p.add_argument("--judge-profile", default=None, metavar="realistic|RIGHT,WRONG",
+                   help="a biased simulated judge: P(valid | right),P(valid | wrong); realistic = the embedded "
+                   "judge's measured profile (0.97,0.55)")
     p.add_argument("--methods", default="red,red_article,flat_entropy,flat_random")
     p.add_argument("--json", help="write the figures here")
     p.add_argument("--report", help="Markdown report path (default: next to --json)")

@@ -29,14 +29,17 @@ def make_judge(kind: str, **options) -> Judge:
 
 def judge_for_project(project, kind: str, *, accuracy: float = 1.0, seed: int = 0, host: str | None = None,
                       model: str | None = None, timeout: float = 60.0, concurrency: int = 4,
-                      threads: int | None = None) -> Judge:
+                      threads: int | None = None, p_valid_right: float | None = None,
+                      p_valid_wrong: float | None = None) -> Judge:
     """A judge wired to a project: gold for the simulated one, settings and cache for LLMs."""
     if kind == "simulated":
-        gold = project.hidden_gold(role="pool")
-        if not gold:
+        # the pool's hidden gold, and the seeds' own labels (the judge is measured on seeds first)
+        gold = {**project.seed_labels(), **project.hidden_gold(role="pool")}
+        if not project.hidden_gold(role="pool"):
             raise RedError("the simulated judge needs hidden gold labels: import the pool with --mode hidden-gold, "
                            "or use an LLM judge (ollama / embedded)")
-        return make_judge("simulated", gold=gold, accuracy=accuracy, seed=seed)
+        return make_judge("simulated", gold=gold, accuracy=accuracy, seed=seed, p_valid_right=p_valid_right,
+                          p_valid_wrong=p_valid_wrong)
     if kind == "ollama":
         from .ollama_judge import ollama_settings
 

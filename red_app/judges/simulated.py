@@ -16,20 +16,51 @@ import numpy as np
 from .base import BaseJudge, JudgeRequest, Verdict
 
 
+# What the embedded Qwen2.5-Coder-1.5B judge did in the loop (bench/REPORT.md, FACTS): it
+# says "valid" to nearly every right label and to about half of the wrong ones.
+REALISTIC = (0.97, 0.55)
+
+
+def parse_profile(text: str) -> tuple[float, float]:
+    """``realistic`` or ``RIGHT,WRONG`` → (P(valid | right), P(valid | wrong))."""
+    try:
+        right, wrong = REALISTIC if text == "realistic" else (float(x) for x in text.split(","))
+    except ValueError:
+        raise ValueError(f"judge profile {text!r}: use realistic or two numbers, e.g. 0.97,0.55") from None
+    return right, wrong
+
+
 class SimulatedJudge(BaseJudge):
-    """Answers correctly with probability ``accuracy``; the coin for each (sample, label)
-    pair is fixed by ``seed``, so re-asking gives the same answer."""
+    """A judge that knows the hidden gold and errs as told; each (sample, label) pair's coin
+    is fixed by ``seed``, so re-asking gives the same answer.
+
+    Either symmetric — right with probability ``accuracy`` whatever the truth — or, with
+    ``p_valid_right`` / ``p_valid_wrong``, biased the way real small judges are: P(says
+    valid | the label is right) and P(says valid | it is wrong) set apart (``REALISTIC``
+    is the embedded judge's measured profile). Only the perfect judge is ``trusted``: the
+    loop takes its word without measuring it first.
+    """
 
     kind = "simulated"
 
     def __init__(self, gold: Mapping[str, str], accuracy: float = 1.0, seed: int = 0,
-                 latency_ms: float | None = None):
+                 latency_ms: float | None = None, p_valid_right: float | None = None,
+                 p_valid_wrong: float | None = None):
         if not 0.0 <= accuracy <= 1.0:
             raise ValueError("judge accuracy must be between 0 and 1")
+        biased = p_valid_right is not None or p_valid_wrong is not None
+        if biased:
+            p_valid_right = 1.0 if p_valid_right is None else p_valid_right
+            p_valid_wrong = 0.0 if p_valid_wrong is None else p_valid_wrong
+            if not (0 <= p_valid_right <= 1 and 0 <= p_valid_wrong <= 1):
+                raise ValueError("P(valid | right) and P(valid | wrong) must be between 0 and 1")
         self.gold = gold
         self.accuracy = accuracy
         self.seed = seed
-        self.model = f"simulated(accuracy={accuracy:g})"
+        self.p_valid_right, self.p_valid_wrong = (p_valid_right, p_valid_wrong) if biased else (None, None)
+        self.trusted = not biased and accuracy == 1.0
+        self.model = (f"simulated(P(valid|right)={p_valid_right:g}, P(valid|wrong)={p_valid_wrong:g})" if biased
+                      else f"simulated(accuracy={accuracy:g})")
         # an artificial delay per verdict (RED_SLOW_JUDGE_MS), so demos and the
         # kill-and-resume test can watch a run that takes as long as a real judge
         self.latency_ms = float(os.environ.get("RED_SLOW_JUDGE_MS", 0) if latency_ms is None else latency_ms)
@@ -49,11 +80,14 @@ class SimulatedJudge(BaseJudge):
                 "judge only works on samples imported with --mode hidden-gold",
             )
         correct = truth == request.label
-        honest = self._coin(request) < self.accuracy
-        valid = correct if honest else not correct
-        why = "matches" if correct else f"gold is {truth!r}"
-        return Verdict(
-            valid=valid, confidence=1.0, model=self.model,
-            rationale=f"simulated: {why}" + ("" if honest else " (deliberate error)"),
-            latency_ms=self.latency_ms,
-        )
+        coin = self._coin(request)
+        if self.p_valid_right is not None:
+            valid = coin < (self.p_valid_right if correct else self.p_valid_wrong)
+            honest = valid == correct
+        else:
+            honest = coin < self.accuracy
+            valid = correct if honest else not correct
+        # the rationale never names the gold label: reviewers see it beside the verdict
+        why = "agrees with the hidden gold" if honest else "deliberately wrong"
+        return Verdict(valid=valid, confidence=1.0, model=self.model, rationale=f"simulated: {why}",
+                       latency_ms=self.latency_ms)

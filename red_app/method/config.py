@@ -53,12 +53,21 @@ class LoopConfig:
     max_iterations: int = 1000
     uncertain_threshold: float = 0.5
     seed: int = 0
+    # judge-aware delegation (red_app.method.delegation): a judge that is not taken at its
+    # word is first measured on this many seeds (2 calls each, charged to the budget), and
+    # its verdicts are applied only where P(label right) clears the precision target;
+    # calibration_seeds=0 takes every verdict at its word (the loop before delegation)
+    precision_target: float = 0.9
+    calibration_seeds: int = 40
+    trust_judge: bool = False
 
     def __post_init__(self) -> None:
         if self.budget < 0 or self.batch < 1:
             raise ConfigError("budget must be >= 0 and batch >= 1")
         if self.n < 1 or self.noise_ratio < 0 or self.c_examples < 0 or self.self_training_rounds < 1:
             raise ConfigError("n and self_training_rounds must be >= 1; noise_ratio and c_examples >= 0")
+        if not 0.5 <= self.precision_target < 1 or self.calibration_seeds < 0:
+            raise ConfigError("precision_target must be in [0.5, 1) and calibration_seeds >= 0")
         for name, allowed in CHOICES.items():
             if getattr(self, name) not in allowed:
                 raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {getattr(self, name)!r}")
@@ -125,6 +134,13 @@ def add_loop_arguments(p) -> None:
                    help="confidence above which pool predictions inform the final model (never stored as labels); <0 disables")
     g.add_argument("--c", dest="c_examples", type=int, default=d.c_examples, help="nearest known-good examples shown to the judge")
     g.add_argument("--patience", type=int, default=d.patience, help="iterations without fewer uncertain samples before stopping")
+    g.add_argument("--precision-target", type=float, default=d.precision_target,
+                   help="apply a judge's verdict only where P(label right) is at least this; the rest go to people")
+    g.add_argument("--calibration-seeds", type=int, default=d.calibration_seeds,
+                   help="seeds the judge is measured on before the run (2 calls each, from the budget); "
+                   "0 takes every verdict at its word")
+    g.add_argument("--trust-judge", action="store_true", default=None,
+                   help="apply the judge's verdicts even where it measured as adding nothing to the classifier")
     g.add_argument("--seed", type=int, default=d.seed)
 
 

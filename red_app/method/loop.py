@@ -15,9 +15,11 @@ from typing import Callable, Iterator, Protocol, Sequence
 import numpy as np
 
 from ..errors import JudgeUnavailableError
-from ..judges.base import Example, Judge, JudgeRequest, Verdict
+from ..judges.base import Judge, JudgeRequest, Verdict
 from .classifiers import default_estimator, make_model
 from .config import LoopConfig
+from .delegation import Calibration, Delegation, calibrate, temper
+from .questions import build_request
 from .stopping import default_rules
 from .subsets import LabelPartition, label_centroids, partition_labels
 from .uncertainty import select_top_k, uncertainty
@@ -47,6 +49,8 @@ class LoopState:
     excluded: set[tuple[int, int]] = field(default_factory=set)
     calls: int = 0
     iteration: int = 0
+    held: set[int] = field(default_factory=set)     # verdicts waiting for a person: not asked again
+    decided: set[int] = field(default_factory=set)  # decided by a person: never proposed or changed
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,7 @@ class IterationRecord:
     pool_accuracy: float | None = None
     subset_stats: list[dict] = field(default_factory=list)
     termination: str | None = None
+    held: int = 0  # verdicts sent to people instead of being applied
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,8 @@ class Judged:
     verdict: Verdict
     uncertainty: float
     alternatives: tuple[str, ...]
+    p_right: float | None = None  # P(label right | judge, classifier) where the judge was calibrated
+    applied: bool = True          # False: the verdict went to people (needs review)
 
 
 @dataclass(frozen=True)
@@ -93,6 +100,7 @@ class PoolScores:
     uncertainty: np.ndarray
     top: np.ndarray             # the top label's share of the scores
     uncertain_mask: np.ndarray
+    prior: np.ndarray           # P(right) of each of the top 3 labels (delegation's prior), like ``order``
 
     def alternatives(self, k: int, names: Sequence[str]) -> tuple[str, ...]:
         return tuple(names[j] for j in self.order[k] if self.S[k, j] > 0)
@@ -112,6 +120,7 @@ class JudgeRound:
     accepted: int = 0
     rejected: int = 0
     errors: int = 0
+    held: int = 0
     per_subset: dict = field(default_factory=dict)
     termination: str | None = None
 
@@ -133,30 +142,18 @@ def _mask_excluded(S: np.ndarray, rows: np.ndarray, excluded: set[tuple[int, int
             S[k, lab] = 0.0
 
 
-def build_request(data: LoopData, state: LoopState, i: int, lab: int, alternatives: tuple[str, ...] = (),
-                  c_examples: int = 5) -> JudgeRequest:
-    """The question a judge gets about sample ``i`` under label ``lab``: the label's
-    description and the ``c_examples`` current examples of it nearest to the sample."""
-    name = data.label_names[lab]
-    members = np.flatnonzero(state.y == lab)
-    examples: tuple[Example, ...] = ()
-    if len(members) and c_examples > 0:
-        sims = data.X[members] @ data.X[i]
-        top = members[np.argsort(-sims, kind="stable")[:c_examples]]
-        examples = tuple(Example(data.ids[j], data.texts[j]) for j in top)
-    return JudgeRequest(sample_id=data.ids[i], text=data.texts[i], label=name,
-                        description=data.descriptions.get(name), examples=examples, alternatives=alternatives)
-
-
 class RedLoop:
     """Recursive expert delegation over a :class:`LoopData` with a :class:`Judge`."""
 
     def __init__(self, config: LoopConfig, judge: Judge, sink: Sink | None = None,
-                 partition: LabelPartition | None = None):
+                 partition: LabelPartition | None = None, delegation: Delegation | None = None):
         self.config = config
         self.judge = judge
         self.sink = sink
         self.partition = partition
+        # None: decided when the run starts (a judge not taken at its word is measured first)
+        self.delegation = delegation
+        self.calibration_: Calibration | None = delegation.calibration if delegation else None
         self.termination_condition_: str | None = None
 
     # -- models --------------------------------------------------------------------
@@ -241,7 +238,7 @@ class RedLoop:
     def score_pool(self, model, data: LoopData, state: LoopState) -> PoolScores:
         """The model's scores on every unlabeled sample, with rejected pairs masked."""
         c = self.config
-        pool = np.flatnonzero(state.y < 0)
+        pool = self.askable(state)
         S, assigned = model.scores(data.X[pool])
         _mask_excluded(S, pool, state.excluded)
         order = np.argsort(-S, axis=1)[:, :3]
@@ -249,16 +246,60 @@ class RedLoop:
         u = uncertainty(S, c.uncertainty, target=c.self_training or 0.3)
         tot = S.sum(axis=1)
         top = np.divide(S[np.arange(len(pool)), pred], tot, out=np.zeros(len(pool), np.float32), where=tot > 0)
+        tot3 = np.where(tot > 0, tot, 1.0)[:, None]
+        prior = np.take_along_axis(S, order, axis=1) / tot3
+        if self.delegation.active:
+            prior = self._calibrated_prior(data, state, pool, order)
         return PoolScores(pool=pool, S=S, assigned=assigned, order=order, pred=pred, uncertainty=u, top=top,
-                          uncertain_mask=(top < c.uncertain_threshold) | ~assigned)
+                          uncertain_mask=(top < c.uncertain_threshold) | ~assigned, prior=prior)
+
+    def _calibrated_prior(self, data: LoopData, state: LoopState, pool: np.ndarray, order: np.ndarray,
+                          chunk: int = 8192) -> np.ndarray:
+        """P(right) of each sample's top-3 labels for delegation, from the model the judge's
+        measurement calibrated: a flat model on the labeled samples alone, tempered.
+
+        Not the selector's scores: self-training on the pool makes them confident on exactly
+        the samples in question (measured: applied-label precision 0.81 at a 0.9 target).
+        """
+        lab = state.y >= 0
+        model = make_model("flat", estimator=default_estimator(self.config.C), n_labels=len(data.label_names))
+        model.fit(data.X[lab], state.y[lab])
+        T = self.delegation.calibration.temperature
+        out = np.zeros(order.shape, dtype=np.float64)
+        for start in range(0, len(pool), chunk):
+            rows = pool[start : start + chunk]
+            P, _ = model.scores(data.X[rows])
+            _mask_excluded(P, rows, state.excluded)
+            out[start : start + chunk] = np.take_along_axis(temper(P, T), order[start : start + chunk], axis=1)
+        return out
+
+    @staticmethod
+    def askable(state: LoopState) -> np.ndarray:
+        """Unlabeled samples the loop may ask about: none waiting for or decided by a person."""
+        mask = state.y < 0
+        for group in (state.held, state.decided):
+            if group:
+                mask[list(group)] = False
+        return np.flatnonzero(mask)
 
     def select(self, scores: PoolScores, state: LoopState, n_labels: int, rng: np.random.Generator) -> np.ndarray:
         """Positions (in ``scores.pool``) of the samples to ask about this iteration."""
         c = self.config
         k = min(c.batch, c.budget - state.calls, len(scores.pool))
+        u = scores.uncertainty
+        if self.delegation.active:
+            # ask only where a "yes" could be applied: elsewhere the verdict would go to people anyway
+            eligible = scores.prior[:, 0] >= self.delegation.min_prior()
+            if not eligible.any():
+                return np.zeros(0, dtype=np.int64)
+            if c.selection == "random":
+                idx = np.flatnonzero(eligible)
+                return idx[rng.choice(len(idx), size=min(k, len(idx)), replace=False)]
+            u = np.where(eligible, u, -np.inf)
+            k = min(k, int(eligible.sum()))
         if c.selection == "random":
             return rng.choice(len(scores.pool), size=k, replace=False)
-        return select_top_k(scores.uncertainty, scores.pred, k, c.cap(n_labels))
+        return select_top_k(u, scores.pred, k, c.cap(n_labels))
 
     def ask_judge(self, data: LoopData, state: LoopState, scores: PoolScores, chosen: np.ndarray,
                   should_stop: Callable[[], bool] | None = None) -> JudgeRound:
@@ -267,7 +308,7 @@ class RedLoop:
         A rejected pair is excluded; with ``on_reject="next"`` the sample's next candidate
         label is asked in the same iteration. Each chunk goes to the sink as it arrives.
         """
-        c = self.config
+        c, d = self.config, self.delegation
         pool, S, order = scores.pool, scores.S, scores.order
         rnd = JudgeRound(per_subset={s: {"selected": 0, "accepted": 0, "rejected": 0}
                                      for s in range(len(self.partition.subsets))})
@@ -280,7 +321,10 @@ class RedLoop:
                 if should_stop and should_stop():
                     rnd.termination = "stopped by user"
                     break
-                chunk = proposals[start : start + JUDGE_CHUNK]
+                self.take_human_decisions(state)
+                chunk = [p for p in proposals[start : start + JUDGE_CHUNK] if int(pool[p[0]]) not in state.decided]
+                if not chunk:
+                    continue
                 reqs = [self.build_request(data, state, int(pool[kp]), lab, scores.alternatives(kp, data.label_names))
                         for kp, lab, _ in chunk]
                 try:
@@ -293,23 +337,31 @@ class RedLoop:
                     i = int(pool[kp])
                     sub = rnd.per_subset[int(self.partition.subset_of[lab])]
                     state.calls += 1
-                    if v.valid is None:
+                    decision, p_right = d.decide(v, float(scores.prior[kp, rank]))
+                    if i in state.decided:
+                        decision = "superseded"  # a person decided while the judge was asked
+                    if decision == "error":
                         rnd.errors += 1
-                    elif v.valid:
+                    elif decision == "valid":
                         state.y[i] = lab
                         rnd.accepted += 1
                         sub["accepted"] += 1
-                    else:
+                    elif decision == "invalid":
                         state.excluded.add((i, lab))
                         rnd.rejected += 1
                         sub["rejected"] += 1
                         if c.on_reject == "next" and rank + 1 < order.shape[1]:
                             nxt = int(order[kp, rank + 1])
-                            if S[kp, nxt] > 0 and (i, nxt) not in state.excluded:
+                            if (S[kp, nxt] > 0 and (i, nxt) not in state.excluded
+                                    and scores.prior[kp, rank + 1] >= d.min_prior()):
                                 retry.append((kp, nxt, rank + 1))
+                    elif decision == "review":
+                        state.held.add(i)
+                        rnd.held += 1
                     sub["selected"] += 1
                     judged.append(Judged(i, lab, req, v, float(scores.uncertainty[kp]),
-                                         scores.alternatives(kp, data.label_names)))
+                                         scores.alternatives(kp, data.label_names), p_right=p_right,
+                                         applied=decision in ("valid", "invalid")))
                 rnd.judged.extend(judged)
                 if self.sink:
                     self.sink.on_verdicts(state.iteration, judged)
@@ -335,6 +387,45 @@ class RedLoop:
                 pool_acc = float((labels_now[known] == data.gold[known]).mean())
         return final, eval_acc, pool_acc
 
+    def measure_judge(self, data: LoopData, state: LoopState) -> Delegation:
+        """How far the judge's verdicts may be applied, measured on seeds before any is.
+
+        A ``trusted`` judge (the simulated perfect one, a person) is taken at its word;
+        any other is asked about seeds under their own and a plausible wrong label, and
+        those calls come out of the budget.
+        """
+        c = self.config
+        if getattr(self.judge, "trusted", False) or c.calibration_seeds == 0:
+            return Delegation(None)  # taken at its word (calibration_seeds=0 asks for that)
+        n = min(c.calibration_seeds, max(c.budget - state.calls, 0) // 2)
+        cal = calibrate(data, state, self.judge, n=n, seed=c.seed, c_examples=c.c_examples)
+        state.calls += cal.pairs
+        self.calibration_ = cal
+        if self.sink and hasattr(self.sink, "on_calibration"):
+            self.sink.on_calibration(cal)
+        return Delegation(cal, c.precision_target, c.trust_judge)
+
+    def take_human_decisions(self, state: LoopState) -> None:
+        """Apply what people decided since the last look (the sink knows; a bare loop has none).
+
+        People are authoritative: their label replaces the loop's, their rejections are
+        excluded, and the sample is never proposed or relabeled by the loop again.
+        """
+        fetch = getattr(self.sink, "human_decisions", None)
+        if fetch is None:
+            return
+        for i, lab, valid in fetch():
+            state.decided.add(i)
+            state.held.discard(i)
+            if lab < 0:  # a label the loop does not know yet: the sample is simply left to people
+                continue
+            if valid:
+                state.y[i] = lab
+            else:
+                state.excluded.add((i, lab))
+                if state.y[i] == lab:
+                    state.y[i] = -1
+
     # -- the loop --------------------------------------------------------------------
 
     def run(self, data: LoopData, state: LoopState,
@@ -350,12 +441,19 @@ class RedLoop:
         self._partition(data, state)
         rules = default_rules(c)
         final = None
+        if self.delegation is None:
+            try:
+                self.delegation = self.measure_judge(data, state)
+            except JudgeUnavailableError as exc:
+                self.termination_condition_ = f"judge unavailable: {exc}"
+                return
         while True:
             t0 = time.perf_counter()
             if state.calls >= c.budget:
                 self.termination_condition_ = "budget spent"
                 return
-            if not (state.y < 0).any():
+            self.take_human_decisions(state)
+            if not len(self.askable(state)):
                 self.termination_condition_ = "pool exhausted"
                 return
             if should_stop and should_stop():
@@ -375,9 +473,12 @@ class RedLoop:
                 uncertain_count=int(scores.uncertain_mask.sum()), unassigned=int((~scores.assigned).sum()),
                 selected=int(len(chosen)), calls=len(rnd.judged), accepted=rnd.accepted, rejected=rnd.rejected,
                 errors=rnd.errors, total_calls=state.calls, seconds=time.perf_counter() - t0,
-                eval_accuracy=eval_acc, pool_accuracy=pool_acc, subset_stats=stats,
+                eval_accuracy=eval_acc, pool_accuracy=pool_acc, subset_stats=stats, held=rnd.held,
             )
             rule_says = rules.stop(record, state)  # asked every time: the rules keep counts
+            if not len(chosen) and self.delegation.active and not rnd.termination:
+                rule_says = ("nothing left that the judge can settle at the precision target"
+                             if self.delegation.applies else "the judge is not trusted: its verdicts wait for people")
             termination = rnd.termination or rule_says
             record = replace(record, termination=termination)
             if self.sink:

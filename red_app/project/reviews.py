@@ -15,19 +15,23 @@ WITH last_human AS (
 )
 SELECT v.verdict_id, v.run_id, v.iteration, v.sample_id, s.text, v.label, v.valid, v.confidence,
        v.rationale, v.judge_kind, v.model, v.uncertainty, v.alternatives, v.example_ids, v.latency_ms,
-       v.prompt_hash, v.created_at, s.gold_label,
+       v.prompt_hash, v.created_at, s.gold_label, coalesce(v.applied, TRUE) AS applied, v.p_right,
        h.actor AS reviewer, h.label AS human_label, h.verdict AS human_verdict, h.created_at AS reviewed_at,
        coalesce(lh.event_id, 0) AS last_human_event
 FROM judge_verdicts v
 JOIN samples s ON s.id = v.sample_id
 LEFT JOIN last_human lh ON lh.sample_id = v.sample_id
 LEFT JOIN annotations h ON h.event_id = lh.event_id
-WHERE v.valid IS NOT NULL
+WHERE v.valid IS NOT NULL AND coalesce(v.purpose, 'run') = 'run'
 """
 
 _NEWEST_PER_SAMPLE = ("v.verdict_id IN (SELECT max(verdict_id) FROM judge_verdicts WHERE valid IS NOT NULL "
-                      "GROUP BY sample_id)")
-_STATUS = {"pending": "lh.event_id IS NULL", "reviewed": "lh.event_id IS NOT NULL"}
+                      "AND coalesce(purpose, 'run') = 'run' GROUP BY sample_id)")
+# pending: no person has decided the sample; needs_review: pending, and the judge's verdict was
+# not applied (it did not clear the precision target), so the sample waits for a person
+_STATUS = {"pending": "lh.event_id IS NULL", "reviewed": "lh.event_id IS NOT NULL",
+           "needs_review": "lh.event_id IS NULL AND NOT coalesce(v.applied, TRUE)"}
+STATUSES = ("pending", "needs_review", "reviewed", "all")
 _ORDER = {"uncertainty": "v.uncertainty DESC NULLS LAST", "confidence": "v.confidence ASC",
           "newest": "v.verdict_id DESC"}
 
@@ -38,7 +42,8 @@ def review_queue(project: Project, *, label: str | None = None, verdict: str | N
                  sample_id: str | None = None, limit: int = 200, offset: int = 0):
     """Judge verdicts to review, filtered and paged in SQL (values always as parameters).
 
-    ``status`` is ``pending`` (no human decision on the sample yet), ``reviewed`` or ``all``.
+    ``status`` is ``pending`` (no human decision on the sample yet), ``needs_review`` (pending,
+    and the verdict was sent to people instead of being applied), ``reviewed`` or ``all``.
     Only the newest verdict of each sample is listed (older ones are in the audit).
     """
     filters = [("v.label = ?", label), ("v.valid = ?", None if verdict not in ("valid", "invalid") else verdict == "valid"),

@@ -7,7 +7,7 @@ entry for a change; never edit an old one (files in the wild are at every versio
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 ORIGINS = ("seed", "import", "judge", "human")
 VERDICTS = ("valid", "invalid")
@@ -122,6 +122,15 @@ MIGRATIONS: list[list[str]] = [
             cached BOOLEAN NOT NULL DEFAULT FALSE,
             error TEXT,
             created_at TIMESTAMP NOT NULL)""",
+    ],
+    # 2: judge-aware delegation — a verdict's P(right) and whether it was applied or sent to
+    # people; calibration verdicts kept apart; the run's judge measurement; held per iteration
+    [
+        "ALTER TABLE judge_verdicts ADD COLUMN p_right DOUBLE",
+        "ALTER TABLE judge_verdicts ADD COLUMN applied BOOLEAN",
+        "ALTER TABLE judge_verdicts ADD COLUMN purpose TEXT DEFAULT 'run'",
+        "ALTER TABLE runs ADD COLUMN calibration JSON",
+        "ALTER TABLE iterations ADD COLUMN held BIGINT DEFAULT 0",
     ],
 ]
 

@@ -37,7 +37,8 @@ from .schema import (  # noqa: F401  (re-exported: the store's vocabulary)
 
 # The per-iteration figures stored in ``iterations``, by name (IterationRecord's fields).
 ITERATION_FIGURES = ("seconds", "pool_size", "labeled_size", "uncertain_count", "unassigned", "selected", "calls",
-                     "accepted", "rejected", "errors", "eval_accuracy", "pool_accuracy")
+                     "accepted", "rejected", "errors", "eval_accuracy", "pool_accuracy", "held")
+PURPOSES = ("run", "calibration", "eval")
 
 
 def utcnow() -> datetime:
@@ -299,6 +300,12 @@ class Project:
         """DataFrame: sample_id, label, origin, actor, iteration, model, event_id, decided_at."""
         return self.cursor().execute(CURRENT_LABELS_SQL + " ORDER BY l.sample_id").df()
 
+    def seed_labels(self) -> dict[str, str]:
+        """{sample id: label} of the seeds (their label as imported, or as people changed it)."""
+        return dict(self.cursor().execute(
+            f"SELECT c.sample_id, c.label FROM ({CURRENT_LABELS_SQL}) c JOIN samples s ON s.id = c.sample_id "
+            "WHERE s.role = 'seed'").fetchall())
+
     def excluded_pairs(self) -> set[tuple[str, str]]:
         return {(s, l) for s, l in self.cursor().execute(EXCLUDED_PAIRS_SQL).fetchall()}
 
@@ -331,7 +338,9 @@ class Project:
 
         Each row names its ``judge_verdicts`` columns (sample_id, label, valid, confidence,
         rationale, judge_kind, model, prompt_hash, prompt, example_ids, uncertainty,
-        alternatives, latency_ms, cached, error); returns the new verdict ids in order.
+        alternatives, latency_ms, cached, error, p_right, applied, purpose); returns the new
+        verdict ids in order. Only an *applied* answer (``applied`` true, the default for
+        a run's verdicts) on a sample no person has decided becomes an annotation event.
         """
         if not rows:
             return []
@@ -355,9 +364,25 @@ class Project:
             "cached": pa.array([bool(r.get("cached")) for r in rows], pa.bool_()),
             "error": col("error", pa.string()),
             "created_at": pa.array([now] * n, pa.timestamp("us")),
+            "p_right": col("p_right", pa.float64()),
+            "applied": pa.array([r.get("applied", r.get("purpose", "run") == "run") for r in rows], pa.bool_()),
+            "purpose": pa.array([r.get("purpose", "run") for r in rows], pa.string()),
         })
-        cols = ", ".join(tbl.column_names)
+        if any(p not in PURPOSES for p in tbl.column("purpose").to_pylist()):
+            raise ProjectError(f"a verdict's purpose must be one of {', '.join(PURPOSES)}")
         with self.transaction() as cur:
+            # People are authoritative: a verdict on a sample a person has decided (it raced
+            # the decision) is kept for the audit and never applied, checked in this transaction.
+            cur.register("_v", tbl)
+            decided = {r[0] for r in cur.execute(
+                """SELECT DISTINCT sample_id FROM annotations
+                   WHERE origin = 'human' AND sample_id IN (SELECT sample_id FROM _v)""").fetchall()}
+            cur.unregister("_v")
+            if decided:
+                applied = [a and sid not in decided for a, sid in
+                           zip(tbl.column("applied").to_pylist(), tbl.column("sample_id").to_pylist())]
+                tbl = tbl.set_column(tbl.schema.get_field_index("applied"), "applied", pa.array(applied, pa.bool_()))
+            cols = ", ".join(tbl.column_names)
             cur.register("_v", tbl)
             vids = sorted(r[0] for r in cur.execute(
                 f"INSERT INTO judge_verdicts ({cols}) SELECT {cols} FROM _v RETURNING verdict_id").fetchall())
@@ -367,10 +392,39 @@ class Project:
                       verdict="valid" if r["valid"] else "invalid", actor=r["judge_kind"],
                       iteration=iteration, run_id=run_id, model=r.get("model"),
                       confidence=r.get("confidence"), verdict_id=vid)
-                for r, vid in zip(rows, vids) if r.get("valid") is not None
+                for r, vid, applied in zip(rows, vids, tbl.column("applied").to_pylist())
+                if r.get("valid") is not None and applied
             ]
             self.append_events(events, cur=cur)
         return vids
+
+    def held_and_decided(self) -> tuple[set[str], set[str]]:
+        """Samples whose run verdict waits for a person, and samples a person decided."""
+        cur = self.cursor()
+        decided = {r[0] for r in cur.execute(
+            "SELECT DISTINCT sample_id FROM annotations WHERE origin = 'human'").fetchall()}
+        held = {r[0] for r in cur.execute(
+            """SELECT DISTINCT sample_id FROM judge_verdicts
+               WHERE valid IS NOT NULL AND applied = FALSE AND purpose = 'run'""").fetchall()}
+        return held - decided, decided
+
+    def last_human_event(self) -> int:
+        return int(self.cursor().execute(
+            "SELECT coalesce(max(event_id), 0) FROM annotations WHERE origin = 'human'").fetchall()[0][0])
+
+    def human_events_since(self, event_id: int) -> list[tuple[int, str, str, str]]:
+        """(event_id, sample_id, label, verdict) of people's decisions after ``event_id``, in order."""
+        return [tuple(r) for r in self.cursor().execute(
+            """SELECT event_id, sample_id, label, verdict FROM annotations
+               WHERE origin = 'human' AND event_id > ? ORDER BY event_id""", [event_id]).fetchall()]
+
+    def save_calibration(self, run_id: int, calibration: dict) -> None:
+        with self.transaction() as cur:
+            cur.execute("UPDATE runs SET calibration = ? WHERE run_id = ?", [json.dumps(calibration), run_id])
+
+    def run_calibration(self, run_id: int) -> dict | None:
+        rows = self.cursor().execute("SELECT calibration FROM runs WHERE run_id = ?", [run_id]).fetchall()
+        return json.loads(rows[0][0]) if rows and rows[0][0] else None
 
     def run_calls(self, run_id: int) -> int:
         """Judge calls a run has made (every stored verdict, failed ones included)."""
@@ -492,7 +546,7 @@ class Project:
         with self.transaction() as cur:
             run_id = cur.execute("SELECT coalesce(max(run_id), 0) + 1 FROM runs").fetchall()[0][0]
             cur.execute(
-                "INSERT INTO runs VALUES (?, ?, NULL, 'running', NULL, ?)",
+                "INSERT INTO runs (run_id, started_at, status, config) VALUES (?, ?, 'running', ?)",
                 [run_id, utcnow(), json.dumps(config)],
             )
         return int(run_id)

@@ -20,7 +20,7 @@ def demo_built(tmp_path_factory):
     path = build_demo(tmp_path_factory.mktemp("demo") / "demo.duckdb")
     with Project(path) as p:
         gold = dict(p.cursor().execute("SELECT id, gold_label FROM samples WHERE role = 'pool'").fetchall())
-        list(run_project(p, SimulatedJudge(gold, accuracy=0.8, seed=1), LoopConfig(budget=60, batch=30, patience=None)))
+        list(run_project(p, SimulatedJudge(gold, accuracy=0.8, seed=1), LoopConfig(budget=60, batch=30, patience=None, calibration_seeds=0)))
     return path
 
 

@@ -58,7 +58,7 @@ def test_an_imperfect_judge_is_recorded_faithfully(small_copy):
     with Project(small_copy) as p:
         gold = _gold(p)
         list(run_project(p, SimulatedJudge(gold, accuracy=0.7, seed=3),
-                         LoopConfig(budget=100, batch=50, patience=None, self_training=None)))
+                         LoopConfig(budget=100, batch=50, patience=None, self_training=None, calibration_seeds=0)))
         v = p.cursor().execute("SELECT sample_id, label, valid FROM judge_verdicts").fetchall()
         right = np.mean([(gold[s] == lab) == valid for s, lab, valid in v])
         assert 0.5 < right < 0.9

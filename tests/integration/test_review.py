@@ -21,7 +21,7 @@ from red_app.runner import load_inputs, run_project
 def reviewed(small_copy):
     p = Project(small_copy)
     gold = dict(p.cursor().execute("SELECT id, gold_label FROM samples WHERE role = 'pool'").fetchall())
-    list(run_project(p, SimulatedJudge(gold, accuracy=0.75, seed=2), LoopConfig(budget=80, batch=40, patience=None)))
+    list(run_project(p, SimulatedJudge(gold, accuracy=0.75, seed=2), LoopConfig(budget=80, batch=40, patience=None, calibration_seeds=0)))
     yield p, gold
     p.close()
 

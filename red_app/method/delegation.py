@@ -1,0 +1,335 @@
+"""Judge-aware delegation: apply a judge's verdict only where it can be trusted.
+
+A small LLM judge leans to "yes" (measured: P(valid | right) ≈ 0.97, P(valid | wrong) ≈
+0.5–0.6), and the loop asks it about the cases where the classifier is least sure — so
+taking its word made the labels *worse* (bench/REPORT.md). Here the judge is measured
+before a run on the project's own seeds, without any gold:
+
+- each sampled seed is proposed under its own label (a right pair) and under the label a
+  cross-validated classifier likes best among the others (a plausible wrong pair);
+- the judge's score on those pairs gives its likelihood ratio
+  ``LR(s) = P(s | right) / P(s | wrong)`` (:class:`JudgeProfile`);
+- the classifier's cross-validated probabilities on the same seeds fit a temperature,
+  so its probability for a proposal is a calibrated prior ``P(right)``.
+
+For a proposal with prior ``p`` and judge score ``s`` the probability that the label is
+right is ``odds = LR(s) · p / (1 - p)`` (the two are treated as independent given the
+truth). A verdict is applied only when that probability clears the precision target
+(valid) or falls below ``1 - target`` (invalid); anything between goes to people. The
+loop asks only about proposals whose prior is high enough that a "yes" *could* clear the
+target (:meth:`Delegation.min_prior`), so the budget is spent where the judge decides.
+
+Everything here works on arrays and a :class:`~red_app.judges.base.Judge`; nothing
+knows about projects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..judges.base import Judge, Verdict
+from .questions import build_request
+
+EPS = 1e-4
+
+
+def verdict_score(v: Verdict) -> float | None:
+    """The judge's probability that the label is right, or None for a failed verdict.
+
+    LLM judges that read log-probabilities report P(yes) in ``extra["p_yes"]``; the rest
+    report a verdict and a confidence in it.
+    """
+    if v.valid is None:
+        return None
+    p = v.extra.get("p_yes") if v.extra else None
+    if p is None:
+        c = float(v.confidence) if v.confidence is not None else 1.0
+        p = c if v.valid else 1.0 - c
+    return float(min(max(p, 0.0), 1.0))
+
+
+def roc_auc(scores, positive) -> float | None:
+    """Area under the ROC curve (ties count half); None without both classes."""
+    s = np.asarray(scores, dtype=np.float64)
+    y = np.asarray(positive, dtype=bool)
+    n_pos, n_neg = int(y.sum()), int((~y).sum())
+    if not n_pos or not n_neg:
+        return None
+    order = np.argsort(s, kind="mergesort")
+    ranks = np.empty(len(s), dtype=np.float64)
+    sorted_s = s[order]
+    i = 0
+    while i < len(s):  # average ranks over ties
+        j = i
+        while j + 1 < len(s) and sorted_s[j + 1] == sorted_s[i]:
+            j += 1
+        ranks[order[i : j + 1]] = (i + j) / 2 + 1
+        i = j + 1
+    return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def _logit(p):
+    p = np.clip(np.asarray(p, dtype=np.float64), EPS, 1 - EPS)
+    return np.log(p / (1 - p))
+
+
+@dataclass(frozen=True)
+class JudgeProfile:
+    """How a judge's score separates right from wrong proposals.
+
+    ``binary`` judges (two score values) keep the two rates, smoothed; graded judges get
+    a logistic fit on the logit of their score (Platt), from which the likelihood ratio
+    is the fitted odds divided by the fit's own prior odds.
+    """
+
+    binary: bool
+    p_yes_right: float
+    p_yes_wrong: float
+    a: float = 0.0
+    b: float = 0.0
+    fit_odds: float = 1.0
+    n_right: int = 0
+    n_wrong: int = 0
+    max_score: float = 1.0
+
+    @classmethod
+    def fit(cls, scores, right) -> "JudgeProfile":
+        s = np.asarray(scores, dtype=np.float64)
+        y = np.asarray(right, dtype=bool)
+        n_r, n_w = int(y.sum()), int((~y).sum())
+        if not n_r or not n_w:
+            raise ValueError("a judge profile needs right and wrong pairs")
+        said_yes = s >= 0.5
+        p_yr = (said_yes[y].sum() + 1) / (n_r + 2)
+        p_yw = (said_yes[~y].sum() + 1) / (n_w + 2)
+        if len(np.unique(s)) <= 2:
+            return cls(True, float(p_yr), float(p_yw), n_right=n_r, n_wrong=n_w, max_score=float(s.max()))
+        from sklearn.linear_model import LogisticRegression
+
+        lr = LogisticRegression(C=1.0).fit(_logit(s)[:, None], y)
+        return cls(False, float(p_yr), float(p_yw), a=float(lr.coef_[0, 0]), b=float(lr.intercept_[0]),
+                   fit_odds=n_r / n_w, n_right=n_r, n_wrong=n_w, max_score=float(np.quantile(s[y], 0.9)))
+
+    def likelihood_ratio(self, score) -> np.ndarray:
+        s = np.asarray(score, dtype=np.float64)
+        if self.binary:
+            return np.where(s >= 0.5, self.p_yes_right / self.p_yes_wrong,
+                            (1 - self.p_yes_right) / (1 - self.p_yes_wrong))
+        return np.exp(self.a * _logit(s) + self.b) / self.fit_odds
+
+    def best_yes_ratio(self) -> float:
+        """The likelihood ratio of a confident "yes" (what a typical strong yes is worth)."""
+        return float(self.likelihood_ratio(self.max_score if not self.binary else 1.0))
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def posterior(lr, prior) -> np.ndarray:
+    """P(right | judge, classifier) from the judge's likelihood ratio and the prior."""
+    p = np.clip(np.asarray(prior, dtype=np.float64), EPS, 1 - EPS)
+    odds = np.asarray(lr, dtype=np.float64) * p / (1 - p)
+    return odds / (1 + odds)
+
+
+def fit_temperature(P: np.ndarray, y: np.ndarray) -> float:
+    """The temperature T minimising the log-loss of ``P ** (1/T)`` (renormalised) on ``y``."""
+    from scipy.optimize import minimize_scalar
+
+    logP = np.log(np.clip(P, 1e-12, 1.0))
+
+    def nll(log_t: float) -> float:
+        z = logP / np.exp(log_t)
+        z -= z.max(axis=1, keepdims=True)
+        lse = np.log(np.exp(z).sum(axis=1))
+        return float(-(z[np.arange(len(y)), y] - lse).mean())
+
+    res = minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded")
+    return float(np.exp(res.x))
+
+
+def temper(S: np.ndarray, temperature: float) -> np.ndarray:
+    """Scores → calibrated probabilities (rows sum to 1; zero scores stay zero)."""
+    logS = np.log(np.clip(S, 1e-12, 1.0)) / temperature
+    logS -= logS.max(axis=1, keepdims=True)
+    P = np.exp(logS) * (S > 0)
+    tot = P.sum(axis=1, keepdims=True)
+    return np.divide(P, tot, out=np.zeros_like(P), where=tot > 0)
+
+
+@dataclass
+class Calibration:
+    """What measuring a judge on seeds gave: its profile, the classifier's temperature, and
+    the figures people need to decide whether to trust it."""
+
+    profile: JudgeProfile | None
+    temperature: float
+    pairs: int
+    answered: int
+    judge_auc: float | None
+    classifier_auc: float | None
+    combined_auc: float | None
+    agreement: float | None
+    wrong_caught: float | None
+    right_rejected: float | None
+    median_latency_ms: float | None
+    informative: bool
+    reason: str
+    judged: list = field(default_factory=list, repr=False)  # (request, verdict, right) for the audit
+
+    def summary(self) -> str:
+        f = lambda v: "–" if v is None else f"{v:.2f}"  # noqa: E731
+        pct = lambda v: "–" if v is None else f"{v:.0%}"  # noqa: E731
+        return (f"judge measured on {self.answered} of {self.pairs} seed pairs: AUC {f(self.judge_auc)} "
+                f"(classifier {f(self.classifier_auc)}, both {f(self.combined_auc)}), agreement "
+                f"{pct(self.agreement)}, wrong caught {pct(self.wrong_caught)}, right rejected "
+                f"{pct(self.right_rejected)}. {self.reason}")
+
+    def to_dict(self) -> dict:
+        d = {k: v for k, v in self.__dict__.items() if k not in ("judged", "profile")}
+        d["profile"] = self.profile.to_dict() if self.profile else None
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Calibration":
+        """Back from :meth:`to_dict` (a resumed run keeps the measurement it started with)."""
+        d = dict(d)
+        prof = d.pop("profile", None)
+        return cls(JudgeProfile(**prof) if prof else None, **d)
+
+
+def _cv_scores(X: np.ndarray, y: np.ndarray, n_labels: int, folds: int, seed: int) -> np.ndarray:
+    """Cross-validated flat-model scores for every labelled row (each row's own fold left out)."""
+    from .classifiers import FlatClassifier, default_estimator
+
+    rng = np.random.default_rng(seed)
+    fold_of = np.empty(len(y), dtype=np.int64)
+    for lab in np.unique(y):  # stratified: each label's rows spread over the folds
+        idx = np.flatnonzero(y == lab)
+        fold_of[idx] = rng.permutation(len(idx)) % folds
+    S = np.zeros((len(y), n_labels), dtype=np.float64)
+    for f in range(folds):
+        test = fold_of == f
+        model = FlatClassifier(estimator=default_estimator(), n_labels=n_labels).fit(X[~test], y[~test])
+        S[test] = model.scores(X[test])[0]
+    return S
+
+
+def calibrate(data, state, judge: Judge, n: int = 40, seed: int = 0, c_examples: int = 5,
+              folds: int = 3, min_gain: float = 0.0, min_auc: float = 0.6) -> Calibration:
+    """Measure ``judge`` on ``n`` seeds, each under its own and its most plausible wrong label.
+
+    Costs ``2 n`` judge calls. The judge is *informative* when it separates right from wrong
+    pairs at all (AUC ≥ ``min_auc``) and combining it with the classifier ranks the pairs at
+    least as well as the classifier alone (AUC gain ≥ ``min_gain``); otherwise no verdict of
+    it is applied unless people choose to trust it.
+    """
+    lab_idx = np.flatnonzero(state.y >= 0)
+    y_lab = state.y[lab_idx]
+    if n < 2:
+        return Calibration(None, temperature=1.0, pairs=0, answered=0, judge_auc=None, classifier_auc=None,
+                           combined_auc=None, agreement=None, wrong_caught=None, right_rejected=None,
+                           median_latency_ms=None, informative=False,
+                           reason="the budget leaves no room to measure the judge: its verdicts go to people")
+    n_labels = len(data.label_names)
+    S_cv = _cv_scores(data.X[lab_idx], y_lab, n_labels, folds, seed)
+    temperature = fit_temperature(S_cv, y_lab)
+    P_cv = temper(S_cv, temperature)
+    rng = np.random.default_rng(seed)
+    pick = rng.choice(len(lab_idx), size=min(n, len(lab_idx)), replace=False)
+    reqs, right, prior = [], [], []
+    for k in pick:
+        i, own = int(lab_idx[k]), int(y_lab[k])
+        others = P_cv[k].copy()
+        others[own] = -1
+        wrong = int(others.argmax())
+        for lab, is_right in ((own, True), (wrong, False)):
+            reqs.append(build_request(data, state, i, lab, c_examples=c_examples))
+            right.append(is_right)
+            prior.append(P_cv[k, lab])
+    verdicts = judge.judge_many(reqs)
+    scores = [verdict_score(v) for v in verdicts]
+    ok = np.array([s is not None for s in scores])
+    right_a, prior_a = np.array(right), np.array(prior)
+    s = np.array([x if x is not None else np.nan for x in scores])
+    lat = [v.latency_ms for v in verdicts if v.valid is not None and not v.cached]
+    judged = list(zip(reqs, verdicts, right))
+    cls_auc = roc_auc(prior_a, right_a)
+    base = dict(temperature=temperature, pairs=len(reqs), answered=int(ok.sum()), classifier_auc=cls_auc,
+                median_latency_ms=float(np.median(lat)) if lat else None, judged=judged)
+    if ok.sum() < 4 or len(set(right_a[ok])) < 2:
+        return Calibration(None, judge_auc=None, combined_auc=None, agreement=None, wrong_caught=None,
+                           right_rejected=None, informative=False,
+                           reason="too few answers to measure the judge: its verdicts go to people", **base)
+    s_ok, r_ok = s[ok], right_a[ok]
+    profile = JudgeProfile.fit(s_ok, r_ok)
+    said = s_ok >= 0.5
+    combined = posterior(profile.likelihood_ratio(s_ok), prior_a[ok])
+    judge_auc, comb_auc = roc_auc(s_ok, r_ok), roc_auc(combined, r_ok)
+    cls_ok = roc_auc(prior_a[ok], r_ok)
+    gain = (comb_auc or 0) - (cls_ok or 0)
+    informative = gain >= min_gain and (judge_auc or 0) >= min_auc
+    if informative:
+        reason = (f"It separates right from wrong labels (AUC {judge_auc:.2f}; with the classifier "
+                  f"{gain:+.2f}): its verdicts are applied where P(right) clears the precision target, "
+                  "the rest go to people.")
+    else:
+        reason = (f"It is no better than the classifier here (AUC {judge_auc:.2f}, {gain:+.2f} when combined): "
+                  "its verdicts go to people unless you choose to trust it.")
+    return Calibration(profile, judge_auc=judge_auc, combined_auc=comb_auc,
+                       agreement=float((said == r_ok).mean()), wrong_caught=float((~said[~r_ok]).mean()),
+                       right_rejected=float((~said[r_ok]).mean()), informative=informative, reason=reason, **base)
+
+
+class Delegation:
+    """Decides, per verdict, whether it is applied or goes to people.
+
+    ``calibration`` None means a judge taken at its word (the simulated perfect judge of
+    the benchmark, or a person): every verdict is applied, nothing is held.
+    """
+
+    def __init__(self, calibration: Calibration | None, target: float = 0.9, trust: bool = False):
+        self.calibration = calibration
+        self.target = target
+        self.trust = trust
+
+    @property
+    def active(self) -> bool:
+        return self.calibration is not None
+
+    @property
+    def applies(self) -> bool:
+        """Whether any verdict may be applied at all."""
+        c = self.calibration
+        return c is None or (c.profile is not None and (c.informative or self.trust))
+
+    def min_prior(self) -> float:
+        """The lowest prior at which a confident "yes" still clears the target."""
+        if self.calibration is None:
+            return 0.0
+        if not self.applies:
+            return 1.0
+        lr = max(self.calibration.profile.best_yes_ratio(), 1e-9)
+        odds = self.target / (1 - self.target) / lr
+        return float(odds / (1 + odds))
+
+    def decide(self, verdict: Verdict, prior: float) -> tuple[str, float | None]:
+        """("valid" | "invalid" | "review" | "error", P(right)) for one verdict."""
+        s = verdict_score(verdict)
+        if s is None:
+            return "error", None
+        if self.calibration is None:
+            return ("valid" if verdict.valid else "invalid"), (1.0 if verdict.valid else 0.0)
+        if self.calibration.profile is None:
+            return "review", None
+        p = float(posterior(self.calibration.profile.likelihood_ratio(s), prior))
+        if not self.applies:
+            return "review", p
+        # applied only in the direction the judge answered: a "yes" is never recorded as a "no"
+        if s >= 0.5 and p >= self.target:
+            return "valid", p
+        if s < 0.5 and p <= 1 - self.target:
+            return "invalid", p
+        return "review", p
