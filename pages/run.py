@@ -10,7 +10,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import jobs, project, sidebar  # noqa: E402
 
 from red_app.errors import RedError  # noqa: E402
-from red_app.judge_eval import remembered  # noqa: E402
+from red_app.judge_eval import describe_result, judge_eval, remembered  # noqa: E402
+from red_app.method.delegation import Calibration  # noqa: E402
 from red_app.judges import packaged_models  # noqa: E402
 from red_app.judges.factory import judge_for_project
 from red_app.judges.ollama_judge import ollama_settings  # noqa: E402
@@ -35,12 +36,12 @@ with st.form("settings"):
     for k, mname in (("embedded", emb_model), ("ollama", proj.get_setting("ollama_model"))):
         ev = remembered(proj, k, mname)
         if ev and ev.get("accuracy") is not None:
-            st.caption(f"Measured ({k} · {mname}, `red judge-eval`, {ev['asked']} predictions): agreement with "
-                       f"gold {ev['accuracy']:.0%}, precision on valid {ev['precision_valid']:.0%}, recall "
-                       f"{ev['recall_valid']:.0%}, median {ev['median_latency_ms'] or 0:.0f} ms per verdict.")
+            st.caption(f"Last measured ({k}):")
+            st.text(describe_result(ev))  # plain text: model names and figures, no markup
         elif k == "embedded" and have:
-            st.caption("The embedded judge is a small model and has not been measured on this project: run "
-                       "`red judge-eval PROJECT --judge embedded` before trusting its verdicts.")
+            st.caption("The embedded judge is a small model and has not been measured on this project yet. "
+                       "Every run measures it on seeds first and applies only the verdicts that clear the "
+                       "precision target; measure it now with the button below.")
     c1, c2, c3 = st.columns(3)
     accuracy = c1.slider("Simulated judge accuracy", 0.5, 1.0, 1.0, 0.05)
     default_host, default_model = ollama_settings(proj, None, None)  # flags > $OLLAMA_HOST > project > default
@@ -54,7 +55,18 @@ with st.form("settings"):
     selector = c3.selectbox("Selector", ["flat", "red"], help="flat: one model ranks uncertainty (measured best); "
                             "red: the article's subset classifiers")
     patience = c4.number_input("Stop after iterations without progress", 1, 100, d.patience or 3)
-    start = st.form_submit_button("Start run", type="primary", disabled=running)
+    c1, c2, c3 = st.columns(3)
+    target = c1.slider("Precision target", 0.5, 0.99, d.precision_target, 0.01,
+                       help="a judge's verdict is applied only where P(label right) is at least this; the rest "
+                       "wait for people in Review (needs_review). A perfect simulated judge is taken at its word.")
+    cal_seeds = c2.number_input("Seeds to measure the judge on (2 calls each)", 0, 1000, d.calibration_seeds,
+                                help="before the run applies any verdict; 0 takes every verdict at its word")
+    trust = c3.checkbox("Trust the judge even if it measures as adding nothing", value=False)
+    b1, b2 = st.columns(2)
+    start = b1.form_submit_button("Start run", type="primary", disabled=running)
+    measure = b2.form_submit_button("Measure the judge on seeds", disabled=running,
+                                    help="asks it about seeds under their own and a plausible wrong label; no gold "
+                                    "needed; takes 2 judge calls per seed")
 
 resumable = proj.resumable_run()
 c1, c2 = st.columns(2)
@@ -71,6 +83,15 @@ elif resumable is not None:
             st.rerun()
         except RedError as exc:
             st.error(str(exc))
+if measure and not running:
+    try:
+        judge = judge_for_project(proj, kind, accuracy=accuracy, host=host,
+                                  model=emb_model if kind == "embedded" else model)
+        with st.spinner(f"asking the judge about {max(int(cal_seeds), 10)} seeds…"):
+            res = judge_eval(proj, judge, n=max(int(cal_seeds), 10), from_seeds=True)
+        st.text(describe_result(res))
+    except RedError as exc:
+        st.error(str(exc))
 if start and not running:
     try:
         if kind == "ollama":
@@ -78,7 +99,8 @@ if start and not running:
             proj.set_setting("ollama_model", model)
         judge = judge_for_project(proj, kind, accuracy=accuracy, host=host,
                                   model=emb_model if kind == "embedded" else model)
-        cfg = LoopConfig(budget=int(budget), batch=int(batch), selector=selector, patience=int(patience))
+        cfg = LoopConfig(budget=int(budget), batch=int(batch), selector=selector, patience=int(patience),
+                         precision_target=float(target), calibration_seeds=int(cal_seeds), trust_judge=bool(trust))
         registry.start(proj, judge, cfg)
         st.rerun()
     except RedError as exc:
@@ -112,15 +134,21 @@ def live() -> None:
         st.caption("waiting for the first iteration…")
         return
     last = it.iloc[-1]
-    c = st.columns(5)
+    cal = proj.run_calibration(shown)
+    if cal:
+        st.caption("The judge, measured on seeds before this run applied any verdict:")
+        st.text(Calibration.from_dict(cal).summary())
+    c = st.columns(6)
     c[0].metric("Iterations", len(it))
     c[1].metric("Uncertain in pool", f"{int(last.uncertain_count):,}",
                 delta=int(last.uncertain_count - it.iloc[-2].uncertain_count) if len(it) > 1 else None,
                 delta_color="inverse")
     c[2].metric("Accepted", int(it.accepted.sum()))
     c[3].metric("Rejected", int(it.rejected.sum()))
+    c[4].metric("Sent to people", int(it.held.fillna(0).sum()),
+                help="verdicts that did not clear the precision target: answer them in Review (needs_review)")
     if last.eval_accuracy == last.eval_accuracy and last.eval_accuracy is not None:
-        c[4].metric("Test accuracy", f"{last.eval_accuracy:.1%}")
+        c[5].metric("Test accuracy", f"{last.eval_accuracy:.1%}")
     long = it.melt(id_vars="iteration", value_vars=["uncertain_count", "pool_size"], var_name="series")
     st.plotly_chart(px.line(long, x="iteration", y="value", color="series", markers=True, height=300,
                             title="Uncertain samples and pool size"), width="stretch", key="c1")

@@ -1,67 +1,117 @@
-"""How far a judge agrees with hidden gold on real predictions: `red judge-eval`."""
+"""How good is a judge on this project? `red judge-eval`.
+
+Two ways to measure, both storing every verdict with its audit record (purpose
+``eval``, never applied) so P(yes) can be read back:
+
+- ``from_seeds`` — no gold needed: seeds under their own and their most plausible wrong
+  label, exactly the measurement a run makes before it applies any verdict
+  (:func:`red_app.method.delegation.calibrate`);
+- hidden gold — the proposals the loop's first iteration would send (its most uncertain
+  predictions, per-label cap), checked against the gold.
+"""
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
+from dataclasses import replace
 
 import numpy as np
 
 from .errors import RedError
 from .inputs import load_inputs
 from .judges.base import Judge
-from .method.classifiers import FlatClassifier, default_estimator
 from .method.config import DEFAULTS
+from .method.delegation import Delegation, calibrate, roc_auc, verdict_score
+from .method.loop import RedLoop
 from .method.questions import build_request
 from .project.store import Project
+from .runner import verdict_row
 
 
-def judge_eval(project: Project, judge: Judge, n: int = 100, seed: int = 0) -> dict:
-    """Ask ``judge`` about ``n`` model predictions on pool samples with hidden gold.
-
-    Predictions come from a flat model on the current labels, so about as many are right
-    as in a real run; the judge sees exactly the request a run would send.
-    """
+def judge_eval(project: Project, judge: Judge, n: int = 100, seed: int = 0, from_seeds: bool = False) -> dict:
+    """Measure ``judge`` on ``n`` proposals (hidden gold) or ``n`` seeds (``from_seeds``)."""
     data, state = load_inputs(project)
-    if data.gold is None:
-        raise RedError("judge-eval needs samples with hidden gold: import a labeled file with --mode hidden-gold")
-    cand = np.flatnonzero((data.gold >= 0) & (state.y < 0))
-    if not len(cand):
-        raise RedError("no unlabeled pool sample has a hidden gold label")
-    rng = np.random.default_rng(seed)
-    pick = rng.choice(cand, size=min(n, len(cand)), replace=False)
-    lab = state.y >= 0
-    model = FlatClassifier(estimator=default_estimator(), n_labels=len(data.label_names)).fit(data.X[lab], state.y[lab])
-    pred = model.predict(data.X[pick])
-    reqs = [build_request(data, state, int(i), int(p), c_examples=DEFAULTS.c_examples) for i, p in zip(pick, pred)]
     t0 = time.perf_counter()
+    if from_seeds:
+        cal = calibrate(data, state, judge, n=n, seed=seed, c_examples=DEFAULTS.c_examples)
+        judged = [(req, v) for req, v, _ in cal.judged]
+        result = {"mode": "seeds", "asked": cal.pairs, "answered": cal.answered, "errors": cal.pairs - cal.answered,
+                  "auc": cal.judge_auc, "classifier_auc": cal.classifier_auc, "combined_auc": cal.combined_auc,
+                  "accuracy": cal.agreement, "wrong_caught": cal.wrong_caught, "right_rejected": cal.right_rejected,
+                  "informative": cal.informative, "summary": cal.summary(),
+                  "median_latency_ms": cal.median_latency_ms}
+    else:
+        result, judged = _on_gold(data, state, judge, n)
+    result.update({"judge": judge.describe(), "kind": judge.kind, "model": judge.model,
+                   "seconds": time.perf_counter() - t0})
+    if not project.read_only:
+        project.record_verdicts(None, None, [{**verdict_row(req, v, judge), "purpose": "eval", "applied": False}
+                                             for req, v in judged])
+        # remembered, so wherever this judge is chosen its measured figures are shown
+        project.set_setting(f"judge_eval:{judge.kind}:{judge.model}", json.dumps(result))
+    return result
+
+
+def _on_gold(data, state, judge: Judge, n: int) -> tuple[dict, list]:
+    if data.gold is None:
+        raise RedError("judge-eval needs samples with hidden gold (import a labeled file with --mode hidden-gold), "
+                       "or measure on seeds with --from-seeds")
+    # the proposals a run's first iteration sends: the selector's most uncertain predictions
+    loop = RedLoop(DEFAULTS, judge, delegation=Delegation(None))
+    known = data.gold >= 0
+    scores = loop.score_pool(loop._fit(DEFAULTS.selector, data, state), data, state)
+    u = np.where(known[scores.pool], scores.uncertainty, -np.inf)  # only where the truth is known
+    k = min(n, int(known[scores.pool].sum()))
+    if not k:
+        raise RedError("no unlabeled pool sample has a hidden gold label")
+    chosen = loop.select(replace(scores, uncertainty=u), state, len(data.label_names), np.random.default_rng(0))[:k]
+    chosen = chosen[known[scores.pool[chosen]]]
+    pick = scores.pool[chosen]
+    pred = scores.pred[chosen]
+    reqs = [build_request(data, state, int(i), int(p), c_examples=DEFAULTS.c_examples) for i, p in zip(pick, pred)]
     verdicts = judge.judge_many(reqs)
-    wall = time.perf_counter() - t0
     truth = np.array([data.gold[i] == p for i, p in zip(pick, pred)])
     ok = np.array([v.valid is not None for v in verdicts])
     said = np.array([bool(v.valid) for v in verdicts])
     tp = int((said & truth & ok).sum())
     lat = [v.latency_ms for v in verdicts if v.valid is not None and not v.cached]
+    score = np.array([verdict_score(v) if v.valid is not None else np.nan for v in verdicts])
     result = {
-        "judge": judge.describe(), "asked": len(reqs), "answered": int(ok.sum()), "errors": int((~ok).sum()),
+        "mode": "gold", "asked": len(reqs), "answered": int(ok.sum()), "errors": int((~ok).sum()),
         "predictions_correct": float(truth.mean()),
         "accuracy": float((said[ok] == truth[ok]).mean()) if ok.any() else None,
         "precision_valid": tp / max(int((said & ok).sum()), 1),
         "recall_valid": tp / max(int((truth & ok).sum()), 1),
+        "wrong_caught": float((~said[ok & ~truth]).mean()) if (ok & ~truth).any() else None,
+        "right_rejected": float((~said[ok & truth]).mean()) if (ok & truth).any() else None,
+        "auc": roc_auc(score[ok], truth[ok]),
+        "classifier_auc": roc_auc(scores.prior[chosen, 0][ok], truth[ok]),
         "median_latency_ms": statistics.median(lat) if lat else None,
-        "seconds": wall,
-        "model": judge.model,
     }
-    if not project.read_only:
-        # remembered, so wherever this judge is chosen its measured agreement is shown
-        import json
+    return result, list(zip(reqs, verdicts))
 
-        project.set_setting(f"judge_eval:{judge.kind}:{judge.model}", json.dumps(result))
-    return result
+
+def describe_result(res: dict) -> str:
+    """What `red judge-eval` prints and the Run page shows: plain text, no markup."""
+    pct = lambda v: "–" if v is None else f"{v:.1%}"  # noqa: E731
+    f2 = lambda v: "–" if v is None else f"{v:.2f}"  # noqa: E731
+    lat = "–" if res.get("median_latency_ms") is None else f"{res['median_latency_ms']:.0f} ms"
+    head = f"{res['judge']}: {res['answered']} of {res['asked']} answered ({res['errors']} errors)"
+    if res.get("mode") == "seeds":
+        return "\n".join([head + " on seed pairs (each seed under its own and its most plausible wrong label)",
+                          f"ROC AUC {f2(res['auc'])} (classifier {f2(res['classifier_auc'])}, both "
+                          f"{f2(res['combined_auc'])}); agreement {pct(res['accuracy'])}, wrong caught "
+                          f"{pct(res['wrong_caught'])}, right rejected {pct(res['right_rejected'])}; median latency {lat}",
+                          res["summary"].split(". ", 1)[-1]])
+    return "\n".join([head + f"; {pct(res['predictions_correct'])} of the proposals were right",
+                      f"agreement with gold {pct(res['accuracy'])}, precision on 'valid' {pct(res['precision_valid'])}, "
+                      f"recall {pct(res['recall_valid'])}, wrong caught {pct(res.get('wrong_caught'))}, right rejected "
+                      f"{pct(res.get('right_rejected'))}, ROC AUC {f2(res.get('auc'))} (classifier "
+                      f"{f2(res.get('classifier_auc'))}), median latency {lat}"])
 
 
 def remembered(project: Project, kind: str, model: str | None) -> dict | None:
-    import json
-
     raw = project.get_setting(f"judge_eval:{kind}:{model}")
     return json.loads(raw) if raw else None

@@ -23,6 +23,15 @@ from .method.loop import IterationRecord, Judged, LoopData, RedLoop
 from .project.store import Project
 
 
+def verdict_row(req, v, judge: Judge) -> dict:
+    """A verdict and its question as a ``judge_verdicts`` row (the audit record)."""
+    return {"sample_id": req.sample_id, "label": req.label, "valid": v.valid,
+            "confidence": float(v.confidence), "rationale": v.rationale, "judge_kind": judge.kind,
+            "model": v.model or judge.model, "prompt_hash": v.prompt_hash, "prompt": v.prompt,
+            "example_ids": [e.id for e in req.examples], "latency_ms": float(v.latency_ms),
+            "cached": bool(v.cached), "error": v.error}
+
+
 class ProjectSink:
     """Writes verdicts and iterations into the project as the loop produces them."""
 
@@ -52,11 +61,7 @@ class ProjectSink:
         self.project.save_calibration(self.run_id, cal.to_dict())
 
     def _row(self, req, v) -> dict:
-        return {"sample_id": req.sample_id, "label": req.label, "valid": v.valid,
-                "confidence": float(v.confidence), "rationale": v.rationale, "judge_kind": self.judge.kind,
-                "model": v.model or self.judge.model, "prompt_hash": v.prompt_hash, "prompt": v.prompt,
-                "example_ids": [e.id for e in req.examples], "latency_ms": float(v.latency_ms),
-                "cached": bool(v.cached), "error": v.error}
+        return verdict_row(req, v, self.judge)
 
     def on_verdicts(self, iteration: int, judged: list[Judged]) -> None:
         self.project.record_verdicts(self.run_id, iteration, [

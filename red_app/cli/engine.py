@@ -138,21 +138,16 @@ def cmd_bench(a) -> int:
 def cmd_judge_eval(a) -> int:
     import json
 
-    from ..judge_eval import judge_eval
+    from ..judge_eval import describe_result, judge_eval
     from ..project.store import Project
 
     with Project(a.project) as p:
         judge = build_judge(a, p)
-        res = judge_eval(p, judge, n=a.n, seed=a.seed)
+        res = judge_eval(p, judge, n=a.n, seed=a.seed, from_seeds=a.from_seeds)
     if a.json:
         print(json.dumps(res, indent=2))
         return 0
-    print(f"{res['judge']}: {res['answered']} of {res['asked']} answered ({res['errors']} errors); "
-          f"{res['predictions_correct']:.0%} of the predictions were right")
-    fmt = lambda v: "–" if v is None else f"{v:.1%}"  # noqa: E731
-    print(f"agreement with gold {fmt(res['accuracy'])}, precision on 'valid' {fmt(res['precision_valid'])}, "
-          f"recall {fmt(res['recall_valid'])}, median latency "
-          + ("–" if res["median_latency_ms"] is None else f"{res['median_latency_ms']:.0f} ms"))
+    print(describe_result(res))
     return 0
 
 
@@ -230,11 +225,15 @@ def register(sub) -> None:
     p.add_argument("--force", action="store_true", help="write a new version even where one exists")
     p.set_defaults(func=cmd_describe)
 
-    p = sub.add_parser("judge-eval", help="measure a judge against hidden gold",
-                       description="Ask a judge about N model predictions on pool samples with hidden gold and "
-                       "report its agreement with gold, precision on 'valid', recall and median latency.")
+    p = sub.add_parser("judge-eval", help="measure a judge on seeds (no gold) or against hidden gold",
+                       description="With --from-seeds: ask the judge about N seeds under their own and their most "
+                       "plausible wrong label (no gold needed; what a run does before applying any verdict) and "
+                       "report ROC AUC, agreement, wrong caught, right rejected and latency. Without it: ask about "
+                       "the N proposals a run's first iteration would send, on pool samples with hidden gold. "
+                       "Every verdict is stored with its audit record; the figures are shown on the Run page.")
     p.add_argument("project")
-    p.add_argument("--n", type=int, default=100)
+    p.add_argument("--n", type=int, default=100, help="proposals (hidden gold) or seeds (--from-seeds; 2 calls each)")
+    p.add_argument("--from-seeds", action="store_true", help="measure on the project's seeds, no gold needed")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
     _add_judge_options(p)

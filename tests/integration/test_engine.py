@@ -111,3 +111,31 @@ def test_judge_eval_measures_agreement_with_gold(small_copy):
         noisy = judge_eval(p, SimulatedJudge(_gold(p), accuracy=0.6, seed=4), n=40)
     assert perfect["asked"] == 40 and perfect["accuracy"] == 1.0 and perfect["precision_valid"] == 1.0
     assert 0.3 < noisy["accuracy"] < 0.9
+
+
+def test_judge_eval_from_seeds_needs_no_gold_and_keeps_every_verdict(small_copy):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from red_app.judge_eval import judge_eval, remembered
+
+    with Project(small_copy) as p:
+        gold = {**p.seed_labels(), **_gold(p)}
+        biased = SimulatedJudge(gold, p_valid_right=0.97, p_valid_wrong=0.55, seed=5)
+        res = judge_eval(p, biased, n=60, from_seeds=True)
+        assert res["mode"] == "seeds" and res["asked"] == 120 and res["answered"] == 120
+        # the yes-bias shows: few right labels rejected, about half the wrong ones let through
+        assert res["right_rejected"] < 0.15 and 0.25 < res["wrong_caught"] < 0.7
+        assert 0.6 < res["auc"] < 0.85
+        stored = p.cursor().execute(
+            "SELECT count(*), count(*) FILTER (WHERE applied) FROM judge_verdicts WHERE purpose = 'eval'").fetchall()[0]
+        assert stored == (120, 0)  # kept for the audit, never applied
+        assert remembered(p, "simulated", biased.model)["auc"] == res["auc"]
+        perfect = judge_eval(p, SimulatedJudge(gold), n=30, from_seeds=True)
+        assert perfect["auc"] == 1.0 and perfect["informative"]
+    out = subprocess.run([str(Path(sys.executable).parent / "red"), "judge-eval", str(small_copy), "--from-seeds",
+                          "--n", "10", "--judge", "simulated", "--judge-profile", "realistic"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "ROC AUC" in out.stdout and "wrong caught" in out.stdout and "20 of 20 answered" in out.stdout
