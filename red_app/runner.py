@@ -90,6 +90,7 @@ def run_project(
     resume: int | None = None,
     should_stop: Callable[[], bool] | None = None,
     judge_settings: dict | None = None,
+    label_everything: bool = True,
 ) -> Iterator[IterationRecord]:
     """Start (or resume) a run; yields each finished iteration's record.
 
@@ -128,6 +129,11 @@ def run_project(
         for record in loop.run(data, state, should_stop=should_stop):
             yield record
         status = "finished"
+        if label_everything and not loop.termination_condition_.startswith("judge unavailable"):
+            # a label for every text after every run (a prediction, never a decision)
+            from .predict import predict_project
+
+            predict_project(project, config, run_id)
     finally:
         termination = loop.termination_condition_
         if status == "finished" and termination == "stopped by user":

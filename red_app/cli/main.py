@@ -68,7 +68,8 @@ def cmd_status(a) -> int:
     print(f"samples: {st['samples']}  (" + ", ".join(f"{k} {v}" for k, v in st["roles"].items()) + ")")
     print(f"labels: {st['labels']}   annotation events: {st['events']}   runs: {st['runs']}")
     print("labeled by origin: " + ", ".join(f"{k} {v}" for k, v in st["labeled_by_origin"].items()))
-    print(f"pool still unlabeled: {st['pool_unlabeled']}")
+    print(f"pool still undecided: {st['pool_unlabeled']} ({st['model_labeled']} of them labeled by the model: "
+          "`red predict` refreshes)")
     if len(iters):
         last = iters.iloc[-1]
         print(
@@ -93,6 +94,16 @@ def cmd_export(a) -> int:
     with Project(a.project, read_only=True) as p:
         n = export_labels(p, a.out, fmt=a.format, include_unlabeled=a.include_unlabeled)
     print(f"wrote {n} rows to {a.out}")
+    return 0
+
+
+def cmd_predict(a) -> int:
+    from ..predict import predict_project
+    from ..project.store import Project
+
+    with Project(a.project) as p:
+        rep = predict_project(p)
+    print(rep.summary())
     return 0
 
 
@@ -168,6 +179,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["csv", "parquet", "jsonl"])
     p.add_argument("--include-unlabeled", action="store_true", help="also write pool samples without a label")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("predict", help="label every undecided text with the final model",
+                       description="Label every text that no seed, import, judge or person decided with the final "
+                       "model: label, calibrated confidence, top alternatives. Stored as a new set (earlier sets "
+                       "stay); runs do this at their end too. Exported with origin 'model'.")
+    p.add_argument("project")
+    p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("demo", help="create the bundled demo project",
                        description="Create (or finish creating) the demo project: 30 customer-support intents.")

@@ -131,6 +131,24 @@ MIGRATIONS: list[list[str]] = [
         "ALTER TABLE judge_verdicts ADD COLUMN purpose TEXT DEFAULT 'run'",
         "ALTER TABLE runs ADD COLUMN calibration JSON",
         "ALTER TABLE iterations ADD COLUMN held BIGINT DEFAULT 0",
+        # a label for every text: the final model's predictions, one set per run (or `red
+        # predict`), kept so earlier predictions stay auditable; never decisions
+        """CREATE TABLE model_label_sets (
+            set_id INTEGER PRIMARY KEY,
+            run_id INTEGER,
+            created_at TIMESTAMP NOT NULL,
+            model TEXT NOT NULL,
+            temperature DOUBLE NOT NULL,
+            labeled BIGINT NOT NULL,
+            predicted BIGINT NOT NULL)""",
+        """CREATE TABLE model_labels (
+            set_id INTEGER NOT NULL,
+            sample_id TEXT NOT NULL,
+            label TEXT NOT NULL,
+            confidence DOUBLE NOT NULL,
+            alternatives TEXT[],
+            alternative_confidences DOUBLE[],
+            PRIMARY KEY (set_id, sample_id))""",
     ],
 ]
 

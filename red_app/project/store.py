@@ -610,6 +610,35 @@ class Project:
         ).fetchall()
         return int(row[0][0])
 
+    # -- model labels (predictions for every undecided text) ------------------------------
+
+    def save_model_labels(self, run_id: int | None, model: str, temperature: float, labeled: int,
+                          labels: pa.Table) -> int:
+        """Store one set of predictions (sample_id, label, confidence, alternatives,
+        alternative_confidences); earlier sets are kept. Returns the new set's id."""
+        with self.transaction() as cur:
+            set_id = int(cur.execute("SELECT coalesce(max(set_id), 0) + 1 FROM model_label_sets").fetchall()[0][0])
+            cur.execute(
+                """INSERT INTO model_label_sets (set_id, run_id, created_at, model, temperature, labeled, predicted)
+                   VALUES (?, ?, ?, ?, ?, ?, ?)""", [set_id, run_id, utcnow(), model, temperature, labeled, labels.num_rows])
+            tbl = labels.add_column(0, "set_id", pa.array([set_id] * labels.num_rows, pa.int32()))
+            cols = ", ".join(tbl.column_names)
+            cur.register("_ml", tbl)
+            cur.execute(f"INSERT INTO model_labels ({cols}) SELECT {cols} FROM _ml")
+            cur.unregister("_ml")
+        return set_id
+
+    def model_label_sets(self):
+        return self.cursor().execute("SELECT * FROM model_label_sets ORDER BY set_id").df()
+
+    def model_labels(self, set_id: int | None = None):
+        """One set of model labels (default: the newest) as a DataFrame."""
+        if set_id is None:
+            rows = self.cursor().execute("SELECT max(set_id) FROM model_label_sets").fetchall()
+            set_id = rows[0][0]
+        return self.cursor().execute(
+            "SELECT * FROM model_labels WHERE set_id = ? ORDER BY sample_id", [set_id]).df()
+
     # -- status ----------------------------------------------------------------------
 
     def status(self) -> dict:
@@ -640,6 +669,9 @@ class Project:
             "labels": len(per_label),
             "labeled_by_origin": {o: int(by_origin.get(o, 0)) for o in ORIGINS},
             "pool_unlabeled": int(pool_unlabeled),
+            "model_labeled": int(cur.execute(
+                f"""SELECT count(*) FROM model_labels m WHERE m.set_id = (SELECT max(set_id) FROM model_label_sets)
+                    AND m.sample_id NOT IN (SELECT sample_id FROM ({cur_labels}))""").fetchall()[0][0]),
             "events": int(events),
             "per_label": per_label,
             "runs": int(cur.execute("SELECT count(*) FROM runs").fetchall()[0][0]),

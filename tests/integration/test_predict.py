@@ -1,0 +1,32 @@
+"""A label for every text: the final model's prediction, calibrated, never a decision."""
+
+import numpy as np
+
+from red_app.judges.simulated import SimulatedJudge
+from red_app.method.config import LoopConfig
+from red_app.method.final import expected_calibration_error
+from red_app.predict import predict_project
+from red_app.project.store import Project
+from red_app.runner import run_project
+
+
+def test_every_undecided_text_gets_a_calibrated_model_label(small_copy):
+    with Project(small_copy) as p:
+        gold = p.hidden_gold(role="pool")
+        list(run_project(p, SimulatedJudge({**p.seed_labels(), **gold}), LoopConfig(budget=150, batch=50)))
+        sets = p.model_label_sets()
+        assert len(sets) == 1 and sets.run_id.iloc[0] == 1  # the run labelled everything at its end
+        decided = set(p.current_labels().sample_id)
+        ml = p.model_labels()
+        pool = set(p.samples(role="pool").id)
+        assert set(ml.sample_id) == pool - decided  # exactly the texts nobody decided
+        assert ml.confidence.between(0, 1).all() and ml.label.notna().all()
+        assert all(len(a) == 2 for a in ml.alternatives)
+        ok = np.array([gold[s] == lab for s, lab in zip(ml.sample_id, ml.label)])
+        # calibrated on seeds only, checked against the hidden gold it never saw
+        assert expected_calibration_error(ml.confidence.to_numpy(), ok) < 0.08
+        assert abs(ml.confidence.mean() - ok.mean()) < 0.06
+        assert p.status()["model_labeled"] == len(ml)
+        # a second prediction is a new set; the first stays auditable
+        rep = predict_project(p)
+        assert rep.set_id == 2 and len(p.model_labels(1)) == len(ml)
