@@ -137,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="labeled: labeled rows are seeds, others join the pool; hidden-gold: all rows join "
         "the pool, labels kept apart for evaluation; holdout: a test set, never trained on",
     )
-    p.add_argument("--where", help="SQL filter on the file's columns, e.g. \"split = 'train' AND shot10\"")
+    p.add_argument("--where", help="row filter: one boolean expression over the file's columns, e.g. \"split = 'train' AND shot10\" (comparisons, AND/OR/NOT, IN, LIKE, a few string functions; no subqueries or statements)")
     p.add_argument("--max-chars", type=int, default=50_000, help="longest text accepted (default 50000)")
     p.add_argument("--min-examples", type=int, default=3, help="fewest examples a label may have (default 3)")
     p.set_defaults(func=cmd_import)

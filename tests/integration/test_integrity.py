@@ -1,0 +1,99 @@
+"""Integrity and security of import and export (issue #9), on real DuckDB files and real data."""
+
+import hashlib
+import random
+
+import duckdb
+import pytest
+
+from red_app.errors import ImportValidationError
+from red_app.project.dataio import export_labels, import_file
+from red_app.project.store import Project
+
+
+def _digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _write(tmp_path, name, content):
+    path = tmp_path / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    return path
+
+
+def _small_csv(tmp_path, name="good.csv", prefix="g"):
+    rows = "".join(f"{prefix}{lab}-{k},text number {k} about {lab},lab{lab},{'train' if k < 3 else 'test'}\n"
+                   for lab in range(2) for k in range(4))
+    return _write(tmp_path, name, "id,text,label,split\n" + rows)
+
+
+# -- 1. the row filter runs no statement of its own ----------------------------------------
+
+def _attacks(tmp_path):
+    out = tmp_path / "out"
+    return [
+        f"COPY (SELECT 1) TO '{out}-1.csv'",
+        f"1=1; COPY (SELECT 1) TO '{out}-2.csv'",
+        f"split = 'train'; COPY (SELECT * FROM _in) TO '{out}-3.csv'",
+        "text IN (SELECT content FROM read_text('/etc/os-release'))",
+        "text = (SELECT content FROM read_text('/etc/passwd'))",
+        "read_text('/etc/passwd') IS NOT NULL",
+        "getenv('HOME') <> ''",
+        "current_setting('enable_external_access') = 'true'",
+        "EXISTS (SELECT 1 FROM glob('/etc/*'))",
+        "1=1) UNION ALL (SELECT * FROM read_csv('/etc/passwd')",
+        f"1=1; ATTACH '{out}-4.duckdb' AS x",
+        "1=1; INSTALL httpfs",
+        "1=1; LOAD httpfs",
+        "1=1; SET enable_external_access = true",
+        "1=1; PRAGMA version",
+        "length(text) > 0 ORDER BY 1",
+        "text IN (SELECT text FROM query_table('_in'))",
+        "len(read_blob('/etc/passwd')) > 0",
+    ]
+
+
+def test_the_row_filter_refuses_every_statement_and_writes_nothing(tmp_path):
+    proj = tmp_path / "p.duckdb"
+    good = _small_csv(tmp_path)
+    with Project(proj, create=True) as p:
+        import_file(p, good, id="id", where="split = 'train'")
+    before = _digest(proj)
+    bad = _small_csv(tmp_path, "other.csv", prefix="o")
+    attacks = _attacks(tmp_path)
+    refused = 0
+    with Project(proj) as p:
+        for where in attacks:
+            with pytest.raises(ImportValidationError, match="is refused") as err:
+                import_file(p, bad, id="id", where=where)
+            assert "A filter is one boolean expression" in str(err.value)
+            assert "root:" not in str(err.value) and "VERSION_ID" not in str(err.value)
+            refused += 1
+    assert refused == len(attacks)
+    assert _digest(proj) == before
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["good.csv", "other.csv", "p.duckdb"]
+
+
+@pytest.mark.parametrize("where, n", [
+    ("split = 'train' AND label = 'lab0'", 3),
+    ("label IN ('lab0', 'lab1')", 8),
+    ("NOT (split = 'train')", 2),
+    ("length(text) > 23", 0),
+    ("text LIKE '%number 1%' OR upper(label) = 'LAB1'", 5),
+])
+def test_legitimate_filters_still_work(tmp_path, where, n):
+    with Project(tmp_path / "p.duckdb", create=True) as p:
+        if n == 0:
+            with pytest.raises(ImportValidationError, match="no rows matching"):
+                import_file(p, _small_csv(tmp_path), id="id", where=where, min_examples=1)
+        else:
+            assert import_file(p, _small_csv(tmp_path), id="id", where=where, min_examples=1).rows == n
+
+
+def test_real_data_filters_with_booleans(tmp_path, banking_path):
+    with Project(tmp_path / "p.duckdb", create=True) as p:
+        rep = import_file(p, banking_path, where="split = 'train' AND shot10 AND label IN ('card_arrival', 'age_limit')")
+        assert rep.seeds == 20
+        rep = import_file(p, banking_path, where="NOT shot10 AND split = 'test' AND length(text) > 5 "
+                          "AND label = 'card_arrival'", mode="holdout")
+        assert rep.holdout == 40
