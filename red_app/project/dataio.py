@@ -410,8 +410,33 @@ ORDER BY s.seq
 """
 
 
+# Cells a spreadsheet would run as a formula (OWASP "CSV injection"): =, +, -, @, tab, CR.
+FORMULA_START = "^[=+\\-@\t\r]"
+
+
+def _csv_safe(project: Project, sql: str) -> str:
+    """Wrap an export query so that every text cell a spreadsheet would read as a formula
+    starts with a single quote (OWASP's advice)."""
+    cols = project.cursor().execute(f"DESCRIBE {sql}").fetchall()
+    out = []
+    for name, typ, *_ in cols:
+        q = '"' + name.replace('"', '""') + '"'
+        if typ.upper() in ("VARCHAR", "JSON"):
+            v = f"CAST({q} AS VARCHAR)"
+            out.append(f"CASE WHEN regexp_matches({v}, '{FORMULA_START}') THEN concat(chr(39), {v}) "
+                       f"ELSE {v} END AS {q}")
+        else:
+            out.append(q)
+    return f"SELECT {', '.join(out)} FROM ({sql})"
+
+
 def export_labels(project: Project, out: str | Path, fmt: str | None = None, include_unlabeled: bool = False) -> int:
-    """Write current labels (with origin, last decision and full history); returns rows written."""
+    """Write current labels (with origin, last decision and full history); returns rows written.
+
+    In CSV, text cells that start with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+    return get a leading ``'`` so that a spreadsheet shows them instead of running them;
+    Parquet and JSONL keep every text exactly.
+    """
     from .store import CURRENT_LABELS_SQL
 
     out = Path(out)
@@ -425,6 +450,8 @@ def export_labels(project: Project, out: str | Path, fmt: str | None = None, inc
     sql = EXPORT_SQL.format(
         current=CURRENT_LABELS_SQL, decisions=decisions, join="LEFT" if include_unlabeled else ""
     )
+    if fmt == "csv":
+        sql = _csv_safe(project, sql)
     option = {"csv": "FORMAT csv, HEADER", "parquet": "FORMAT parquet", "jsonl": "FORMAT json"}[fmt]
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".partial")

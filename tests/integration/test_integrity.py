@@ -4,6 +4,7 @@ import hashlib
 import random
 
 import duckdb
+import duckdb
 import pytest
 
 from red_app.errors import ImportValidationError
@@ -97,3 +98,41 @@ def test_real_data_filters_with_booleans(tmp_path, banking_path):
         rep = import_file(p, banking_path, where="NOT shot10 AND split = 'test' AND length(text) > 5 "
                           "AND label = 'card_arrival'", mode="holdout")
         assert rep.holdout == 40
+
+
+# -- 2. exports are safe to open ---------------------------------------------------------
+
+FORMULAS = ["=HYPERLINK(\"http://127.0.0.1:9/\",\"x\")", "+1+1", "-2+3", "@SUM(A1:A2)", "\t=1+1", "\r=1+1",
+            "=cmd|' /C calc'!A0"]
+
+
+def test_csv_export_neutralises_formula_cells_and_parquet_keeps_the_text(tmp_path, banking_path):
+    import csv
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    src = duckdb.sql(f"SELECT text, label FROM read_parquet('{banking_path}') WHERE split = 'test' "
+                     "ORDER BY text LIMIT 60").to_arrow_table()
+    texts = src.column("text").to_pylist()
+    labels = ["=1+2", "+lab", "@lab"] * 20
+    for i, f in enumerate(FORMULAS):
+        texts[i] = f + " " + texts[i]
+    pq.write_table(pa.table({"id": [f"-{i}" for i in range(60)], "text": texts, "label": labels}),
+                   tmp_path / "hostile.parquet")
+    with Project(tmp_path / "p.duckdb", create=True) as p:
+        import_file(p, tmp_path / "hostile.parquet", id="id", actor="=actor()")
+        n = export_labels(p, tmp_path / "out.csv")
+        export_labels(p, tmp_path / "out.parquet")
+        export_labels(p, tmp_path / "out.jsonl")
+    assert n == 60
+    with open(tmp_path / "out.csv", newline="", encoding="utf-8") as fh:
+        cells = [c for row in csv.reader(fh) for c in row]
+    formula = [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert formula == [], formula[:5]
+    assert sum(c.startswith("'") for c in cells) >= 60 * 3 + len(FORMULAS)
+    back = duckdb.sql(f"SELECT id, text, label, actor FROM read_parquet('{tmp_path / 'out.parquet'}') ORDER BY id")
+    rows = {r[0]: r[1:] for r in back.fetchall()}
+    assert all(rows[f"-{i}"] == (texts[i], labels[i], "=actor()") for i in range(60))
+    js = duckdb.sql(f"SELECT id, text FROM read_json('{tmp_path / 'out.jsonl'}')").fetchall()
+    assert dict(js) == {f"-{i}": texts[i] for i in range(60)}
