@@ -113,6 +113,8 @@ with st.form("import"):
         op = f2.selectbox("Operator", OPERATORS, key=f"fop-{i}")
         val = f3.text_input("Value (for 'is one of': a, b, c)", key=f"fval-{i}")
         conditions.append(Condition(col, op, val))
+    merge_case = st.checkbox("Merge labels that differ only by case or surrounding spaces (onto the "
+                             "project's or the first-seen spelling)")
     go = st.form_submit_button("Import", type="primary")
 if go:
     if file_path is None:
@@ -121,7 +123,8 @@ if go:
         try:
             where = build_filter(conditions, columns) if conditions else None
             rep = import_file(proj, file_path, text=text_col or "text", label=label_col or None,
-                              id=id_col or None, mode=mode, where=where, source_name=source_name)
+                              id=id_col or None, mode=mode, where=where, source_name=source_name,
+                              merge_case=merge_case)
             st.text(rep.summary())
             for w in rep.warnings:
                 st.text("warning: " + w)

@@ -7,6 +7,7 @@ one transaction: a file that fails any check leaves the project exactly as it wa
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +27,22 @@ DEFAULT_MIN_EXAMPLES = 3
 
 def text_hash(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def is_blank(text: str | None) -> bool:
+    """True for None and for texts made only of whitespace and invisible characters
+    (zero-width space/joiners, word joiner, BOM, soft hyphen: Unicode categories Cf, Z*, Cc)."""
+    if text is None:
+        return True
+    return all(c.isspace() or unicodedata.category(c) in ("Cf", "Cc", "Zs", "Zl", "Zp") for c in text)
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def detect_format(path: Path, fmt: str | None = None) -> str:
@@ -142,6 +159,17 @@ def read_table(
     if path.stat().st_size == 0:
         raise ImportValidationError(f"{name} is empty (0 bytes)")
     fmt = detect_format(path, fmt)
+    if fmt in ("csv", "tsv"):
+        with path.open("rb") as fh:
+            fh.seek(-1, 2)
+            last = fh.read(1)
+        # A reader cannot tell a cut-off last row (a label cut to "card_arr", a text cut
+        # mid-word) from a complete one; a complete file ends its last row with a line break.
+        if last not in (b"\n", b"\r"):
+            raise ImportValidationError(
+                f"{name} does not end with a line break, so its last row looks cut off (a truncated "
+                "file). Check that the file is complete; if it is, add a final line break"
+            )
     con = duckdb.connect()
     reader = _reader_sql(path, fmt)
     try:
@@ -195,10 +223,11 @@ def read_table(
         )
     rows = tbl.column("_row").to_pylist()
     texts = tbl.column("text").to_pylist()
-    empty = [rows[i] for i, t in enumerate(texts) if t is None or not t.strip()]
+    empty = [rows[i] for i, t in enumerate(texts) if is_blank(t)]
     if empty:
         raise ImportValidationError(
-            f"{name}: {len(empty)} row(s) have an empty or blank text (row {_rows_list(empty)}); "
+            f"{name}: {len(empty)} row(s) have an empty or blank text (nothing but spaces or invisible "
+            f"characters; row {_rows_list(empty)}); "
             "fill them in or remove them, then import again"
         )
     long_rows = [(rows[i], len(t)) for i, t in enumerate(texts) if len(t) > max_chars]
@@ -275,6 +304,7 @@ def import_file(
     min_examples: int = DEFAULT_MIN_EXAMPLES,
     actor: str = "import",
     source_name: str | None = None,
+    merge_case: bool = False,
 ) -> ImportReport:
     """Import one file into the project, all or nothing.
 
@@ -292,19 +322,34 @@ def import_file(
 
     ``source_name`` is the name recorded and shown for the file (an upload's original
     name); it is never used as a path.
+
+    Refused: a CSV/TSV whose last row is cut off; texts that are blank or invisible only;
+    labels that differ only by case or surrounding spaces (unless ``merge_case``, which maps
+    them onto the existing or first-seen spelling); rows of a content (sha256 of the
+    file's bytes) that an earlier import already took, under any file name. Another file
+    under a name already used gets default ids ``NAME@HASH:ROW``.
     """
     if mode not in MODES:
         raise ImportValidationError(f"unknown import mode {mode!r}; use one of {', '.join(MODES)}")
     path = Path(path)
     name = source_name or path.name
     tbl = read_table(path, text=text, label=label, id=id, fmt=fmt, where=where, max_chars=max_chars, name=name)
-    labels = tbl.column("label")
-    has_label = pc.fill_null(pc.not_equal(labels, ""), False)
     report = ImportReport(path=str(path) if source_name is None else name, mode=mode, rows=tbl.num_rows)
     if mode != "labeled" and label is None:
         raise ImportValidationError(f"mode {mode} needs a --label column holding the gold labels")
+    sha = file_sha256(path)
 
     with project.transaction() as cur:
+        source_rows = tbl.column("row").to_pylist()
+        _refuse_same_content(project, cur, name, sha, source_rows)
+        if id is None and name in {r[0] for r in cur.execute("SELECT DISTINCT source FROM samples").fetchall()} \
+                and not project.imports(cur, sha256=sha, source=name):
+            # Another file of the same name: its rows get ids of their own, NAME@HASH:ROW.
+            ids = pa.array([f"{name}@{sha[:8]}:{r}" for r in source_rows], pa.string())
+            tbl = tbl.set_column(tbl.schema.get_field_index("id"), "id", ids)
+        tbl = _fold_label_case(cur, tbl, name, merge_case)
+        labels = tbl.column("label")
+        has_label = pc.fill_null(pc.not_equal(labels, ""), False)
         cur.register("_in", tbl)
         clash = cur.execute(
             "SELECT i.id, i.row FROM _in i JOIN samples s ON s.id = i.id ORDER BY i.row LIMIT 1"
@@ -381,7 +426,53 @@ def import_file(
         else:
             report.holdout = tbl.num_rows
         cur.unregister("_in")
+        project.record_import(cur, name, sha, mode, check_filter(where) if where else None, source_rows)
     return report
+
+
+def _refuse_same_content(project: Project, cur, name: str, sha: str, source_rows: list[int]) -> None:
+    """Refuse rows of a content (by sha256 of the bytes) that an earlier import already took."""
+    wanted = set(source_rows)
+    for prev in project.imports(cur, sha256=sha):
+        overlap = wanted & set(prev["source_rows"])
+        if overlap:
+            when = prev["imported_at"].strftime("%Y-%m-%d %H:%M")
+            how = f" with filter {prev['filter']}" if prev["filter"] else ""
+            raise ImportValidationError(
+                f"{name}: this content (sha256 {sha[:12]}…) is already in the project: imported as "
+                f"{prev['source']!r} on {when} UTC (import #{prev['import_id']}, {prev['mode']}{how}); "
+                f"{len(overlap)} of the {len(wanted)} rows chosen now were imported then. Importing them "
+                "again would duplicate samples; choose other rows with a filter, or import a changed file"
+            )
+
+
+def _fold_label_case(cur, tbl: pa.Table, name: str, merge_case: bool) -> pa.Table:
+    """Refuse labels that differ only by case or surrounding whitespace (from each other or
+    from the project's), or, with ``merge_case``, map them onto the existing / first spelling."""
+    labels = tbl.column("label").to_pylist()
+    rows = tbl.column("row").to_pylist()
+    spelling: dict[str, tuple[str, str]] = {}  # key -> (spelling, where it was seen)
+    for (existing,) in cur.execute("SELECT name FROM labels ORDER BY created_at, name").fetchall():
+        spelling.setdefault(existing.strip().casefold(), (existing, "the project's label"))
+    out, changed = [], False
+    for lab, r in zip(labels, rows):
+        if lab is None or lab == "":
+            out.append(lab)
+            continue
+        key = lab.strip().casefold()
+        first = spelling.setdefault(key, (lab, f"row {r}"))
+        if first[0] != lab:
+            if not merge_case:
+                raise ImportValidationError(
+                    f"{name}: label {lab!r} (row {r}) differs from {first[0]!r} ({first[1]}) only by case "
+                    "or surrounding spaces. Use one spelling in the file, or pass --merge-case to map "
+                    f"such labels onto the first or existing spelling ({first[0]!r})"
+                )
+            lab, changed = first[0], True
+        out.append(lab)
+    if not changed:
+        return tbl
+    return tbl.set_column(tbl.schema.get_field_index("label"), "label", pa.array(out, pa.string()))
 
 
 EXPORT_FORMATS = ("csv", "parquet", "jsonl")

@@ -7,7 +7,7 @@ entry for a change; never edit an old one (files in the wild are at every versio
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 ORIGINS = ("seed", "import", "judge", "human")
 VERDICTS = ("valid", "invalid")
@@ -122,6 +122,20 @@ MIGRATIONS: list[list[str]] = [
             cached BOOLEAN NOT NULL DEFAULT FALSE,
             error TEXT,
             created_at TIMESTAMP NOT NULL)""",
+    ],
+    # Import provenance (issue #9): one row per import with the sha256 of the file's
+    # bytes and the source rows taken, so the same content is recognised under any name.
+    [
+        """CREATE SEQUENCE import_seq START 1""",
+        """CREATE TABLE imports (
+            import_id BIGINT PRIMARY KEY DEFAULT nextval('import_seq'),
+            source TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            mode TEXT NOT NULL,
+            filter TEXT,
+            source_rows BIGINT[] NOT NULL,
+            rows BIGINT NOT NULL,
+            imported_at TIMESTAMP NOT NULL)""",
     ],
 ]
 

@@ -208,6 +208,31 @@ class Project:
             cur.executemany("INSERT INTO labels VALUES (?, ?)", [(n, now) for n in new])
         return len(new)
 
+    def record_import(self, cur: duckdb.DuckDBPyConnection, source: str, sha256: str, mode: str,
+                      filter: str | None, source_rows: Sequence[int]) -> int:
+        """Record one import (inside the caller's transaction); returns its import id."""
+        return int(cur.execute(
+            """INSERT INTO imports (source, sha256, mode, filter, source_rows, rows, imported_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING import_id""",
+            [source, sha256, mode, filter, list(source_rows), len(source_rows), utcnow()]).fetchall()[0][0])
+
+    def imports(self, cur: duckdb.DuckDBPyConnection | None = None, sha256: str | None = None,
+                source: str | None = None) -> list[dict]:
+        """Earlier imports, oldest first, optionally of one content hash or one source name."""
+        sql = "SELECT import_id, source, sha256, mode, filter, source_rows, rows, imported_at FROM imports"
+        conds, params = [], []
+        if sha256 is not None:
+            conds.append("sha256 = ?")
+            params.append(sha256)
+        if source is not None:
+            conds.append("source = ?")
+            params.append(source)
+        if conds:
+            sql += " WHERE " + " AND ".join(conds)
+        rows = (cur or self.cursor()).execute(sql + " ORDER BY import_id", params).fetchall()
+        keys = ("import_id", "source", "sha256", "mode", "filter", "source_rows", "rows", "imported_at")
+        return [dict(zip(keys, r)) for r in rows]
+
     def sample_count(self) -> int:
         return int(self.cursor().execute("SELECT count(*) FROM samples").fetchall()[0][0])
 

@@ -4,7 +4,6 @@ import hashlib
 import random
 
 import duckdb
-import duckdb
 import pytest
 
 from red_app.errors import ImportValidationError
@@ -136,3 +135,107 @@ def test_csv_export_neutralises_formula_cells_and_parquet_keeps_the_text(tmp_pat
     assert all(rows[f"-{i}"] == (texts[i], labels[i], "=actor()") for i in range(60))
     js = duckdb.sql(f"SELECT id, text FROM read_json('{tmp_path / 'out.jsonl'}')").fetchall()
     assert dict(js) == {f"-{i}": texts[i] for i in range(60)}
+
+
+# -- 3. import refuses what it cannot trust ------------------------------------------------
+
+def _banking_csv(tmp_path, banking_path, n=300):
+    out = tmp_path / "banking.csv"
+    duckdb.sql(f"""COPY (SELECT text, label FROM read_parquet('{banking_path}')
+                   WHERE split = 'train' AND text LIKE '%,%' ORDER BY text LIMIT {n})
+                   TO '{out}' (FORMAT csv, HEADER)""")
+    return out
+
+
+def test_a_csv_cut_inside_a_row_or_a_quoted_field_is_refused(tmp_path, banking_path):
+    full = _banking_csv(tmp_path, banking_path)
+    data = full.read_bytes()
+    assert data.count(b'"') > 200  # texts with commas are quoted
+    quoted = [i for i in range(1, len(data)) if data[:i].count(b'"') % 2 == 1]
+    rng = random.Random(9)
+    # cut points inside the label, the last field: the reader sees a shorter, valid-looking label
+    in_label = []
+    start = data.index(b"\n") + 1
+    while start < len(data):
+        end = data.index(b"\n", start)
+        comma = data.rindex(b",", start, end)
+        in_label += range(comma + 2, end)
+        start = end + 1
+    cuts = sorted(rng.sample([i for i in quoted if i > len(data) // 10], 20) + rng.sample(in_label, 20))
+    proj = tmp_path / "p.duckdb"
+    with Project(proj, create=True):
+        pass
+    before = _digest(proj)
+    accepted = []
+    with Project(proj) as p:
+        for k, cut in enumerate(cuts):
+            part = _write(tmp_path, f"cut{k}.csv", data[:cut])
+            try:
+                import_file(p, part, min_examples=1)
+                accepted.append(cut)
+            except ImportValidationError as exc:
+                assert "truncated" in str(exc) or "cut off" in str(exc), str(exc)
+    assert accepted == [], f"{len(accepted)} of {len(cuts)} cut points accepted"
+    assert _digest(proj) == before
+    # a file cut exactly at a row boundary is a complete, shorter file
+    boundary = data.index(b"\n", len(data) // 2) + 1
+    with Project(proj) as p:
+        assert import_file(p, _write(tmp_path, "half.csv", data[:boundary]), min_examples=1).rows > 100
+
+
+CASE_FILE = "text,label\n" + "".join(f"about cards {i},Card_Arrival\n" for i in range(3)) + \
+    "".join(f"about limits {i},age_limit\n" for i in range(3)) + "".join(f"more cards {i},CARD_ARRIVAL\n" for i in range(3))
+
+
+def test_labels_that_differ_only_by_case_are_refused_naming_both(tmp_path):
+    proj = tmp_path / "p.duckdb"
+    with Project(proj, create=True):
+        pass
+    before = _digest(proj)
+    with Project(proj) as p, pytest.raises(ImportValidationError) as err:
+        import_file(p, _write(tmp_path, "c.csv", CASE_FILE))
+    assert "'CARD_ARRIVAL' (row 7)" in str(err.value) and "'Card_Arrival' (row 1)" in str(err.value)
+    assert "--merge-case" in str(err.value)
+    assert _digest(proj) == before
+    with Project(proj) as p:
+        import_file(p, _write(tmp_path, "c.csv", CASE_FILE), merge_case=True)
+        assert p.labels() == ["Card_Arrival", "age_limit"]
+        assert p.status()["per_label"].set_index("label").loc["Card_Arrival", "seed"] == 6
+        # against the project's labels too, surrounding tabs included
+        other = "text,label\n" + "".join(f"new text {i},\tcard_arrival\t\n" for i in range(3))
+        with pytest.raises(ImportValidationError, match="'Card_Arrival' \\(the project's label\\)"):
+            import_file(p, _write(tmp_path, "d.csv", other))
+        import_file(p, _write(tmp_path, "d.csv", other), merge_case=True)
+        assert p.labels() == ["Card_Arrival", "age_limit"]
+
+
+@pytest.mark.parametrize("blank", ["\u200b", "\u200c\u200d", "\u2060 ", "\ufeff", " \u200b\t\u200b ", "\u00a0\u200b"])
+def test_texts_of_invisible_characters_only_are_blank(tmp_path, blank):
+    rows = "".join(f"real text {i},a\n" for i in range(3)) + f'"{blank}",a\n'
+    with Project(tmp_path / "p.duckdb", create=True) as p:
+        with pytest.raises(ImportValidationError, match="empty or blank text .*row 4"):
+            import_file(p, _write(tmp_path, "z.csv", "text,label\n" + rows))
+        assert p.sample_count() == 0
+
+
+def test_the_same_content_is_recognised_under_any_name(tmp_path):
+    proj = tmp_path / "p.duckdb"
+    good = _small_csv(tmp_path)
+    with Project(proj, create=True) as p:
+        import_file(p, good, where="split = 'train'")
+    before = _digest(proj)
+    copy = _write(tmp_path, "renamed.csv", good.read_bytes())
+    with Project(proj) as p:
+        with pytest.raises(ImportValidationError, match="already in the project: imported as 'good.csv'.*import #1"):
+            import_file(p, copy)
+    assert _digest(proj) == before
+    with Project(proj) as p:
+        # the rows the first import left out may still come, under any name
+        assert import_file(p, copy, where="split = 'test'", mode="holdout").holdout == 2
+        # same name, new content: accepted, with ids of its own
+        changed = _small_csv(tmp_path, "x.csv", prefix="x").read_bytes().replace(b"text number", b"new text")
+        rep = import_file(p, _write(tmp_path, "good.csv", changed), where="split = 'train'")
+        assert rep.rows == 6
+        ids = p.samples(columns="id")["id"].tolist()
+        assert len(ids) == len(set(ids)) == 14 and sum(i.startswith("good.csv@") for i in ids) == 6
+        assert [i["source"] for i in p.imports()] == ["good.csv", "renamed.csv", "good.csv"]
