@@ -62,3 +62,22 @@ def test_bad_loop_settings_are_one_clear_line(tmp_path):
                           (("bench", "--data", "x", "--set", "nope=1"), "use KEY=VALUE with a loop setting")):
         proc = red(*args, check=False)
         assert proc.returncode == 1 and message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_data_never_reaches_the_terminal_as_control_characters(tmp_path):
+    hostile = "red\x1b[31mALERT\x1b[0m\x07\x9b2J"
+    csv = tmp_path / "h.csv"
+    csv.write_text("text,label\n" + "".join(f"text {i},{hostile}\n" for i in range(3))
+                   + "".join(f"other {i},plain\n" for i in range(3)), encoding="utf-8")
+    p = tmp_path / "p.duckdb"
+    red("init", p)
+    red("import", p, csv)
+    out = red("status", p).stdout
+    assert "red\\x1b[31mALERT\\x1b[0m\\x07\\x9b2J" in out
+    assert not any(ord(c) < 0x20 and c != "\n" or 0x7F <= ord(c) < 0xA0 for c in out)
+    # error messages that quote data too
+    twin = tmp_path / "t.csv"
+    twin.write_text("text,label\n" + "".join(f"more {i},RED\x1b[31mALERT\x1b[0m\x07\x9b2J\n" for i in range(3)),
+                    encoding="utf-8")
+    err = red("import", p, twin, check=False).stderr
+    assert "differs from" in err and "\x1b" not in err and "\x9b" not in err
