@@ -6,7 +6,7 @@ from pathlib import Path
 import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import init_session, project, sidebar  # noqa: E402
+from common import init_session, md, project, sidebar  # noqa: E402
 
 from red_app.errors import RedError  # noqa: E402
 from red_app.project.dataio import file_columns, import_file, save_upload  # noqa: E402
@@ -26,9 +26,9 @@ with st.form("open"):
 if opened or created:
     p = Path(path)
     if created and p.exists():
-        st.error(f"{p} already exists; open it instead or pick another name")
+        st.error(f"{md(p)} already exists; open it instead or pick another name")
     elif opened and not p.exists():
-        st.error(f"no project at {p}; use **Create new**")
+        st.error(f"no project at {md(p)}; use **Create new**")
     else:
         if created:
             p.parent.mkdir(parents=True, exist_ok=True)
@@ -51,7 +51,7 @@ model = project_model(proj)
 missing = missing_texts(proj, model)
 st.subheader("Embeddings")
 if missing:
-    st.warning(f"{missing:,} texts are not embedded yet with {model}.")
+    st.warning(f"{missing:,} texts are not embedded yet with {md(model)}.")
     if st.button("Embed now", type="primary"):
         bar = st.progress(0.0, text="embedding…")
 
@@ -60,11 +60,11 @@ if missing:
 
         try:
             rep = embed_project(proj, model=model, progress=progress)
-            st.success(rep.summary())
+            st.success(md(rep.summary()))
         except RedError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
 else:
-    st.success(f"Every text is embedded ({model}).")
+    st.success(f"Every text is embedded ({md(model)}).")
 
 st.subheader("Import texts")
 st.caption("CSV, TSV, JSONL or Parquet. All or nothing: a file that fails a check changes nothing.")
@@ -81,7 +81,7 @@ if src == "Upload":
                 st.session_state["upload_path"] = str(save_upload(up.getvalue(), up.name))
                 st.session_state["upload_key"] = key
             except RedError as exc:
-                st.error(str(exc))
+                st.error(md(exc))
         if st.session_state.get("upload_key") == key:
             file_path = Path(st.session_state["upload_path"])
             source_name = up.name
@@ -94,7 +94,7 @@ if file_path is not None and file_path.exists():
     try:
         columns = file_columns(file_path)
     except RedError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
 n_cond = st.number_input("Row filter conditions (all must hold)", min_value=0, max_value=6, value=0, step=1,
                          disabled=not columns, help="Import only the rows that match: choose a column, an "
                          "operator and a value. Values are taken literally.")

@@ -7,7 +7,7 @@ import plotly.express as px
 import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import jobs, project, sidebar  # noqa: E402
+from common import jobs, md, project, sidebar  # noqa: E402
 
 from red_app.errors import RedError  # noqa: E402
 from red_app.judge_eval import remembered  # noqa: E402
@@ -35,7 +35,7 @@ with st.form("settings"):
     for k, mname in (("embedded", emb_model), ("ollama", proj.get_setting("ollama_model"))):
         ev = remembered(proj, k, mname)
         if ev and ev.get("accuracy") is not None:
-            st.caption(f"Measured ({k} · {mname}, `red judge-eval`, {ev['asked']} predictions): agreement with "
+            st.caption(f"Measured ({k} · {md(mname)}, `red judge-eval`, {ev['asked']} predictions): agreement with "
                        f"gold {ev['accuracy']:.0%}, precision on valid {ev['precision_valid']:.0%}, recall "
                        f"{ev['recall_valid']:.0%}, median {ev['median_latency_ms'] or 0:.0f} ms per verdict.")
         elif k == "embedded" and have:
@@ -70,7 +70,7 @@ elif resumable is not None:
             registry.start(proj, judge, None, resume=True)
             st.rerun()
         except RedError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
 if start and not running:
     try:
         if kind == "ollama":
@@ -82,7 +82,7 @@ if start and not running:
         registry.start(proj, judge, cfg)
         st.rerun()
     except RedError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
 
 
 @st.fragment(run_every=2.0)
@@ -103,9 +103,9 @@ def live() -> None:
     cfg = proj.run_config(shown)
     budget = cfg["loop"]["budget"]
     st.progress(min(calls / max(budget, 1), 1.0), text=f"run {shown}: {calls:,} of {budget:,} judge calls — "
-                f"{'running' if is_live else row.status}" + (f" ({row.termination})" if row.termination else ""))
+                f"{'running' if is_live else md(row.status)}" + (f" ({md(row.termination)})" if row.termination else ""))
     if job is not None and job.error and shown == latest:
-        st.error(f"The run stopped on an error: {job.error}. Verdicts received so far are saved; fix the cause "
+        st.error(f"The run stopped on an error: {md(job.error)}. Verdicts received so far are saved; fix the cause "
                  "and resume.")
     it = proj.iterations(shown)
     if not len(it):
