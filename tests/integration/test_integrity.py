@@ -239,3 +239,19 @@ def test_the_same_content_is_recognised_under_any_name(tmp_path):
         ids = p.samples(columns="id")["id"].tolist()
         assert len(ids) == len(set(ids)) == 14 and sum(i.startswith("good.csv@") for i in ids) == 6
         assert [i["source"] for i in p.imports()] == ["good.csv", "renamed.csv", "good.csv"]
+
+
+def test_upload_names_are_never_used_as_paths(tmp_path):
+    from red_app.project.dataio import save_upload
+
+    data = _small_csv(tmp_path).read_bytes()
+    for name in ("../../x.csv", "..\\..\\x.csv", "/etc/cron.d/x.csv", "a/../../../x.csv"):
+        out = save_upload(data, name)
+        assert out.name == "upload.csv" and out.parent.name.startswith("red-upload-")
+        assert out.read_bytes() == data
+    with pytest.raises(ImportValidationError, match="cannot import a .sh"):
+        save_upload(b"echo", "../../x.sh")
+    with Project(tmp_path / "p.duckdb", create=True) as p:
+        rep = import_file(p, save_upload(data, "../../x.csv"), source_name="../../x.csv")
+        assert "from x.csv" in rep.summary() or "../../x.csv" in rep.path
+        assert p.sources() == {"../../x.csv"}
