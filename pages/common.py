@@ -6,6 +6,7 @@ Every page calls these itself, so each page file also runs alone (AppTest.from_f
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -19,6 +20,7 @@ DEFAULT_PROJECT = ".red/demo.duckdb"
 
 # Every character Markdown, Streamlit's directives (:red[x], :material/icon:), LaTeX ($)
 # or HTML could give a meaning to: data is shown as these characters, nothing more.
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z])(?=:/)|(?<=www)(?=\.)|(?<=@)")
 _MD_SPECIAL = frozenset("\\`*_{}[]()#+-.!|<>~:$=&\"'^%@")
 
 
@@ -28,6 +30,9 @@ def md(value) -> str:
     breaks become spaces, so data can never become a link, an image, HTML or a block.
     Prefer st.text or a dataframe for data; use this where data sits inside a sentence."""
     text = str(value).replace("\r", " ").replace("\n", " ")
+    # GFM links bare URLs and e-mail addresses after escapes are resolved, so an invisible
+    # word joiner breaks "http://", "www." and "a@b" instead.
+    text = _AUTOLINK.sub("\u2060", text)
     return "".join("\\" + c if c in _MD_SPECIAL else c for c in text)
 
 
