@@ -1,5 +1,6 @@
 """Audit: how far the judge agrees with people and with hidden gold; every decision's record."""
 
+import html
 import sys
 from pathlib import Path
 
@@ -7,7 +8,7 @@ import plotly.express as px
 import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import project, sidebar  # noqa: E402
+from common import md, project, sidebar  # noqa: E402
 
 from red_app.errors import RedError  # noqa: E402
 from red_app.review import agreement, decision_log, decision_record  # noqa: E402
@@ -32,7 +33,10 @@ if "per_label_gold" in a:
 ov = a["overrides"]
 st.subheader("Overrides: judge's label → people's label")
 if len(ov):
-    fig = px.density_heatmap(ov, x="human_label", y="judge_label", z="n", histfunc="sum", height=420)
+    # Plotly renders <a href> and <b> in axis labels: data goes in escaped.
+    esc = ov.assign(human_label=ov["human_label"].map(lambda v: html.escape(str(v))),
+                    judge_label=ov["judge_label"].map(lambda v: html.escape(str(v))))
+    fig = px.density_heatmap(esc, x="human_label", y="judge_label", z="n", histfunc="sum", height=420)
     st.plotly_chart(fig, width="stretch")
     st.dataframe(ov, hide_index=True, width="stretch")
 else:
@@ -47,9 +51,10 @@ if vid:
         st.text(f"sample {rec['sample_id']} · proposed {rec['label']} · valid={rec['valid']} · "
                 f"confidence {rec['confidence']:.2f} · {rec['judge_kind']} {rec['model']} · "
                 f"{rec['latency_ms']:.0f} ms · prompt hash {rec['prompt_hash']}")
-        st.caption("Examples shown to the judge: " + ", ".join(rec["example_ids"] if rec["example_ids"] is not None else []))
+        st.caption("Examples shown to the judge:")
+        st.text(", ".join(rec["example_ids"] if rec["example_ids"] is not None else []))
         if rec["prompt"]:
             st.code(rec["prompt"], language=None)
         st.dataframe(rec["history"], hide_index=True, width="stretch")
     except RedError as exc:
-        st.error(str(exc))
+        st.error(md(exc))

@@ -6,6 +6,7 @@ Every page calls these itself, so each page file also runs alone (AppTest.from_f
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -16,6 +17,24 @@ from red_app.jobs import JobRegistry
 from red_app.project.store import Project
 
 DEFAULT_PROJECT = ".red/demo.duckdb"
+
+# Every character Markdown, Streamlit's directives (:red[x], :material/icon:), LaTeX ($)
+# or HTML could give a meaning to: data is shown as these characters, nothing more.
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z])(?=:/)|(?<=www)(?=\.)|(?<=@)")
+_MD_SPECIAL = frozenset("\\`*_{}[]()#+-.!|<>~:$=&\"'^%@")
+
+
+def md(value) -> str:
+    """``value`` escaped for st.markdown / st.caption / st.error / widget labels: every
+    Markdown, HTML, colour-directive or LaTeX character is backslash-escaped and line
+    breaks become spaces, so data can never become a link, an image, HTML or a block.
+    Prefer st.text or a dataframe for data; use this where data sits inside a sentence."""
+    text = str(value).replace("\r", " ").replace("\n", " ")
+    # GFM links bare URLs and e-mail addresses after escapes are resolved, so an invisible
+    # word joiner breaks "http://", "www." and "a@b" instead.
+    text = _AUTOLINK.sub("\u2060", text)
+    return "".join("\\" + c if c in _MD_SPECIAL else c for c in text)
+
 
 
 def _argv_project() -> str | None:
@@ -51,7 +70,7 @@ def project(required: bool = True) -> Project | None:
         return open_project(path)
     except RedError as exc:
         if required:
-            st.error(f"Cannot open the project: {exc}")
+            st.error(f"Cannot open the project: {md(exc)}")
             st.info("Open or create a project on the **Project** page.")
             st.stop()
         return None

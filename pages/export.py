@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import project, sidebar  # noqa: E402
+from common import md, project, sidebar  # noqa: E402
 
 from red_app.errors import RedError  # noqa: E402
 from red_app.project.dataio import export_labels  # noqa: E402
@@ -25,8 +25,8 @@ if st.button("Prepare export", type="primary"):
         st.session_state["export_file"] = str(out)
         st.success(f"{n:,} rows ready")
     except RedError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
 path = st.session_state.get("export_file")
 if path and Path(path).exists():
     mime = {"csv": "text/csv", "parquet": "application/octet-stream", "jsonl": "application/json"}[Path(path).suffix[1:]]
-    st.download_button(f"Download {Path(path).name}", Path(path).read_bytes(), file_name=Path(path).name, mime=mime)
+    st.download_button(f"Download {md(Path(path).name)}", Path(path).read_bytes(), file_name=Path(path).name, mime=mime)

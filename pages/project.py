@@ -1,17 +1,17 @@
 """Project: open or create a project file, import texts, embed them, see counts."""
 
 import sys
-import tempfile
 from pathlib import Path
 
 import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import init_session, project, sidebar  # noqa: E402
+from common import init_session, md, project, sidebar  # noqa: E402
 
 from red_app.errors import RedError  # noqa: E402
-from red_app.project.dataio import import_file  # noqa: E402
+from red_app.project.dataio import file_columns, import_file, save_upload  # noqa: E402
 from red_app.project.embed import embed_project, missing_texts, project_model  # noqa: E402
+from red_app.project.filters import OPERATORS, Condition, build_filter  # noqa: E402
 from red_app.project.store import Project  # noqa: E402
 
 init_session()
@@ -26,9 +26,9 @@ with st.form("open"):
 if opened or created:
     p = Path(path)
     if created and p.exists():
-        st.error(f"{p} already exists; open it instead or pick another name")
+        st.error(f"{md(p)} already exists; open it instead or pick another name")
     elif opened and not p.exists():
-        st.error(f"no project at {p}; use **Create new**")
+        st.error(f"no project at {md(p)}; use **Create new**")
     else:
         if created:
             p.parent.mkdir(parents=True, exist_ok=True)
@@ -51,7 +51,7 @@ model = project_model(proj)
 missing = missing_texts(proj, model)
 st.subheader("Embeddings")
 if missing:
-    st.warning(f"{missing:,} texts are not embedded yet with {model}.")
+    st.warning(f"{missing:,} texts are not embedded yet with {md(model)}.")
     if st.button("Embed now", type="primary"):
         bar = st.progress(0.0, text="embedding…")
 
@@ -60,26 +60,44 @@ if missing:
 
         try:
             rep = embed_project(proj, model=model, progress=progress)
-            st.success(rep.summary())
+            st.success(md(rep.summary()))
         except RedError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
 else:
-    st.success(f"Every text is embedded ({model}).")
+    st.success(f"Every text is embedded ({md(model)}).")
 
 st.subheader("Import texts")
 st.caption("CSV, TSV, JSONL or Parquet. All or nothing: a file that fails a check changes nothing.")
 src = st.radio("Source", ["Upload", "Path on the server"], horizontal=True)
 file_path = None
+source_name = None
 if src == "Upload":
     up = st.file_uploader("File", type=["csv", "tsv", "jsonl", "ndjson", "parquet"])
     if up is not None:
-        tmp = Path(tempfile.gettempdir()) / "red-uploads" / up.name
-        tmp.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(up.getvalue())
-        file_path = tmp
+        # The upload's name is only displayed and recorded; it is never part of a path.
+        key = (up.file_id, up.name, up.size)
+        if st.session_state.get("upload_key") != key:
+            try:
+                st.session_state["upload_path"] = str(save_upload(up.getvalue(), up.name))
+                st.session_state["upload_key"] = key
+            except RedError as exc:
+                st.error(md(exc))
+        if st.session_state.get("upload_key") == key:
+            file_path = Path(st.session_state["upload_path"])
+            source_name = up.name
 else:
     typed = st.text_input("Path")
     file_path = Path(typed) if typed else None
+
+columns: list[str] = []
+if file_path is not None and file_path.exists():
+    try:
+        columns = file_columns(file_path)
+    except RedError as exc:
+        st.error(md(exc))
+n_cond = st.number_input("Row filter conditions (all must hold)", min_value=0, max_value=6, value=0, step=1,
+                         disabled=not columns, help="Import only the rows that match: choose a column, an "
+                         "operator and a value. Values are taken literally.")
 with st.form("import"):
     c1, c2, c3 = st.columns(3)
     text_col = c1.text_input("Text column", "text")
@@ -88,20 +106,31 @@ with st.form("import"):
     mode = st.selectbox("Mode", ["labeled", "hidden-gold", "holdout"],
                         help="labeled: labeled rows are seeds, others join the pool. hidden-gold: all rows join "
                         "the pool and the labels are kept apart for evaluation. holdout: a test set.")
-    where = st.text_input("Row filter (SQL, optional)", "", placeholder="split = 'train'")
+    conditions = []
+    for i in range(int(n_cond) if columns else 0):
+        f1, f2, f3 = st.columns([2, 1, 2])
+        col = f1.selectbox("Column", columns, key=f"fcol-{i}")
+        op = f2.selectbox("Operator", OPERATORS, key=f"fop-{i}")
+        val = f3.text_input("Value (for 'is one of': a, b, c)", key=f"fval-{i}")
+        conditions.append(Condition(col, op, val))
+    merge_case = st.checkbox("Merge labels that differ only by case or surrounding spaces (onto the "
+                             "project's or the first-seen spelling)")
     go = st.form_submit_button("Import", type="primary")
 if go:
     if file_path is None:
         st.error("choose a file first")
     else:
         try:
+            where = build_filter(conditions, columns) if conditions else None
             rep = import_file(proj, file_path, text=text_col or "text", label=label_col or None,
-                              id=id_col or None, mode=mode, where=where or None)
-            st.success(rep.summary())
+                              id=id_col or None, mode=mode, where=where, source_name=source_name,
+                              merge_case=merge_case)
+            st.text(rep.summary())
             for w in rep.warnings:
-                st.warning(w)
+                st.text("warning: " + w)
         except RedError as exc:
-            st.error(str(exc))
+            st.error("The import was refused; nothing was written.")
+            st.text(str(exc))
 
 per_label = status["per_label"]
 if len(per_label):

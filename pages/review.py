@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import project, sidebar  # noqa: E402
+from common import md, project, sidebar  # noqa: E402
 
 from red_app.errors import RedError  # noqa: E402
 from red_app.project.reviews import STATUSES  # noqa: E402
@@ -40,7 +40,7 @@ with st.expander("Filters", expanded=False):
 
 only = st.query_params.get("sample")  # a link to one sample: /review?sample=ID
 if only:
-    st.caption(f"Showing sample {only} only — clear the address's ?sample= to see the queue.")
+    st.caption(f"Showing sample {md(only)} only — clear the address's ?sample= to see the queue.")
     f_status = "all"
 queue = review_queue(proj, sample_id=only, label=f_label, verdict=None if f_verdict == "any" else f_verdict,
                      min_conf=f_conf[0], max_conf=f_conf[1], iteration=f_iter, status=f_status,
@@ -51,7 +51,7 @@ st.caption(f"{total_pending:,} verdicts await review in all, {queue_size(proj, '
 flash = st.session_state.pop("review_flash", None)
 if flash:
     kind, msg = flash
-    (st.toast if kind == "success" else getattr(st, kind))(msg)
+    (st.toast if kind == "success" else getattr(st, kind))(md(msg))
 if not len(queue):
     st.info("Nothing to review here. Run the loop on the **Run** page, or loosen the filters.")
     st.stop()
@@ -76,7 +76,7 @@ with left:
     st.markdown("#### Text")
     st.text(item["text"])  # data is shown as plain text, never as HTML or Markdown
     verdict = ":green[valid]" if item["valid"] else ":red[invalid]"
-    st.markdown(f"**Proposed label:** `{item['label']}`  \n**Judge ({item['judge_kind']}) said:** {verdict} "
+    st.markdown(f"**Proposed label:** {md(item['label'])}  \n**Judge ({md(item['judge_kind'])}) said:** {verdict} "
                 f"· confidence {item['confidence']:.2f}")
     if not item["applied"]:
         p = item["p_right"]
@@ -89,18 +89,19 @@ with left:
     st.caption(meta)
     alts = [a for a in (item["alternatives"] if item["alternatives"] is not None else []) if a != item["label"]]
     if len(alts):
-        st.caption("Top alternative labels: " + ", ".join(alts))
+        st.caption("Top alternative labels: " + ", ".join(md(a) for a in alts))
     if isinstance(item["reviewer"], str):
-        st.info(f"Last human decision: {item['reviewer']} marked {item['human_label']!r} {item['human_verdict']}.")
+        st.info(f"Last human decision: {md(item['reviewer'])} marked {md(item['human_label'])} "
+                f"{md(item['human_verdict'])}.")
 with right:
-    st.markdown(f"#### Nearest examples of `{item['label']}`")
+    st.markdown(f"#### Nearest examples of {md(item['label'])}")
     ex = nearest_examples(proj, item["sample_id"], item["label"], k=5)
     if ex:
         st.dataframe(pd.DataFrame(ex, columns=["id", "text", "similarity"]), hide_index=True, width="stretch")
     else:
         st.caption("no examples")
     if len(alts):
-        st.markdown(f"#### Nearest examples of `{alts[0]}` (top alternative)")
+        st.markdown(f"#### Nearest examples of {md(alts[0])} (top alternative)")
         ex2 = nearest_examples(proj, item["sample_id"], alts[0], k=3)
         st.dataframe(pd.DataFrame(ex2, columns=["id", "text", "similarity"]), hide_index=True, width="stretch")
 

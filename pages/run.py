@@ -7,15 +7,15 @@ import plotly.express as px
 import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import jobs, project, sidebar  # noqa: E402
+from common import jobs, md, project, sidebar  # noqa: E402
 
 from red_app.errors import RedError  # noqa: E402
 from red_app.judge_eval import describe_result, judge_eval, remembered  # noqa: E402
-from red_app.method.delegation import Calibration  # noqa: E402
 from red_app.judges import packaged_models  # noqa: E402
 from red_app.judges.factory import judge_for_project
 from red_app.judges.ollama_judge import ollama_settings  # noqa: E402
 from red_app.method.config import LoopConfig  # noqa: E402
+from red_app.method.delegation import Calibration  # noqa: E402
 
 sidebar()
 proj = project()
@@ -82,7 +82,7 @@ elif resumable is not None:
             registry.start(proj, judge, None, resume=True)
             st.rerun()
         except RedError as exc:
-            st.error(str(exc))
+            st.error(md(exc))
 if measure and not running:
     try:
         judge = judge_for_project(proj, kind, accuracy=accuracy, host=host,
@@ -91,7 +91,7 @@ if measure and not running:
             res = judge_eval(proj, judge, n=max(int(cal_seeds), 10), from_seeds=True)
         st.text(describe_result(res))
     except RedError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
 if start and not running:
     try:
         if kind == "ollama":
@@ -104,7 +104,7 @@ if start and not running:
         registry.start(proj, judge, cfg)
         st.rerun()
     except RedError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
 
 
 @st.fragment(run_every=2.0)
@@ -125,9 +125,9 @@ def live() -> None:
     cfg = proj.run_config(shown)
     budget = cfg["loop"]["budget"]
     st.progress(min(calls / max(budget, 1), 1.0), text=f"run {shown}: {calls:,} of {budget:,} judge calls — "
-                f"{'running' if is_live else row.status}" + (f" ({row.termination})" if row.termination else ""))
+                f"{'running' if is_live else md(row.status)}" + (f" ({md(row.termination)})" if row.termination else ""))
     if job is not None and job.error and shown == latest:
-        st.error(f"The run stopped on an error: {job.error}. Verdicts received so far are saved; fix the cause "
+        st.error(f"The run stopped on an error: {md(job.error)}. Verdicts received so far are saved; fix the cause "
                  "and resume.")
     it = proj.iterations(shown)
     if not len(it):

@@ -1,5 +1,6 @@
 """Subsets: the UMAP map of labels coloured by subset; re-partition; examples and descriptions."""
 
+import html
 import sys
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import plotly.express as px
 import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import project, sidebar  # noqa: E402
+from common import md, project, sidebar  # noqa: E402
 
 from red_app.errors import RedError  # noqa: E402
 from red_app.label_map import label_table, repartition, subset_table  # noqa: E402
@@ -27,7 +28,7 @@ if c3.button("Compute subsets", type="primary") or not len(proj.label_map()):
         with st.spinner("UMAP over the label centroids…"):
             repartition(proj, int(n), method)
     except RedError as exc:
-        st.error(str(exc))
+        st.error(md(exc))
         st.stop()
 
 m = label_table(proj)
@@ -35,7 +36,10 @@ if not len(m):
     st.info("No subsets yet.")
     st.stop()
 desc = proj.descriptions()
-fig = px.scatter(m, x="x", y="y", color="subset", hover_name="label", text="label" if len(m) <= 60 else None,
+# Plotly renders <a href>, <b> and <br> in hover and text labels: data goes in escaped.
+shown = m.assign(label=m["label"].map(lambda v: html.escape(str(v))),
+                 description=m["description"].map(lambda v: v if v is None or v != v else html.escape(str(v))))
+fig = px.scatter(shown, x="x", y="y", color="subset", hover_name="label", text="label" if len(m) <= 60 else None,
                  hover_data={"examples": True, "description": True, "x": False, "y": False, "subset": True},
                  height=560)
 fig.update_traces(marker=dict(size=11, line=dict(width=0.5, color="white")), textposition="top center",
@@ -57,7 +61,7 @@ if label:
     st.dataframe(pd.DataFrame({"id": list(texts), "text": list(texts.values())}), hide_index=True, width="stretch")
     st.markdown("**Description** (what the judge is told this label means)")
     if d:
-        st.caption(f"version {d['version']} by {d['author']}" + (f" ({d['model']})" if d["model"] else ""))
+        st.caption(f"version {d['version']} by {md(d['author'])}" + (f" ({md(d['model'])})" if d["model"] else ""))
     with st.form(f"desc-{label}"):
         new = st.text_area("Description", value=(d or {}).get("description", ""), height=120)
         if st.form_submit_button("Save description"):
@@ -65,4 +69,4 @@ if label:
                 v = proj.set_description(label, new, author=st.session_state.get("reviewer", ""))
                 st.success(f"saved as version {v}; the judge uses it from the next request")
             except RedError as exc:
-                st.error(str(exc))
+                st.error(md(exc))

@@ -19,3 +19,15 @@ def progress_bar(desc: str):
             bar["b"].close()
 
     return update
+
+
+# C0 and C1 controls (ESC starts ANSI sequences), DEL, and the bidi overrides that
+# reorder what a terminal shows: data never reaches the terminal as them.
+_UNSAFE = [*range(0x00, 0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+_ESCAPES = {c: (f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}") for c in _UNSAFE}
+
+
+def clean(value) -> str:
+    """``value`` as text safe for a terminal: control characters (newlines and tabs
+    included, since in data they would break our layout) are shown escaped, e.g. ``\\x1b``."""
+    return str(value).translate(_ESCAPES)

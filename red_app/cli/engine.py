@@ -14,7 +14,7 @@ from ..method.config import (
     config_from_args,
     overrides_from_strings,
 )
-from .common import progress_bar
+from .common import clean, progress_bar
 
 
 def _add_judge_options(p, default: str = "simulated") -> None:
@@ -68,7 +68,7 @@ def cmd_subsets(a) -> int:
     print(f"{len(data.label_names)} labels in {len(part.subsets)} subsets of at most {a.n} ({a.partition_method})")
     for k, members in enumerate(part.subsets):
         names = [data.label_names[m] for m in members]
-        print(f"subset {k:>3}: " + ", ".join(f"{n} ({counts[n]})" for n in names))
+        print(f"subset {k:>3}: " + ", ".join(f"{clean(n)} ({counts[n]})" for n in names))
     return 0
 
 
@@ -87,7 +87,7 @@ def cmd_run(a) -> int:
         else:
             cfg = config_from_args(a)
         judge = build_judge(a, p)
-        print(f"judge: {judge.describe()}", file=sys.stderr)
+        print(f"judge: {clean(judge.describe())}", file=sys.stderr)
         last = None
         for rec in run_project(p, judge, cfg, resume=resume):
             acc = f", test accuracy {rec.eval_accuracy:.4f}" if rec.eval_accuracy is not None else ""
@@ -98,7 +98,7 @@ def cmd_run(a) -> int:
             last = rec
         runs = p.runs()
         row = runs.iloc[-1] if resume is None else runs[runs.run_id == resume].iloc[0]
-        print(f"run {row.run_id} {row.status}: {row.termination}")
+        print(f"run {row.run_id} {row.status}: {clean(row.termination)}")
         if last is None and row.status != "finished":
             return 1
     return 0
@@ -147,7 +147,7 @@ def cmd_judge_eval(a) -> int:
     if a.json:
         print(json.dumps(res, indent=2))
         return 0
-    print(describe_result(res))
+    print(clean(describe_result(res)))
     return 0
 
 
@@ -161,8 +161,8 @@ def cmd_describe(a) -> int:
         labels = [x.strip() for x in a.labels.split(",")] if a.labels else None
         done = describe_labels(p, write, model, labels=labels, force=a.force, progress=progress_bar("describing"))
     for label, text in done.items():
-        print(f"{label}: {text}")
-    print(f"wrote {len(done)} description(s) with {model}")
+        print(f"{clean(label)}: {clean(text)}")
+    print(f"wrote {len(done)} description(s) with {clean(model)}")
     return 0
 
 

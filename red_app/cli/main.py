@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..errors import RedError
 from . import engine
-from .common import progress_bar
+from .common import clean, progress_bar
 
 # -- commands -------------------------------------------------------------------------
 
@@ -23,7 +23,7 @@ def cmd_init(a) -> int:
         raise RedError(f"{path} already exists; pick another name or open it with `red status {path}`")
     with Project(path, create=True):
         pass
-    print(f"created project {path}")
+    print(f"created project {clean(path)}")
     return 0
 
 
@@ -35,10 +35,11 @@ def cmd_import(a) -> int:
         rep = import_file(
             p, a.file, text=a.text, label=None if a.no_label else a.label, id=a.id, fmt=a.format,
             mode=a.mode, where=a.where, max_chars=a.max_chars, min_examples=a.min_examples,
+            merge_case=a.merge_case,
         )
-    print(rep.summary())
+    print(clean(rep.summary()))
     for w in rep.warnings:
-        print(f"warning: {w}", file=sys.stderr)
+        print(f"warning: {clean(w)}", file=sys.stderr)
     return 0
 
 
@@ -49,7 +50,7 @@ def cmd_embed(a) -> int:
     with Project(a.project) as p:
         model = a.model or project_model(p)
         rep = embed_project(p, model=model, batch_size=a.batch_size, progress=progress_bar("embedding"))
-    print(rep.summary())
+    print(clean(rep.summary()))
     return 0
 
 
@@ -64,7 +65,7 @@ def cmd_status(a) -> int:
         st["per_label"] = per_label.to_dict(orient="records")
         print(json.dumps(st, indent=2, default=str))
         return 0
-    print(f"project {st['path']}")
+    print(f"project {clean(st['path'])}")
     print(f"samples: {st['samples']}  (" + ", ".join(f"{k} {v}" for k, v in st["roles"].items()) + ")")
     print(f"labels: {st['labels']}   annotation events: {st['events']}   runs: {st['runs']}")
     print("labeled by origin: " + ", ".join(f"{k} {v}" for k, v in st["labeled_by_origin"].items()))
@@ -81,7 +82,7 @@ def cmd_status(a) -> int:
         limit = None if a.all_labels else 25
         shown = per_label if limit is None else per_label.head(limit)
         for r in shown.itertuples():
-            print(f"  {r.label:<40} {r.labeled:>6}  seed {r.seed:>5}  judge {r.judge:>5}  human {r.human:>5}")
+            print(f"  {clean(r.label):<40} {r.labeled:>6}  seed {r.seed:>5}  judge {r.judge:>5}  human {r.human:>5}")
         if limit is not None and len(per_label) > limit:
             print(f"  … {len(per_label) - limit} more (--all-labels)")
     return 0
@@ -93,7 +94,7 @@ def cmd_export(a) -> int:
 
     with Project(a.project, read_only=True) as p:
         n = export_labels(p, a.out, fmt=a.format, include_unlabeled=a.include_unlabeled)
-    print(f"wrote {n} rows to {a.out}")
+    print(f"wrote {n} rows to {clean(a.out)}")
     return 0
 
 
@@ -111,7 +112,7 @@ def cmd_demo(a) -> int:
     from ..demo import build_demo
 
     path = build_demo(a.project, progress=progress_bar("embedding"))
-    print(f"demo project ready: {path}")
+    print(f"demo project ready: {clean(path)}")
     return 0
 
 
@@ -148,7 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="labeled: labeled rows are seeds, others join the pool; hidden-gold: all rows join "
         "the pool, labels kept apart for evaluation; holdout: a test set, never trained on",
     )
-    p.add_argument("--where", help="SQL filter on the file's columns, e.g. \"split = 'train' AND shot10\"")
+    p.add_argument("--where", help="row filter: one boolean expression over the file's columns, e.g. \"split = 'train' AND shot10\" (comparisons, AND/OR/NOT, IN, LIKE, a few string functions; no subqueries or statements)")
+    p.add_argument("--merge-case", action="store_true",
+                   help="map labels that differ only by case or surrounding spaces onto the project's or the "
+                   "first-seen spelling (default: refuse the file, naming both spellings)")
     p.add_argument("--max-chars", type=int, default=50_000, help="longest text accepted (default 50000)")
     p.add_argument("--min-examples", type=int, default=3, help="fewest examples a label may have (default 3)")
     p.set_defaults(func=cmd_import)
@@ -203,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except RedError as exc:
-        print(f"red: error: {exc}", file=sys.stderr)
+        print(f"red: error: {clean(exc)}", file=sys.stderr)
         return 1
     except BrokenPipeError:  # `red status p | head`
         return 0

@@ -15,7 +15,6 @@ import numpy as np
 
 from .base import BaseJudge, JudgeRequest, Verdict
 
-
 # What the embedded Qwen2.5-Coder-1.5B judge did in the loop (bench/REPORT.md, FACTS): it
 # says "valid" to nearly every right label and to about half of the wrong ones.
 REALISTIC = (0.97, 0.55)

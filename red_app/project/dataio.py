@@ -7,6 +7,7 @@ one transaction: a file that fails any check leaves the project exactly as it wa
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import ImportValidationError
+from .filters import apply_filter, check_filter
 from .store import Event, Project, utcnow
 
 FORMATS = ("csv", "tsv", "jsonl", "parquet")
@@ -25,6 +27,22 @@ DEFAULT_MIN_EXAMPLES = 3
 
 def text_hash(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def is_blank(text: str | None) -> bool:
+    """True for None and for texts made only of whitespace and invisible characters
+    (zero-width space/joiners, word joiner, BOM, soft hyphen: Unicode categories Cf, Z*, Cc)."""
+    if text is None:
+        return True
+    return all(c.isspace() or unicodedata.category(c) in ("Cf", "Cc", "Zs", "Zl", "Zp") for c in text)
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def detect_format(path: Path, fmt: str | None = None) -> str:
@@ -58,6 +76,42 @@ def _reader_sql(path: Path, fmt: str) -> str:
     return f"read_parquet({quoted})"
 
 
+def file_columns(path: str | Path, fmt: str | None = None) -> list[str]:
+    """The column names of an input file (for choosing text/label columns and filters)."""
+    path = Path(path)
+    fmt = detect_format(path, fmt)
+    con = duckdb.connect()
+    try:
+        return [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {_reader_sql(path, fmt)}").fetchall()]
+    except duckdb.Error as exc:
+        raise ImportValidationError(_explain_read_error(path.name, fmt, exc)) from exc
+    finally:
+        con.close()
+
+
+UPLOAD_SUFFIXES = (".csv", ".tsv", ".txt", ".jsonl", ".ndjson", ".json", ".parquet", ".pq")
+
+
+def save_upload(data: bytes, name: str) -> Path:
+    """Write uploaded bytes to a fresh private folder under a generated name.
+
+    Only the extension of ``name`` is kept (it picks the reader); the name itself is
+    never part of the path, so ``../../x.csv`` cannot leave the folder.
+    """
+    import tempfile
+
+    suffix = Path(str(name).replace("\\", "/")).suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        raise ImportValidationError(
+            f"cannot import a {suffix or 'file without an extension'}: upload a "
+            f"{', '.join(UPLOAD_SUFFIXES)} file"
+        )
+    folder = Path(tempfile.mkdtemp(prefix="red-upload-"))
+    out = folder / f"upload{suffix}"
+    out.write_bytes(data)
+    return out
+
+
 @dataclass
 class ImportReport:
     path: str
@@ -89,30 +143,47 @@ def read_table(
     fmt: str | None = None,
     where: str | None = None,
     max_chars: int = DEFAULT_MAX_CHARS,
+    name: str | None = None,
+    id_prefix: str | None = None,
 ) -> pa.Table:
     """Read and check one input file; returns columns row, id, text, label (strings).
 
     ``row`` is the 1-based data row in the file (before ``where`` filtering), the number
-    every error message uses.
+    every error message uses. ``name`` is the file's name as shown to people (an upload's
+    original name; never used as a path); default ids are ``ID_PREFIX:ROW`` (default: name).
     """
     path = Path(path)
+    name = name or path.name
     if not path.exists():
         raise ImportValidationError(f"no such file: {path}")
     if path.stat().st_size == 0:
-        raise ImportValidationError(f"{path.name} is empty (0 bytes)")
+        raise ImportValidationError(f"{name} is empty (0 bytes)")
     fmt = detect_format(path, fmt)
+    if fmt in ("csv", "tsv"):
+        with path.open("rb") as fh:
+            fh.seek(-1, 2)
+            last = fh.read(1)
+        # A reader cannot tell a cut-off last row (a label cut to "card_arr", a text cut
+        # mid-word) from a complete one; a complete file ends its last row with a line break.
+        if last not in (b"\n", b"\r"):
+            raise ImportValidationError(
+                f"{name} does not end with a line break, so its last row looks cut off (a truncated "
+                "file). Check that the file is complete; if it is, add a final line break"
+            )
     con = duckdb.connect()
     reader = _reader_sql(path, fmt)
     try:
         cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
     except duckdb.Error as exc:
-        raise ImportValidationError(_explain_read_error(path, fmt, exc)) from exc
+        con.close()
+        raise ImportValidationError(_explain_read_error(name, fmt, exc)) from exc
     wanted = {"text": text, "label": label, "id": id}
     for role, col in wanted.items():
         if col is not None and col not in cols:
             hint = f"--{role} COLUMN" if role != "id" else "--id COLUMN (or leave it out)"
+            con.close()
             raise ImportValidationError(
-                f"{path.name} has no column {col!r} (for the {role}); its columns are "
+                f"{name} has no column {col!r} (for the {role}); its columns are "
                 f"{', '.join(repr(c) for c in cols)}. Pass {hint}"
             )
 
@@ -125,51 +196,59 @@ def read_table(
         f"CAST({q(text)} AS VARCHAR) AS text",
         f"trim(CAST({q(label)} AS VARCHAR)) AS label" if label else "NULL::VARCHAR AS label",
     ]
-    sql = (
-        f"SELECT {', '.join(select)} FROM (SELECT row_number() OVER () AS _row, * FROM {reader})"
-    )
-    if where:
-        sql += f" WHERE {where}"
+    # The filter is checked before anything is read, then evaluated over the rows already
+    # in memory in a connection that can reach no file, network or setting.
+    expr = check_filter(where) if where else None
     try:
-        tbl = con.sql(sql + " ORDER BY _row").to_arrow_table()
+        raw = con.sql(f"SELECT row_number() OVER () AS _row, * FROM {reader}").to_arrow_table()
     except duckdb.Error as exc:
-        if where and ("Binder" in type(exc).__name__ or "Parser" in type(exc).__name__):
-            raise ImportValidationError(f"the filter --where {where!r} is not valid SQL here: {exc}") from exc
-        raise ImportValidationError(_explain_read_error(path, fmt, exc)) from exc
+        raise ImportValidationError(_explain_read_error(name, fmt, exc)) from exc
     finally:
         con.close()
+    try:
+        tbl = apply_filter(raw, expr, select=", ".join(select), order_by="_row")
+    except duckdb.Error as exc:
+        if where:
+            first = str(exc).strip().splitlines()[0]
+            raise ImportValidationError(
+                f"the row filter {where!r} cannot be applied to {name}: {first}. Its columns are "
+                f"{', '.join(repr(c) for c in cols)}"
+            ) from exc
+        raise ImportValidationError(_explain_read_error(name, fmt, exc)) from exc
+    del raw
 
     if tbl.num_rows == 0:
         raise ImportValidationError(
-            f"{path.name} has no rows" + (f" matching --where {where!r}" if where else "")
+            f"{name} has no rows" + (f" matching --where {where!r}" if where else "")
         )
     rows = tbl.column("_row").to_pylist()
     texts = tbl.column("text").to_pylist()
-    empty = [rows[i] for i, t in enumerate(texts) if t is None or not t.strip()]
+    empty = [rows[i] for i, t in enumerate(texts) if is_blank(t)]
     if empty:
         raise ImportValidationError(
-            f"{path.name}: {len(empty)} row(s) have an empty or blank text (row {_rows_list(empty)}); "
+            f"{name}: {len(empty)} row(s) have an empty or blank text (nothing but spaces or invisible "
+            f"characters; row {_rows_list(empty)}); "
             "fill them in or remove them, then import again"
         )
     long_rows = [(rows[i], len(t)) for i, t in enumerate(texts) if len(t) > max_chars]
     if long_rows:
         r, n = long_rows[0]
         raise ImportValidationError(
-            f"{path.name}: row {r} has a text of {n:,} characters, over the limit of "
+            f"{name}: row {r} has a text of {n:,} characters, over the limit of "
             f"{max_chars:,} ({len(long_rows)} such row(s): {_rows_list([x[0] for x in long_rows])}). "
             "Split or shorten it, or raise --max-chars"
         )
     bad = [rows[i] for i, t in enumerate(texts) if "\x00" in t]
     if bad:
         raise ImportValidationError(
-            f"{path.name}: row {_rows_list(bad)} contains a NUL byte; is this a binary file?"
+            f"{name}: row {_rows_list(bad)} contains a NUL byte; is this a binary file?"
         )
     ids = tbl.column("id").to_pylist()
     if id:
         missing = [rows[i] for i, v in enumerate(ids) if v is None or not str(v).strip()]
         if missing:
             raise ImportValidationError(
-                f"{path.name}: {len(missing)} row(s) have no id in column {id!r} "
+                f"{name}: {len(missing)} row(s) have no id in column {id!r} "
                 f"(row {_rows_list(missing)}); give every row an id or leave out --id"
             )
         seen: dict[str, int] = {}
@@ -182,11 +261,11 @@ def read_table(
         if dups:
             v, first, again = dups[0]
             raise ImportValidationError(
-                f"{path.name}: id {v!r} appears twice (rows {first} and {again}; "
+                f"{name}: id {v!r} appears twice (rows {first} and {again}; "
                 f"{len(dups)} duplicate id(s) in all); ids must be unique"
             )
     else:
-        ids = [f"{path.name}:{r}" for r in rows]
+        ids = [f"{id_prefix or name}:{r}" for r in rows]
     return pa.table(
         {
             "row": pa.array(rows, pa.int64()),
@@ -197,16 +276,16 @@ def read_table(
     )
 
 
-def _explain_read_error(path: Path, fmt: str, exc: Exception) -> str:
+def _explain_read_error(name: str, fmt: str, exc: Exception) -> str:
     msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     low = str(exc).lower()
     if "invalid unicode" in low or "not utf-8 encoded" in low:
         return (
-            f"{path.name} is not valid UTF-8 ({msg}). Re-save it as UTF-8 "
+            f"{name} is not valid UTF-8 ({msg}). Re-save it as UTF-8 "
             "(e.g. `iconv -f latin1 -t utf-8`) and import again"
         )
     return (
-        f"cannot read {path.name} as {fmt.upper()}: {msg}. Check that the file is complete "
+        f"cannot read {name} as {fmt.upper()}: {msg}. Check that the file is complete "
         "(not truncated) and really is " + fmt.upper() + (" (or pass --format)" if fmt else "")
     )
 
@@ -224,6 +303,8 @@ def import_file(
     max_chars: int = DEFAULT_MAX_CHARS,
     min_examples: int = DEFAULT_MIN_EXAMPLES,
     actor: str = "import",
+    source_name: str | None = None,
+    merge_case: bool = False,
 ) -> ImportReport:
     """Import one file into the project, all or nothing.
 
@@ -238,18 +319,37 @@ def import_file(
     holdout
         Rows are kept out of the pool and training entirely (a test set); their label
         is the gold used for accuracy figures.
+
+    ``source_name`` is the name recorded and shown for the file (an upload's original
+    name); it is never used as a path.
+
+    Refused: a CSV/TSV whose last row is cut off; texts that are blank or invisible only;
+    labels that differ only by case or surrounding spaces (unless ``merge_case``, which maps
+    them onto the existing or first-seen spelling); rows of a content (sha256 of the
+    file's bytes) that an earlier import already took, under any file name. Another file
+    under a name already used gets default ids ``NAME@HASH:ROW``.
     """
     if mode not in MODES:
         raise ImportValidationError(f"unknown import mode {mode!r}; use one of {', '.join(MODES)}")
     path = Path(path)
-    tbl = read_table(path, text=text, label=label, id=id, fmt=fmt, where=where, max_chars=max_chars)
-    labels = tbl.column("label")
-    has_label = pc.fill_null(pc.not_equal(labels, ""), False)
-    report = ImportReport(path=str(path), mode=mode, rows=tbl.num_rows)
+    name = source_name or path.name
+    tbl = read_table(path, text=text, label=label, id=id, fmt=fmt, where=where, max_chars=max_chars, name=name)
+    report = ImportReport(path=str(path) if source_name is None else name, mode=mode, rows=tbl.num_rows)
     if mode != "labeled" and label is None:
         raise ImportValidationError(f"mode {mode} needs a --label column holding the gold labels")
+    sha = file_sha256(path)
 
     with project.transaction() as cur:
+        source_rows = tbl.column("row").to_pylist()
+        _refuse_same_content(project, cur, name, sha, source_rows)
+        if id is None and name in {r[0] for r in cur.execute("SELECT DISTINCT source FROM samples").fetchall()} \
+                and not project.imports(cur, sha256=sha, source=name):
+            # Another file of the same name: its rows get ids of their own, NAME@HASH:ROW.
+            ids = pa.array([f"{name}@{sha[:8]}:{r}" for r in source_rows], pa.string())
+            tbl = tbl.set_column(tbl.schema.get_field_index("id"), "id", ids)
+        tbl = _fold_label_case(cur, tbl, name, merge_case)
+        labels = tbl.column("label")
+        has_label = pc.fill_null(pc.not_equal(labels, ""), False)
         cur.register("_in", tbl)
         clash = cur.execute(
             "SELECT i.id, i.row FROM _in i JOIN samples s ON s.id = i.id ORDER BY i.row LIMIT 1"
@@ -258,7 +358,7 @@ def import_file(
             clash = clash[0]
             n = cur.execute("SELECT count(*) FROM _in i JOIN samples s ON s.id = i.id").fetchall()[0][0]
             raise ImportValidationError(
-                f"{path.name}: id {clash[0]!r} (row {clash[1]}) is already in the project "
+                f"{name}: id {clash[0]!r} (row {clash[1]}) is already in the project "
                 f"({n} row(s) clash); was this file imported before? Use other ids or a new project"
             )
         if mode == "labeled":
@@ -273,7 +373,7 @@ def import_file(
             if counts:
                 shown = ", ".join(f"{lab!r} ({n})" for lab, n in counts[:5])
                 raise ImportValidationError(
-                    f"{path.name}: {len(counts)} label(s) have fewer than {min_examples} examples: "
+                    f"{name}: {len(counts)} label(s) have fewer than {min_examples} examples: "
                     f"{shown}{' …' if len(counts) > 5 else ''}. Add examples, merge those labels, "
                     "or lower --min-examples"
                 )
@@ -294,7 +394,7 @@ def import_file(
                 "text_hash": pa.array(hashes, pa.string()),
                 "role": roles,
                 "gold_label": gold,
-                "source": pa.array([path.name] * tbl.num_rows, pa.string()),
+                "source": pa.array([name] * tbl.num_rows, pa.string()),
                 "source_row": tbl.column("row"),
                 "seq": pa.array(range(seq0, seq0 + tbl.num_rows), pa.int64()),
                 "imported_at": pa.array([utcnow()] * tbl.num_rows, pa.timestamp("us")),
@@ -326,7 +426,53 @@ def import_file(
         else:
             report.holdout = tbl.num_rows
         cur.unregister("_in")
+        project.record_import(cur, name, sha, mode, check_filter(where) if where else None, source_rows)
     return report
+
+
+def _refuse_same_content(project: Project, cur, name: str, sha: str, source_rows: list[int]) -> None:
+    """Refuse rows of a content (by sha256 of the bytes) that an earlier import already took."""
+    wanted = set(source_rows)
+    for prev in project.imports(cur, sha256=sha):
+        overlap = wanted & set(prev["source_rows"])
+        if overlap:
+            when = prev["imported_at"].strftime("%Y-%m-%d %H:%M")
+            how = f" with filter {prev['filter']}" if prev["filter"] else ""
+            raise ImportValidationError(
+                f"{name}: this content (sha256 {sha[:12]}…) is already in the project: imported as "
+                f"{prev['source']!r} on {when} UTC (import #{prev['import_id']}, {prev['mode']}{how}); "
+                f"{len(overlap)} of the {len(wanted)} rows chosen now were imported then. Importing them "
+                "again would duplicate samples; choose other rows with a filter, or import a changed file"
+            )
+
+
+def _fold_label_case(cur, tbl: pa.Table, name: str, merge_case: bool) -> pa.Table:
+    """Refuse labels that differ only by case or surrounding whitespace (from each other or
+    from the project's), or, with ``merge_case``, map them onto the existing / first spelling."""
+    labels = tbl.column("label").to_pylist()
+    rows = tbl.column("row").to_pylist()
+    spelling: dict[str, tuple[str, str]] = {}  # key -> (spelling, where it was seen)
+    for (existing,) in cur.execute("SELECT name FROM labels ORDER BY created_at, name").fetchall():
+        spelling.setdefault(existing.strip().casefold(), (existing, "the project's label"))
+    out, changed = [], False
+    for lab, r in zip(labels, rows):
+        if lab is None or lab == "":
+            out.append(lab)
+            continue
+        key = lab.strip().casefold()
+        first = spelling.setdefault(key, (lab, f"row {r}"))
+        if first[0] != lab:
+            if not merge_case:
+                raise ImportValidationError(
+                    f"{name}: label {lab!r} (row {r}) differs from {first[0]!r} ({first[1]}) only by case "
+                    "or surrounding spaces. Use one spelling in the file, or pass --merge-case to map "
+                    f"such labels onto the first or existing spelling ({first[0]!r})"
+                )
+            lab, changed = first[0], True
+        out.append(lab)
+    if not changed:
+        return tbl
+    return tbl.set_column(tbl.schema.get_field_index("label"), "label", pa.array(out, pa.string()))
 
 
 EXPORT_FORMATS = ("csv", "parquet", "jsonl")
@@ -355,8 +501,33 @@ ORDER BY s.seq
 """
 
 
+# Cells a spreadsheet would run as a formula (OWASP "CSV injection"): =, +, -, @, tab, CR.
+FORMULA_START = "^[=+\\-@\t\r]"
+
+
+def _csv_safe(project: Project, sql: str) -> str:
+    """Wrap an export query so that every text cell a spreadsheet would read as a formula
+    starts with a single quote (OWASP's advice)."""
+    cols = project.cursor().execute(f"DESCRIBE {sql}").fetchall()
+    out = []
+    for name, typ, *_ in cols:
+        q = '"' + name.replace('"', '""') + '"'
+        if typ.upper() in ("VARCHAR", "JSON"):
+            v = f"CAST({q} AS VARCHAR)"
+            out.append(f"CASE WHEN regexp_matches({v}, '{FORMULA_START}') THEN concat(chr(39), {v}) "
+                       f"ELSE {v} END AS {q}")
+        else:
+            out.append(q)
+    return f"SELECT {', '.join(out)} FROM ({sql})"
+
+
 def export_labels(project: Project, out: str | Path, fmt: str | None = None, include_unlabeled: bool = False) -> int:
-    """Write current labels (with origin, last decision and full history); returns rows written."""
+    """Write current labels (with origin, last decision and full history); returns rows written.
+
+    In CSV, text cells that start with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+    return get a leading ``'`` so that a spreadsheet shows them instead of running them;
+    Parquet and JSONL keep every text exactly.
+    """
     from .store import CURRENT_LABELS_SQL
 
     out = Path(out)
@@ -370,6 +541,8 @@ def export_labels(project: Project, out: str | Path, fmt: str | None = None, inc
     sql = EXPORT_SQL.format(
         current=CURRENT_LABELS_SQL, decisions=decisions, join="LEFT" if include_unlabeled else ""
     )
+    if fmt == "csv":
+        sql = _csv_safe(project, sql)
     option = {"csv": "FORMAT csv, HEADER", "parquet": "FORMAT parquet", "jsonl": "FORMAT json"}[fmt]
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".partial")

@@ -149,6 +149,18 @@ MIGRATIONS: list[list[str]] = [
             alternatives TEXT[],
             alternative_confidences DOUBLE[],
             PRIMARY KEY (set_id, sample_id))""",
+        # import provenance: one row per import with the sha256 of the file's bytes and the
+        # source rows taken, so the same content is recognised under any name
+        """CREATE SEQUENCE import_seq START 1""",
+        """CREATE TABLE imports (
+            import_id BIGINT PRIMARY KEY DEFAULT nextval('import_seq'),
+            source TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            mode TEXT NOT NULL,
+            filter TEXT,
+            source_rows BIGINT[] NOT NULL,
+            rows BIGINT NOT NULL,
+            imported_at TIMESTAMP NOT NULL)""",
     ],
 ]
 

@@ -106,7 +106,10 @@ class Project:
         # DuckDB has one writer; writers from several threads (two reviewers in the app)
         # are serialised here so each transaction sees the previous one's result.
         self._write_lock = threading.RLock()
-        self._migrate()
+        # An empty DuckDB file opened without ``create`` gets its schema inside the first
+        # write transaction, so a write that fails (a refused import) leaves it byte-identical.
+        self._pending_schema = False
+        self._migrate(defer_empty=not create)
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -121,6 +124,9 @@ class Project:
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor for one thread (a DuckDB connection is not thread-safe)."""
+        if self._pending_schema:
+            with self.transaction():
+                pass
         return self.con.cursor()
 
     @contextlib.contextmanager
@@ -131,18 +137,23 @@ class Project:
         with self._write_lock:
             cur = self.con.cursor()
             cur.execute("BEGIN TRANSACTION")
+            pending = self._pending_schema
             try:
+                if pending:
+                    self._create_schema(cur, 0)
                 yield cur
             except BaseException:
                 cur.execute("ROLLBACK")
                 raise
             else:
                 cur.execute("COMMIT")
+                if pending:
+                    self._pending_schema = False
             finally:
                 cur.close()
 
     def _schema_version(self) -> int:
-        cur = self.cursor()
+        cur = self.con.cursor()
         has_meta = cur.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
         ).fetchall()[0][0]
@@ -151,10 +162,33 @@ class Project:
             if other:
                 raise ProjectError(f"{self.path} is a DuckDB file but not a red project")
             return 0
-        rows = cur.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
-        return int(rows[0][0]) if rows else 0
+        damaged = f"{self.path} is damaged or not a red project: its meta table"
+        try:
+            rows = cur.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+        except duckdb.Error as exc:
+            raise ProjectError(f"{damaged} cannot be read ({str(exc).splitlines()[0]}); "
+                               "restore the file from a backup") from exc
+        if not rows:
+            raise ProjectError(f"{damaged} has no schema_version; restore the file from a backup")
+        value = rows[0][0]
+        try:
+            version = int(str(value).strip())
+        except ValueError:
+            version = -1
+        if version < 1:
+            raise ProjectError(f"{damaged} says schema_version {value!r}, not a version number; "
+                               "restore the file from a backup")
+        return version
 
-    def _migrate(self) -> None:
+    def _create_schema(self, cur: duckdb.DuckDBPyConnection, version: int) -> None:
+        for step in MIGRATIONS[version:]:
+            for sql in step:
+                cur.execute(sql)
+        cur.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+        if version == 0:
+            cur.execute("INSERT INTO meta VALUES ('created_at', ?)", [utcnow().isoformat()])
+
+    def _migrate(self, defer_empty: bool = False) -> None:
         version = self._schema_version()
         if version > SCHEMA_VERSION:
             raise ProjectError(
@@ -165,15 +199,11 @@ class Project:
             return
         if self.read_only:
             raise ProjectError(f"{self.path} needs a schema upgrade; open it for writing once")
+        if version == 0 and defer_empty:
+            self._pending_schema = True
+            return
         with self.transaction() as cur:
-            for step in MIGRATIONS[version:]:
-                for sql in step:
-                    cur.execute(sql)
-            cur.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
-            )
-            if version == 0:
-                cur.execute("INSERT INTO meta VALUES ('created_at', ?)", [utcnow().isoformat()])
+            self._create_schema(cur, version)
 
     # -- settings ---------------------------------------------------------------------
 
@@ -208,6 +238,31 @@ class Project:
         if new:
             cur.executemany("INSERT INTO labels VALUES (?, ?)", [(n, now) for n in new])
         return len(new)
+
+    def record_import(self, cur: duckdb.DuckDBPyConnection, source: str, sha256: str, mode: str,
+                      filter: str | None, source_rows: Sequence[int]) -> int:
+        """Record one import (inside the caller's transaction); returns its import id."""
+        return int(cur.execute(
+            """INSERT INTO imports (source, sha256, mode, filter, source_rows, rows, imported_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING import_id""",
+            [source, sha256, mode, filter, list(source_rows), len(source_rows), utcnow()]).fetchall()[0][0])
+
+    def imports(self, cur: duckdb.DuckDBPyConnection | None = None, sha256: str | None = None,
+                source: str | None = None) -> list[dict]:
+        """Earlier imports, oldest first, optionally of one content hash or one source name."""
+        sql = "SELECT import_id, source, sha256, mode, filter, source_rows, rows, imported_at FROM imports"
+        conds, params = [], []
+        if sha256 is not None:
+            conds.append("sha256 = ?")
+            params.append(sha256)
+        if source is not None:
+            conds.append("source = ?")
+            params.append(source)
+        if conds:
+            sql += " WHERE " + " AND ".join(conds)
+        rows = (cur or self.cursor()).execute(sql + " ORDER BY import_id", params).fetchall()
+        keys = ("import_id", "source", "sha256", "mode", "filter", "source_rows", "rows", "imported_at")
+        return [dict(zip(keys, r)) for r in rows]
 
     def sample_count(self) -> int:
         return int(self.cursor().execute("SELECT count(*) FROM samples").fetchall()[0][0])

@@ -56,6 +56,10 @@ def server(tmp_path_factory):
         req = JudgeRequest(sample_id="xss-1", text=XSS, label="track_order")
         sink = ProjectSink(p, run_id=None, data=data, judge=SimulatedJudge({"xss-1": "track_order"}))
         sink.on_verdicts(0, [Judged(0, 0, req, Verdict(valid=True, confidence=1.0, rationale=XSS), 0.5, ())])
+    yield from _serve(project)
+
+
+def _serve(project):
     port = _free_port()
     env = dict(os.environ, RED_REVIEWER="e2e-reviewer", HF_HUB_OFFLINE="1")
     proc = subprocess.Popen(
@@ -169,3 +173,53 @@ def test_data_text_is_shown_as_text_not_html(server, browser):
     _shot(page, "7-xss")
     assert page.locator('img[src="x"]').count() == 0
     assert not dialogs
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory, banking_path):
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (make test installs it with apt-get where it can)")
+    pytest.importorskip("playwright")
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from hostile import build_hostile
+
+    yield from _serve(build_hostile(tmp_path_factory.mktemp("hostile") / "h.duckdb", banking_path))
+
+
+def test_hostile_data_makes_no_request_no_dialog_no_link(hostile_server, browser):
+    """Every field of the project is hostile markup: in Chromium, on every page, count
+    dialogs, requests to anything but the app, and links whose address came from data."""
+    from urllib.parse import quote
+
+    from hostile import SAMPLE
+
+    url, _ = hostile_server
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    dialogs, outside, links = [], [], {}
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith((url, "data:", "blob:")) else None)
+    visits = [("", "Project"), ("subsets", "Label subsets"), ("run", "Run"), ("review", "Review"),
+              (f"review?sample={quote(SAMPLE)}", "Review"), ("audit", "Audit"), ("export", "Export")]
+    for path, heading in visits:
+        _open(page, f"{url}/{path}", heading)
+        if path == "subsets":
+            page.locator(".js-plotly-plot .scatterlayer .point").first.wait_for(timeout=90_000)
+            box = page.locator(".js-plotly-plot .scatterlayer .point").first.bounding_box()
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # the hover label
+        if path == "audit":
+            page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
+        page.wait_for_timeout(1500)
+        _shot(page, f"hostile-{heading.lower().replace(' ', '-')}-{len(links)}")
+        links[path] = page.eval_on_selector_all(
+            "a[href]", "els => els.map(e => e.getAttribute('href')).filter(h => h.includes('127.0.0.1:9'))")
+        # plotly's SVG text: an <a> or <b> from a label would be an element, not text
+        links[path] += page.eval_on_selector_all(".js-plotly-plot a", "els => els.map(e => e.outerHTML)")
+    # The app's own page icons (app.py's :material/...: names) are fetched by Streamlit
+    # from Google's icon font server; nothing else may leave the app, least of all data.
+    icons = [u for u in outside if u.startswith("https://fonts.gstatic.com/s/i/short-term/release/materialsymbols")]
+    from_data = [u for u in outside if u not in icons]
+    print(f"dialogs {len(dialogs)}, outside requests from data {len(from_data)} (plus {len(icons)} of the "
+          f"app's own icons), live links {sum(len(v) for v in links.values())} over {len(visits)} pages")
+    assert dialogs == [], dialogs
+    assert from_data == [], from_data
+    assert all(v == [] for v in links.values()), links

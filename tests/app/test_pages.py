@@ -89,3 +89,25 @@ def test_audit_and_export_pages(demo):
     assert not at.exception
     next(b for b in at.button if b.label == "Prepare export").click().run()
     assert any("rows ready" in s.value for s in at.success)
+
+
+def test_project_page_imports_with_structured_filters_not_sql(demo, tmp_path):
+    csv = tmp_path / "more.csv"
+    csv.write_text("text,label,split\n" + "".join(
+        f"new text {i},new_label,{'train' if i < 4 else 'test'}\n" for i in range(6)))
+    at = page("project").run()
+    assert not any("SQL" in t.label for t in at.text_input)  # no free SQL box any more
+    at.radio[0].set_value("Path on the server").run()
+    [t for t in at.text_input if t.label == "Path"][0].set_value(str(csv)).run()
+    [n for n in at.number_input if n.label.startswith("Row filter")][0].set_value(2).run()
+    at.selectbox(key="fcol-0").set_value("split")
+    at.selectbox(key="fop-0").set_value("equals")
+    at.text_input(key="fval-0").set_value("train")
+    at.selectbox(key="fcol-1").set_value("text")
+    at.selectbox(key="fop-1").set_value("is not")
+    at.text_input(key="fval-1").set_value("x'); COPY (SELECT 1) TO '/tmp/red-x.csv'; --")
+    at.button[-1].click().run()
+    assert not at.exception
+    texts = [t.value for t in at.text]
+    assert any("imported 4 rows from more.csv" in t for t in texts), texts
+    assert not Path("/tmp/red-x.csv").exists()

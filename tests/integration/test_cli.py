@@ -62,3 +62,73 @@ def test_bad_loop_settings_are_one_clear_line(tmp_path):
                           (("bench", "--data", "x", "--set", "nope=1"), "use KEY=VALUE with a loop setting")):
         proc = red(*args, check=False)
         assert proc.returncode == 1 and message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_data_never_reaches_the_terminal_as_control_characters(tmp_path):
+    hostile = "red\x1b[31mALERT\x1b[0m\x07\x9b2J"
+    csv = tmp_path / "h.csv"
+    csv.write_text("text,label\n" + "".join(f"text {i},{hostile}\n" for i in range(3))
+                   + "".join(f"other {i},plain\n" for i in range(3)), encoding="utf-8")
+    p = tmp_path / "p.duckdb"
+    red("init", p)
+    red("import", p, csv)
+    out = red("status", p).stdout
+    assert "red\\x1b[31mALERT\\x1b[0m\\x07\\x9b2J" in out
+    assert not any(ord(c) < 0x20 and c != "\n" or 0x7F <= ord(c) < 0xA0 for c in out)
+    # error messages that quote data too
+    twin = tmp_path / "t.csv"
+    twin.write_text("text,label\n" + "".join(f"more {i},RED\x1b[31mALERT\x1b[0m\x07\x9b2J\n" for i in range(3)),
+                    encoding="utf-8")
+    err = red("import", p, twin, check=False).stderr
+    assert "differs from" in err and "\x1b" not in err and "\x9b" not in err
+
+
+def test_a_corrupt_or_newer_meta_is_one_clear_line(tmp_path):
+    import duckdb
+
+    cases = {
+        "abc": (["CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)",
+                 "INSERT INTO meta VALUES ('schema_version', 'abc')"], "schema_version 'abc'"),
+        "nokey": (["CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)", "CREATE TABLE samples (id TEXT)"],
+                  "has no schema_version"),
+        "columns": (["CREATE TABLE meta (k TEXT)"], "meta table cannot be read"),
+        "newer": (["CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)",
+                   "INSERT INTO meta VALUES ('schema_version', '99')"], "newer than this red"),
+    }
+    for name, (sqls, message) in cases.items():
+        path = tmp_path / f"{name}.duckdb"
+        con = duckdb.connect(str(path))
+        for sql in sqls:
+            con.execute(sql)
+        con.close()
+        for args in (("status", path), ("import", path, tmp_path / "none.csv")):
+            proc = red(*args, check=False)
+            assert proc.returncode == 1, (name, proc.stderr)
+            assert "Traceback" not in proc.stderr and proc.stderr.strip().count("\n") == 0, proc.stderr
+            assert message in proc.stderr, (name, proc.stderr)
+
+
+def test_a_failed_import_leaves_an_empty_or_fresh_file_byte_identical(tmp_path):
+    import hashlib
+
+    import duckdb
+
+    def digest(p):
+        return hashlib.sha256(p.read_bytes()).hexdigest()
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("text,label\nhi,a\nthere,\u200b\n" + 'cut,"half')
+    empty = tmp_path / "empty.duckdb"
+    duckdb.connect(str(empty)).close()
+    fresh = tmp_path / "fresh.duckdb"
+    red("init", fresh)
+    for path in (empty, fresh):
+        before = digest(path)
+        for args in ((), ("--where", "text IN (SELECT 1)"), ("--where", "1=1; DROP TABLE meta")):
+            proc = red("import", path, bad, *args, check=False)
+            assert proc.returncode == 1 and "Traceback" not in proc.stderr
+        assert digest(path) == before, path.name
+    good = tmp_path / "good.csv"
+    good.write_text("text,label\n" + "".join(f"text {i},a\n" for i in range(3)))
+    assert "3 seed examples" in red("import", empty, good).stdout
+    assert "labels: 1" in red("status", empty).stdout

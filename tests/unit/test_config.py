@@ -5,8 +5,14 @@ import argparse
 import pytest
 
 from red_app.errors import ConfigError
-from red_app.method.config import (CHOICES, LoopConfig, add_loop_arguments, config_from_args, config_from_dict,
-                                   overrides_from_strings)
+from red_app.method.config import (
+    CHOICES,
+    LoopConfig,
+    add_loop_arguments,
+    config_from_args,
+    config_from_dict,
+    overrides_from_strings,
+)
 
 
 def test_cli_choices_come_from_the_config():

@@ -4,8 +4,16 @@ import numpy as np
 import pytest
 
 from red_app.judges.base import Verdict
-from red_app.method.delegation import (Calibration, Delegation, JudgeProfile, fit_temperature, posterior, roc_auc,
-                                       temper, verdict_score)
+from red_app.method.delegation import (
+    Calibration,
+    Delegation,
+    JudgeProfile,
+    fit_temperature,
+    posterior,
+    roc_auc,
+    temper,
+    verdict_score,
+)
 
 
 def test_roc_auc_counts_ties_half_and_needs_both_classes():

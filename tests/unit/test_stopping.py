@@ -5,7 +5,14 @@ from types import SimpleNamespace
 import numpy as np
 
 from red_app.method.config import LoopConfig
-from red_app.method.stopping import BudgetSpent, FirstOf, NoNewLabels, PoolExhausted, Saturation, default_rules
+from red_app.method.stopping import (
+    BudgetSpent,
+    FirstOf,
+    NoNewLabels,
+    PoolExhausted,
+    Saturation,
+    default_rules,
+)
 
 
 def rec(iteration=1, uncertain=10, accepted=1, errors=0, selected=5):

@@ -1,0 +1,44 @@
+"""Structured filters become one checked expression; values are always quoted by the library."""
+
+import pyarrow as pa
+import pytest
+
+from red_app.errors import ImportValidationError
+from red_app.project.filters import Condition, apply_filter, build_filter, check_filter
+
+COLS = ["text", "label", "split", "shot10", "n"]
+TABLE = pa.table({"text": ["a'b", "x", "y; DROP"], "label": ["p", "q", "p"], "split": ["train", "test", "train"],
+                  "shot10": [True, False, True], "n": ["1", "5", "10"]})
+
+
+def _rows(conds):
+    expr = build_filter(conds, COLS)
+    return apply_filter(TABLE, expr, select="text").column("text").to_pylist()
+
+
+def test_values_are_quoted_so_hostile_values_are_just_values():
+    assert _rows([Condition("text", "equals", "a'b")]) == ["a'b"]
+    assert _rows([Condition("text", "equals", "x' OR 1=1 --")]) == []
+    assert _rows([Condition("text", "equals", "y; DROP")]) == ["y; DROP"]
+    assert _rows([Condition("label", "is one of", "q, p'); COPY (SELECT 1) TO '/tmp/z.csv' --")]) == ["x"]
+
+
+def test_operators_combine_with_and():
+    assert _rows([Condition("split", "equals", "train"), Condition("shot10", "is true")]) == ["a'b", "y; DROP"]
+    assert _rows([Condition("shot10", "is false")]) == ["x"]
+    assert _rows([Condition("n", "greater than", "2")]) == ["x", "y; DROP"]
+    assert _rows([Condition("text", "contains", ";")]) == ["y; DROP"]
+    assert build_filter([], COLS) is None
+
+
+def test_unknown_columns_and_operators_are_refused():
+    with pytest.raises(ImportValidationError, match="no column"):
+        build_filter([Condition("secret", "equals", "1")], COLS)
+    with pytest.raises(ImportValidationError, match="unknown filter operator"):
+        build_filter([Condition("text", "; DROP", "1")], COLS)
+
+
+def test_check_filter_returns_duckdbs_rendering_not_the_typed_text():
+    assert check_filter("split='train'  AND   shot10 -- comment") == "((split = 'train') AND shot10)"
+    with pytest.raises(ImportValidationError, match="getenv"):
+        check_filter("getenv('HOME') <> ''")
