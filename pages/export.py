@@ -1,4 +1,4 @@
-"""Export: the labeled set with origin and decision history."""
+"""Export: the labeled dataset — every text with its label, confidence, origin and history."""
 
 import sys
 import tempfile
@@ -10,18 +10,31 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import md, project, sidebar  # noqa: E402
 
 from red_app.errors import RedError  # noqa: E402
-from red_app.project.dataio import export_labels  # noqa: E402
+from red_app.project.dataio import EXPORT_ORIGINS, export_labels  # noqa: E402
 
 sidebar()
 proj = project()
 st.title("Export")
-st.caption("Every labeled sample with its current label, who or what decided it, and the full decision history.")
-fmt = st.radio("Format", ["csv", "parquet", "jsonl"], horizontal=True)
-unl = st.checkbox("Include pool samples without a label")
+st.caption("One row per text: its label, a confidence, its origin — seed, import, judge, human, or model (the "
+           "final model's prediction, refreshed after every run or with `red predict`) — whether it needs review, "
+           "the model's alternatives, who decided, and the full decision history.")
+st_ = proj.status()
+st.caption(f"{st_['model_labeled']:,} of {st_['pool_unlabeled']:,} undecided pool texts have a model label.")
+c1, c2, c3 = st.columns(3)
+fmt = c1.radio("Format", ["csv", "parquet", "jsonl"], horizontal=True)
+min_conf = c2.slider("Minimum confidence", 0.0, 1.0, 0.0, 0.01,
+                     help="decided labels count as 1; a judge's as its P(right); a model label as its calibrated "
+                     "confidence")
+origins = c3.multiselect("Origins", list(EXPORT_ORIGINS), default=list(EXPORT_ORIGINS))
+c1, c2 = st.columns(2)
+review_below = c1.slider("Mark model labels below this confidence as needs_review", 0.0, 1.0, 0.0, 0.01)
+unl = c2.checkbox("Include texts with no label at all")
+hist = c2.checkbox("Include the decision history", value=True)
 if st.button("Prepare export", type="primary"):
     try:
         out = Path(tempfile.mkdtemp(prefix="red-export-")) / f"{proj.path.stem}-labels.{fmt}"
-        n = export_labels(proj, out, include_unlabeled=unl)
+        n = export_labels(proj, out, include_unlabeled=unl, min_confidence=min_conf or None, origins=origins,
+                          history=hist, review_below=review_below or None)
         st.session_state["export_file"] = str(out)
         st.success(f"{n:,} rows ready")
     except RedError as exc:

@@ -93,7 +93,10 @@ def cmd_export(a) -> int:
     from ..project.store import Project
 
     with Project(a.project, read_only=True) as p:
-        n = export_labels(p, a.out, fmt=a.format, include_unlabeled=a.include_unlabeled)
+        origins = [o.strip() for o in a.origin.split(",") if o.strip()] if a.origin else None
+        n = export_labels(p, a.out, fmt=a.format, include_unlabeled=a.include_unlabeled,
+                          min_confidence=a.min_confidence, origins=origins, history=not a.no_history,
+                          review_below=a.review_below)
     print(f"wrote {n} rows to {clean(a.out)}")
     return 0
 
@@ -174,14 +177,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser(
-        "export", help="export current labels (CSV, Parquet, JSONL)",
-        description="Export every labeled sample with its current label, origin, last decision "
-        "and full decision history.",
+        "export", help="export the labeled dataset (CSV, Parquet, JSONL)",
+        description="Write one row per text: id, text, label, confidence, origin (seed, import, judge, human, "
+        "or model for the final model's prediction), needs_review, alternatives, who decided, and the full "
+        "decision history. CSV cells that a spreadsheet would run as formulas are neutralised.",
     )
     p.add_argument("project")
     p.add_argument("out", help="output file: .csv, .parquet or .jsonl")
     p.add_argument("--format", choices=["csv", "parquet", "jsonl"])
-    p.add_argument("--include-unlabeled", action="store_true", help="also write pool samples without a label")
+    p.add_argument("--include-unlabeled", action="store_true",
+                   help="also write texts with no label at all (before any run or `red predict`)")
+    p.add_argument("--min-confidence", type=float, default=None,
+                   help="only labels at least this confident (decided labels count as 1, judge labels as P(right))")
+    p.add_argument("--origin", default=None, help="only these origins, e.g. human,judge or model")
+    p.add_argument("--review-below", type=float, default=None,
+                   help="mark model labels less confident than this as needs_review")
+    p.add_argument("--no-history", action="store_true", help="leave out the decision history column")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("predict", help="label every undecided text with the final model",

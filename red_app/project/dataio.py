@@ -479,6 +479,12 @@ EXPORT_FORMATS = ("csv", "parquet", "jsonl")
 
 EXPORT_SQL = """
 WITH cur AS ({current}),
+ml AS (SELECT * FROM model_labels WHERE set_id = (SELECT max(set_id) FROM model_label_sets)),
+held AS (
+    SELECT DISTINCT sample_id FROM judge_verdicts
+    WHERE valid IS NOT NULL AND NOT coalesce(applied, TRUE) AND coalesce(purpose, 'run') = 'run'
+      AND sample_id NOT IN (SELECT sample_id FROM annotations WHERE origin = 'human')
+),
 hist AS (
     SELECT sample_id,
            list({{'event_id': event_id, 'label': label, 'origin': origin, 'verdict': verdict,
@@ -489,16 +495,33 @@ hist AS (
            arg_max(actor, event_id) AS last_actor,
            max(created_at) AS last_decided_at
     FROM annotations GROUP BY sample_id
+),
+rows AS (
+    SELECT s.id, s.text,
+           coalesce(cur.label, ml.label) AS label,
+           CASE WHEN cur.label IS NOT NULL THEN
+                    CASE WHEN cur.origin = 'judge' THEN coalesce(v.p_right, a.confidence, 1.0) ELSE 1.0 END
+                ELSE ml.confidence END AS confidence,
+           CASE WHEN cur.label IS NOT NULL THEN cur.origin WHEN ml.label IS NOT NULL THEN 'model' END AS origin,
+           (held.sample_id IS NOT NULL
+            OR (cur.label IS NULL AND ml.confidence < {review_below})) AS needs_review,
+           CASE WHEN cur.label IS NULL THEN {as_list}(ml.alternatives) END AS alternatives,
+           CASE WHEN cur.label IS NULL THEN {as_list}(ml.alternative_confidences) END AS alternative_confidences,
+           cur.actor, cur.iteration, cur.decided_at, h.last_verdict, h.last_origin, h.last_actor,
+           h.last_decided_at, {decisions} AS decisions, s.role, s.source, s.source_row, s.seq
+    FROM samples s
+    LEFT JOIN cur ON cur.sample_id = s.id
+    LEFT JOIN annotations a ON a.event_id = cur.event_id
+    LEFT JOIN judge_verdicts v ON v.verdict_id = a.verdict_id
+    LEFT JOIN ml ON ml.sample_id = s.id
+    LEFT JOIN held ON held.sample_id = s.id
+    LEFT JOIN hist h ON h.sample_id = s.id
+    WHERE s.role <> 'holdout'
 )
-SELECT s.id, s.text, cur.label, cur.origin, cur.actor, cur.iteration,
-       cur.decided_at, h.last_verdict, h.last_origin, h.last_actor, h.last_decided_at,
-       {decisions} AS decisions, s.role, s.source, s.source_row
-FROM samples s
-{join} JOIN cur ON cur.sample_id = s.id
-LEFT JOIN hist h ON h.sample_id = s.id
-WHERE s.role <> 'holdout'
-ORDER BY s.seq
+SELECT * EXCLUDE (seq{drop}) FROM rows WHERE {where} ORDER BY seq
 """
+
+EXPORT_ORIGINS = ("seed", "import", "judge", "human", "model")
 
 
 # Cells a spreadsheet would run as a formula (OWASP "CSV injection"): =, +, -, @, tab, CR.
@@ -521,8 +544,17 @@ def _csv_safe(project: Project, sql: str) -> str:
     return f"SELECT {', '.join(out)} FROM ({sql})"
 
 
-def export_labels(project: Project, out: str | Path, fmt: str | None = None, include_unlabeled: bool = False) -> int:
-    """Write current labels (with origin, last decision and full history); returns rows written.
+def export_labels(project: Project, out: str | Path, fmt: str | None = None, include_unlabeled: bool = False,
+                  min_confidence: float | None = None, origins: list[str] | None = None,
+                  history: bool = True, review_below: float | None = None) -> int:
+    """Write one row per sample (holdout aside): id, text, label, confidence, origin,
+    needs_review, alternatives, who decided and — with ``history`` — every decision.
+
+    A decided label (seed, import, judge, human) keeps its origin; every other text gets
+    the newest model label (``origin = 'model'``, `red predict`) with its calibrated
+    confidence. ``needs_review`` marks texts whose judge verdict waits for a person and,
+    with ``review_below``, model labels less confident than that. Texts with no label at
+    all are written only with ``include_unlabeled``. Returns the rows written.
 
     In CSV, text cells that start with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
     return get a leading ``'`` so that a spreadsheet shows them instead of running them;
@@ -537,10 +569,24 @@ def export_labels(project: Project, out: str | Path, fmt: str | None = None, inc
         raise ImportValidationError(
             f"cannot export to {out.name}: use a .csv, .parquet or .jsonl file name or --format"
         )
+    where = ["TRUE" if include_unlabeled else "label IS NOT NULL"]
+    # only checked numbers and known origin names reach the SQL, never a user's string
+    if min_confidence is not None:
+        mc = float(min_confidence)
+        if not 0.0 <= mc <= 1.0:
+            raise ImportValidationError(f"--min-confidence must be between 0 and 1, not {min_confidence!r}")
+        where.append(f"confidence >= {mc!r}")
+    if origins:
+        bad = sorted(set(origins) - set(EXPORT_ORIGINS))
+        if bad:
+            raise ImportValidationError(f"unknown origin {bad[0]!r}: use {', '.join(EXPORT_ORIGINS)}")
+        where.append("origin IN (" + ", ".join(f"'{o}'" for o in origins) + ")")
+    rb = "NULL" if review_below is None else repr(float(review_below))
     decisions = "to_json(h.decisions)" if fmt == "csv" else "h.decisions"
-    sql = EXPORT_SQL.format(
-        current=CURRENT_LABELS_SQL, decisions=decisions, join="LEFT" if include_unlabeled else ""
-    )
+    # CSV has no lists: they are written as JSON text there
+    sql = EXPORT_SQL.format(current=CURRENT_LABELS_SQL, decisions=decisions, review_below=rb,
+                            where=" AND ".join(where), drop="" if history else ", decisions",
+                            as_list="to_json" if fmt == "csv" else "")
     if fmt == "csv":
         sql = _csv_safe(project, sql)
     option = {"csv": "FORMAT csv, HEADER", "parquet": "FORMAT parquet", "jsonl": "FORMAT json"}[fmt]

@@ -30,3 +30,33 @@ def test_every_undecided_text_gets_a_calibrated_model_label(small_copy):
         # a second prediction is a new set; the first stays auditable
         rep = predict_project(p)
         assert rep.set_id == 2 and len(p.model_labels(1)) == len(ml)
+
+
+def test_the_export_has_a_label_and_a_confidence_for_every_pool_text(small_copy, tmp_path):
+    import pandas as pd
+
+    from red_app.project.dataio import export_labels
+
+    with Project(small_copy) as p:
+        gold = p.hidden_gold(role="pool")
+        list(run_project(p, SimulatedJudge({**p.seed_labels(), **gold}), LoopConfig(budget=120, batch=40)))
+        out = tmp_path / "all.parquet"
+        n = export_labels(p, out)
+        df = pd.read_parquet(out)
+        pool = df[df.role == "pool"]
+        assert n == len(df) and len(pool) == len(p.samples(role="pool"))
+        assert pool.label.notna().all() and pool.confidence.between(0, 1).all()
+        decided = set(p.current_labels().sample_id)
+        # origin 'model' is exactly the texts nobody decided
+        assert set(df.id[df.origin == "model"]) == set(pool.id) - decided
+        assert (df.confidence[df.origin.isin(["seed", "human"])] == 1.0).all()
+        model_rows = df[df.origin == "model"]
+        assert model_rows.alternatives.map(len).eq(2).all()
+        # filters
+        m = export_labels(p, tmp_path / "sure.csv", min_confidence=0.9, origins=["model"], history=False)
+        sure = pd.read_csv(tmp_path / "sure.csv")
+        assert m == len(sure) == int((model_rows.confidence >= 0.9).sum())
+        assert "decisions" not in sure.columns and set(sure.origin) <= {"model"}
+        flagged = export_labels(p, tmp_path / "r.parquet", review_below=0.5, origins=["model"])
+        r = pd.read_parquet(tmp_path / "r.parquet")
+        assert flagged == len(model_rows) and r.needs_review.sum() == int((model_rows.confidence < 0.5).sum())
