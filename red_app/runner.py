@@ -119,9 +119,9 @@ def run_project(
     delegation = None  # a new run measures its judge first (RedLoop.measure_judge)
     if resume is not None:
         stored = project.run_calibration(run_id)
-        if stored is not None:
+        if stored is not None and stored.get("answered"):
             delegation = Delegation(Calibration.from_dict(stored), config.precision_target, config.trust_judge)
-        elif getattr(judge, "trusted", False) or state.calls:
+        elif getattr(judge, "trusted", False) or (stored is None and state.calls):
             delegation = Delegation(None)
     loop = RedLoop(config, judge, ProjectSink(project, run_id, data, judge), partition=part, delegation=delegation)
     status = "interrupted"
@@ -129,7 +129,7 @@ def run_project(
         for record in loop.run(data, state, should_stop=should_stop):
             yield record
         status = "finished"
-        if label_everything and not loop.termination_condition_.startswith("judge unavailable"):
+        if label_everything and not loop.termination_condition_.startswith(("judge unavailable", "judge failing")):
             # a label for every text after every run (a prediction, never a decision)
             from .predict import predict_project
 
@@ -138,6 +138,6 @@ def run_project(
         termination = loop.termination_condition_
         if status == "finished" and termination == "stopped by user":
             status = "stopped"
-        if termination and termination.startswith("judge unavailable"):
+        if termination and termination.startswith(("judge unavailable", "judge failing")):
             status = "interrupted"
         project.finish_run(run_id, status, termination)

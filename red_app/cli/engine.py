@@ -19,7 +19,8 @@ from .common import clean, progress_bar
 
 def _add_judge_options(p, default: str = "simulated") -> None:
     g = p.add_argument_group("judge")
-    g.add_argument("--judge", choices=JUDGE_KINDS, default=default)
+    g.add_argument("--judge", choices=JUDGE_KINDS, default=default,
+                   help=f"default: {default or 'simulated; with --resume the run’s own judge'}")
     g.add_argument("--judge-accuracy", type=float, default=1.0, help="simulated judge: how often it is right")
     g.add_argument("--judge-profile", default=None, metavar="realistic|RIGHT,WRONG",
                    help="simulated judge that leans to yes: P(valid | right),P(valid | wrong); realistic = 0.97,0.55 "
@@ -46,6 +47,8 @@ def _judge_profile(a) -> tuple[float | None, float | None]:
 
 def build_judge(a, project):
     """The judge the CLI asked for, configured from flags, the project and the environment."""
+    if a.judge is None:
+        a.judge = "simulated"
     from ..judges.factory import judge_for_project
 
     model = a.embedded_model if a.judge == "embedded" else a.ollama_model
@@ -84,22 +87,28 @@ def cmd_run(a) -> int:
                 raise RedError("no interrupted run to resume; start one without --resume")
             cfg = None
             print(f"resuming run {resume}")
+            if a.judge is None:  # the run's own judge, unless another is asked for
+                stored = p.run_config(resume).get("judge", {})
+                a.judge = stored.get("kind", "simulated")
+                if a.judge == "ollama" and not a.ollama_model:
+                    a.ollama_model = stored.get("model")
+                if a.judge == "embedded" and not a.embedded_model:
+                    a.embedded_model = stored.get("model")
         else:
             cfg = config_from_args(a)
         judge = build_judge(a, p)
         print(f"judge: {clean(judge.describe())}", file=sys.stderr)
-        last = None
         for rec in run_project(p, judge, cfg, resume=resume):
             acc = f", test accuracy {rec.eval_accuracy:.4f}" if rec.eval_accuracy is not None else ""
             pacc = f", pool accuracy {rec.pool_accuracy:.4f}" if rec.pool_accuracy is not None else ""
             print(f"iteration {rec.iteration}: pool {rec.pool_size}, uncertain {rec.uncertain_count}, "
                   f"{rec.calls} calls ({rec.total_calls} in all): +{rec.accepted} accepted, "
                   f"-{rec.rejected} rejected, {rec.errors} errors{acc}{pacc} [{rec.seconds:.1f} s]", flush=True)
-            last = rec
         runs = p.runs()
         row = runs.iloc[-1] if resume is None else runs[runs.run_id == resume].iloc[0]
         print(f"run {row.run_id} {row.status}: {clean(row.termination)}")
-        if last is None and row.status != "finished":
+        if row.status == "interrupted":
+            print(f"red: the run is interrupted and resumable: `red run {clean(a.project)} --resume`", file=sys.stderr)
             return 1
     return 0
 
@@ -185,7 +194,7 @@ def register(sub) -> None:
     p.add_argument("project")
     p.add_argument("--resume", action="store_true", help="continue the latest interrupted run with its own settings")
     add_loop_arguments(p)
-    _add_judge_options(p)
+    _add_judge_options(p, default=None)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("bench", help="benchmark R.E.D. against baselines",

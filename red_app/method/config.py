@@ -60,12 +60,16 @@ class LoopConfig:
     precision_target: float = 0.9
     calibration_seeds: int = 40
     trust_judge: bool = False
+    # a judge whose calls fail this many times in a row pauses the run (resumable)
+    max_failures: int = 5
 
     def __post_init__(self) -> None:
         if self.budget < 0 or self.batch < 1:
             raise ConfigError("budget must be >= 0 and batch >= 1")
         if self.n < 1 or self.noise_ratio < 0 or self.c_examples < 0 or self.self_training_rounds < 1:
             raise ConfigError("n and self_training_rounds must be >= 1; noise_ratio and c_examples >= 0")
+        if self.max_failures < 1:
+            raise ConfigError("max_failures must be >= 1")
         if not 0.5 <= self.precision_target < 1 or self.calibration_seeds < 0:
             raise ConfigError("precision_target must be in [0.5, 1) and calibration_seeds >= 0")
         for name, allowed in CHOICES.items():

@@ -154,6 +154,7 @@ class RedLoop:
         # None: decided when the run starts (a judge not taken at its word is measured first)
         self.delegation = delegation
         self.calibration_: Calibration | None = delegation.calibration if delegation else None
+        self._failures = 0  # failed judge calls in a row
         self.termination_condition_: str | None = None
 
     # -- models --------------------------------------------------------------------
@@ -310,6 +311,7 @@ class RedLoop:
         """
         c, d = self.config, self.delegation
         pool, S, order = scores.pool, scores.S, scores.order
+        last_error = None
         rnd = JudgeRound(per_subset={s: {"selected": 0, "accepted": 0, "rejected": 0}
                                      for s in range(len(self.partition.subsets))})
         proposals = [(int(kp), int(scores.pred[kp]), 0) for kp in chosen]
@@ -336,7 +338,12 @@ class RedLoop:
                 for (kp, lab, rank), req, v in zip(chunk, reqs, verdicts):
                     i = int(pool[kp])
                     sub = rnd.per_subset[int(self.partition.subset_of[lab])]
-                    state.calls += 1
+                    if v.valid is None:  # a failed call is recorded, never charged to the budget
+                        self._failures += 1
+                        last_error = v.error
+                    else:
+                        state.calls += 1
+                        self._failures = 0
                     decision, p_right = d.decide(v, float(scores.prior[kp, rank]))
                     if i in state.decided:
                         decision = "superseded"  # a person decided while the judge was asked
@@ -365,6 +372,10 @@ class RedLoop:
                 rnd.judged.extend(judged)
                 if self.sink:
                     self.sink.on_verdicts(state.iteration, judged)
+                if self._failures >= c.max_failures:
+                    rnd.termination = (f"judge failing: {self._failures} calls in a row failed, the last with "
+                                       f"{last_error!r}; none was charged to the budget — fix the judge and resume")
+                    break
             if rnd.termination:
                 break
             proposals = retry + later
@@ -399,7 +410,7 @@ class RedLoop:
             return Delegation(None)  # taken at its word (calibration_seeds=0 asks for that)
         n = min(c.calibration_seeds, max(c.budget - state.calls, 0) // 2)
         cal = calibrate(data, state, self.judge, n=n, seed=c.seed, c_examples=c.c_examples)
-        state.calls += cal.pairs
+        state.calls += cal.answered  # failed calls are not charged
         self.calibration_ = cal
         if self.sink and hasattr(self.sink, "on_calibration"):
             self.sink.on_calibration(cal)
@@ -446,6 +457,13 @@ class RedLoop:
                 self.delegation = self.measure_judge(data, state)
             except JudgeUnavailableError as exc:
                 self.termination_condition_ = f"judge unavailable: {exc}"
+                return
+            cal = self.calibration_
+            if cal is not None and cal.pairs and not cal.answered:
+                errors = [v.error for _, v, _ in cal.judged if v.error]
+                self.termination_condition_ = (f"judge failing: all {cal.pairs} calls measuring it failed, the last "
+                                               f"with {errors[-1] if errors else None!r}; none was charged to the "
+                                               "budget — fix the judge and resume")
                 return
         while True:
             t0 = time.perf_counter()

@@ -482,9 +482,9 @@ class Project:
         return json.loads(rows[0][0]) if rows and rows[0][0] else None
 
     def run_calls(self, run_id: int) -> int:
-        """Judge calls a run has made (every stored verdict, failed ones included)."""
+        """Judge calls charged to a run's budget: every answered verdict (failed calls are free)."""
         return int(self.cursor().execute(
-            "SELECT count(*) FROM judge_verdicts WHERE run_id = ?", [run_id]).fetchall()[0][0])
+            "SELECT count(*) FROM judge_verdicts WHERE run_id = ? AND valid IS NOT NULL", [run_id]).fetchall()[0][0])
 
     def verdict_iterations(self) -> list[int]:
         """The iterations that have judge verdicts, in order."""

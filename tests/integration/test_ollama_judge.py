@@ -88,7 +88,8 @@ def test_verdicts_are_cached_by_prompt_hash_in_the_project(server, small_copy):
 
     with Project(small_copy) as p:
         j = OllamaJudge(host=server.url, model="double-judge", cache=p)
-        recs = list(run_project(p, j, LoopConfig(budget=20, batch=20, patience=None, on_reject="skip")))
+        recs = list(run_project(p, j, LoopConfig(budget=20, batch=20, patience=None, on_reject="skip",
+                                                    calibration_seeds=0)))
         assert recs[-1].total_calls == 20 and len(server.requests) == 20
         rows = p.cursor().execute(
             "SELECT count(*), count(prompt), count(DISTINCT prompt_hash) FROM judge_verdicts").fetchall()[0]
@@ -112,3 +113,27 @@ def test_verdicts_are_cached_by_prompt_hash_in_the_project(server, small_copy):
         v2 = j.judge(req)
         assert v2.cached and v2.valid == v1.valid and len(server.requests) == n
         assert not first.cached
+
+
+def test_a_broken_judge_pauses_the_run_without_spending_the_budget(server, small_copy):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from red_app.method.config import LoopConfig
+    from red_app.project.store import Project
+    from red_app.runner import run_project
+
+    for cal_seeds in (0, 5):  # failing in the loop, and failing already while being measured
+        with Project(small_copy) as p:
+            j = OllamaJudge(host=server.url, model="double-garbage", retries=0, backoff=0.01, cache=p)
+            list(run_project(p, j, LoopConfig(budget=50, batch=20, patience=None, calibration_seeds=cal_seeds)))
+            run = p.runs().iloc[-1]
+            assert run.status == "interrupted" and run.termination.startswith("judge failing"), run.termination
+            assert p.run_calls(int(run.run_id)) == 0  # failed calls are recorded, never charged
+            assert p.resumable_run() == int(run.run_id)
+            assert len(p.model_label_sets()) == 0  # a paused run labels nothing
+    out = subprocess.run([str(Path(sys.executable).parent / "red"), "run", str(small_copy), "--resume"],
+                         capture_output=True, text=True, timeout=300, env={**__import__("os").environ,
+                                                                            "OLLAMA_HOST": "http://127.0.0.1:9"})
+    assert out.returncode == 1 and "Traceback" not in out.stderr
