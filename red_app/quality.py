@@ -43,15 +43,24 @@ def allocate(populations: dict[str, int], n: int, min_per: int = 3) -> dict[str,
     if n >= total:
         return {k: int(populations[k]) for k in keys}
     floor = np.minimum(pop, min_per)
-    rest = max(n - floor.sum(), 0)
-    # share what is left above the floors in proportion to what each stratum has left
-    left = pop - floor
-    share = rest * left / left.sum() if left.sum() else np.zeros_like(left)
+    # strata whose proportional share falls under the floor get the floor; the others
+    # share what is left in proportion to their populations (repeat until stable)
+    fixed = np.zeros(len(keys), dtype=bool)
+    while True:
+        rest = n - floor[fixed].sum()
+        free = ~fixed
+        share = np.zeros(len(keys))
+        share[free] = rest * pop[free] / pop[free].sum() if free.any() else 0
+        under = free & (share < floor)
+        if not under.any():
+            break
+        fixed |= under
+    share[fixed] = floor[fixed]
     base = np.floor(share)
-    extra = int(round(rest - base.sum()))
+    extra = int(round(n - base.sum()))
     order = np.argsort(-(share - base), kind="stable")
-    base[order[:extra]] += 1
-    alloc = np.minimum(floor + base, pop).astype(int)
+    base[order[:max(extra, 0)]] += 1
+    alloc = np.minimum(base, pop).astype(int)
     return dict(zip(keys, alloc.tolist()))
 
 
