@@ -4,18 +4,72 @@ import html
 import sys
 from pathlib import Path
 
+import pandas as pd
 import plotly.express as px
 import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import md, project, sidebar  # noqa: E402
 
+from red_app.audit import best_coverage, draw_audit, quality_report  # noqa: E402
 from red_app.errors import RedError  # noqa: E402
 from red_app.review import agreement, decision_log, decision_record  # noqa: E402
 
 sidebar()
 proj = project()
 st.title("Audit")
+
+
+def _pct(x) -> str:
+    return "–" if x != x else f"{x:.1%}"
+
+
+def quality_section(proj) -> None:
+    """The labels' accuracy estimated from the active audit sample's answers."""
+    st.subheader("Quality")
+    c = st.columns([1, 1, 2])
+    n = c[0].number_input("Texts to draw", min_value=10, max_value=5000, value=200, step=10)
+    if c[1].button("Draw an audit sample"):
+        try:
+            st.toast(md(draw_audit(proj, int(n)).summary()))
+        except RedError as exc:
+            st.error(md(exc))
+    try:
+        q = quality_report(proj)
+    except RedError as exc:
+        st.info(md(exc))
+        return
+    e, truth = q["overall"], q.get("truth")
+    st.caption(f"Audit {q['audit_id']}: {q['answered']} of {q['drawn']} items answered (answer them on the "
+               f"Review page, Audit sample); {q['method']}.")
+    if not q["answered"]:
+        return
+    m = st.columns(3)
+    m[0].metric("Estimated accuracy", _pct(e["estimate"]), help="95% interval below")
+    m[1].metric("95% interval", f"{_pct(e['low'])} – {_pct(e['high'])}")
+    m[2].metric("True accuracy (hidden gold)", _pct(truth["overall"]) if truth else "–")
+    rows = [{"origin": o, **v, "true": truth["per_origin"].get(o) if truth else None}
+            for o, v in q["per_origin"].items()]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    jp = q["judge_precision"]
+    st.text(f"Judge precision measured by people: {_pct(jp['estimate'])} "
+            f"[{_pct(jp['low'])}, {_pct(jp['high'])}] from {jp['answered']} answers")
+    if q["per_label"]:
+        st.dataframe(pd.DataFrame([{"label": k, **v} for k, v in q["per_label"].items()]),
+                     hide_index=True, width="stretch")
+    curve = pd.DataFrame(q["curve"])
+    long = curve.melt(id_vars=["coverage", "threshold"],
+                      value_vars=[c for c in ("estimate", "true_accuracy") if c in curve], var_name="accuracy")
+    fig = px.line(long, x="coverage", y="value", color="accuracy", markers=True, hover_data=["threshold"],
+                  labels={"coverage": "share of texts with confidence ≥ t", "value": "accuracy"})
+    st.plotly_chart(fig, width="stretch")
+    best = best_coverage(q["curve"], 0.95) or best_coverage(q["curve"], 0.9)
+    if best:
+        st.text(f"Label {best['coverage']:.0%} of the texts at an estimated {_pct(best['estimate'])} accuracy "
+                f"(confidence ≥ {best['threshold']:g}); send the rest to review.")
+
+
+quality_section(proj)
 a = agreement(proj)
 c = st.columns(4)
 c[0].metric("Judge verdicts reviewed by people", a["human_reviewed"])

@@ -9,6 +9,7 @@ import streamlit as st
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import md, project, sidebar  # noqa: E402
 
+from red_app.audit import answer_item, current_audit  # noqa: E402
 from red_app.errors import RedError  # noqa: E402
 from red_app.project.reviews import STATUSES  # noqa: E402
 from red_app.review import (  # noqa: E402
@@ -19,10 +20,64 @@ from red_app.review import (  # noqa: E402
     review_queue,
 )
 
+
+
+def audit_mode(proj) -> None:
+    """The active audit sample: is each label right? Answers are ordinary human decisions."""
+    try:
+        audit, items = current_audit(proj)
+    except RedError as exc:
+        st.info(md(exc))
+        return
+    done = int(items.answered.sum())
+    st.progress(done / max(len(items), 1), text=f"{done} of {len(items)} answered (audit {int(audit['audit_id'])})")
+    flash = st.session_state.pop("audit_flash", None)
+    if flash:
+        (st.toast if flash[0] == "success" else getattr(st, flash[0]))(md(flash[1]))
+    todo = items[~items.answered.astype(bool)].reset_index(drop=True)
+    if not len(todo):
+        st.success("Every item is answered: read the estimate on the Audit page.")
+        return
+    pos = st.session_state["audit_pos"] % len(todo)
+    item = todo.iloc[pos]
+    st.markdown("#### Text")
+    st.text(item["text"])
+    st.markdown(f"**Label:** {md(item['label'])}  \n**Origin:** {md(item['origin'])} · "
+                f"confidence {item['confidence']:.2f}")
+    labels = [x for x in proj.labels() if x != item["label"]]
+    key = f"audit-pick-{item['sample_id']}"
+    st.selectbox("The right label (if it is wrong; optional)", labels, index=None, key=key,
+                 placeholder="type to search all labels…")
+
+    def _answer(answer: str, sample_id: str) -> None:
+        try:
+            answer_item(proj, sample_id, answer, reviewer=st.session_state.get("reviewer", ""),
+                        label=st.session_state.get(key) if answer == "wrong" else None)
+            st.session_state["audit_flash"] = ("success", f"{answer} recorded")
+        except RedError as exc:
+            st.session_state["audit_flash"] = ("error", str(exc))
+
+    def _skip() -> None:
+        st.session_state["audit_pos"] = pos + 1
+
+    b = st.columns(3)
+    b[0].button("Right", type="primary", on_click=_answer, args=("right", item["sample_id"]))
+    b[1].button("Wrong (with the label chosen above, if any)", on_click=_answer, args=("wrong", item["sample_id"]))
+    b[2].button("Skip", on_click=_skip)
+
+
 sidebar()
 proj = project()
 st.title("Review")
 st.session_state.setdefault("review_pos", 0)
+st.session_state.setdefault("audit_pos", 0)
+
+mode = st.radio("What to review", ["Judge verdicts", "Audit sample"], horizontal=True,
+                help="Audit sample: a random sample of current labels; your answers measure their accuracy "
+                     "(see Audit → Quality)")
+if mode == "Audit sample":
+    audit_mode(proj)
+    st.stop()
 
 labels = proj.labels()
 default_status = "needs_review" if queue_size(proj, "needs_review") else "pending"

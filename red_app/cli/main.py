@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from ..errors import RedError
-from . import engine
+from . import audit, engine
 from .common import clean, progress_bar
 
 # -- commands -------------------------------------------------------------------------
@@ -208,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     engine.register(sub)
+    audit.register(sub)
     return ap
 
 

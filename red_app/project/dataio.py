@@ -553,7 +553,8 @@ def export_labels(project: Project, out: str | Path, fmt: str | None = None, inc
     A decided label (seed, import, judge, human) keeps its origin; every other text gets
     the newest model label (``origin = 'model'``, `red predict`) with its calibrated
     confidence. ``needs_review`` marks texts whose judge verdict waits for a person and,
-    with ``review_below``, model labels less confident than that. Texts with no label at
+    with ``review_below`` (default: the project's ``review_below`` setting), model labels
+    less confident than that. Texts with no label at
     all are written only with ``include_unlabeled``. Returns the rows written.
 
     In CSV, text cells that start with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
@@ -581,6 +582,9 @@ def export_labels(project: Project, out: str | Path, fmt: str | None = None, inc
         if bad:
             raise ImportValidationError(f"unknown origin {bad[0]!r}: use {', '.join(EXPORT_ORIGINS)}")
         where.append("origin IN (" + ", ".join(f"'{o}'" for o in origins) + ")")
+    if review_below is None:  # the threshold chosen with `red quality --review-below`
+        saved = project.get_setting("review_below")
+        review_below = float(saved) if saved else None
     rb = "NULL" if review_below is None else repr(float(review_below))
     decisions = "to_json(h.decisions)" if fmt == "csv" else "h.decisions"
     # CSV has no lists: they are written as JSON text there

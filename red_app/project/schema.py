@@ -7,7 +7,7 @@ entry for a change; never edit an old one (files in the wild are at every versio
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 ORIGINS = ("seed", "import", "judge", "human")
 VERDICTS = ("valid", "invalid")
@@ -161,6 +161,28 @@ MIGRATIONS: list[list[str]] = [
             source_rows BIGINT[] NOT NULL,
             rows BIGINT NOT NULL,
             imported_at TIMESTAMP NOT NULL)""",
+    ],
+    # 3: audit samples — a stratified random sample of current labels for people to verify;
+    # `last_event` is the newest annotation when it was drawn: a human event after it on an
+    # item's sample is that item's answer. The newest audit is the active one.
+    [
+        """CREATE TABLE audit_samples (
+            audit_id INTEGER PRIMARY KEY,
+            created_at TIMESTAMP NOT NULL,
+            n INTEGER NOT NULL,
+            seed BIGINT,
+            population BIGINT NOT NULL,
+            last_event BIGINT NOT NULL)""",
+        # weight: the stratum's population over the items drawn from it
+        """CREATE TABLE audit_items (
+            audit_id INTEGER NOT NULL,
+            sample_id TEXT NOT NULL,
+            stratum TEXT NOT NULL,
+            label TEXT NOT NULL,
+            origin TEXT NOT NULL,
+            confidence DOUBLE NOT NULL,
+            weight DOUBLE NOT NULL,
+            PRIMARY KEY (audit_id, sample_id))""",
     ],
 ]
 

@@ -111,3 +111,25 @@ def test_project_page_imports_with_structured_filters_not_sql(demo, tmp_path):
     texts = [t.value for t in at.text]
     assert any("imported 4 rows from more.csv" in t for t in texts), texts
     assert not Path("/tmp/red-x.csv").exists()
+
+
+def test_audit_sample_is_answered_on_review_and_measured_on_audit(demo):
+    from red_app.audit import current_audit
+    from red_app.project.store import Project
+
+    at = page("audit").run()
+    next(b for b in at.button if b.label == "Draw an audit sample").click().run()
+    assert not at.exception
+    at = page("review").run()
+    at.radio[0].set_value("Audit sample").run()
+    assert not at.exception and at.text  # the text, shown as text
+    next(b for b in at.button if b.label == "Right").click().run()
+    assert not at.exception
+    with Project(demo) as p:
+        _, items = current_audit(p)
+        assert int(items.answered.sum()) == 1
+        h = p.cursor().execute("SELECT actor, verdict FROM annotations WHERE origin = 'human'").fetchall()
+    assert h == [("tester", "valid")]
+    at = page("audit").run()
+    assert not at.exception
+    assert "Estimated accuracy" in [m.label for m in at.metric]

@@ -1,0 +1,177 @@
+"""Quality without gold: draw an audit sample of current labels, let people answer it as
+ordinary human decisions, and estimate the labels' accuracy from the answers.
+
+The figures are in :func:`quality_report`; the math is in :mod:`red_app.quality`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from .errors import RedError
+from .project.audits import active_audit, audit_items, audited_population, labeled_pool, save_audit
+from .project.store import Project
+from .quality import CURVE_GRID, NO_ESTIMATE, Estimate, draw, estimate_items, stratum_of, wilson
+from .review import decide
+
+ANSWERS = ("right", "wrong")
+MIN_PER_STRATUM = 3
+MIN_PER_LABEL = 5
+REVIEW_BELOW = "review_below"
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    audit_id: int
+    drawn: int
+    population: int
+    strata: dict
+
+    def summary(self) -> str:
+        return (f"audit {self.audit_id}: {self.drawn} of {self.population:,} labeled pool texts drawn from "
+                f"{len(self.strata)} strata (origin × confidence band); answer them on the Review page "
+                "(Audit sample) or with `red audit-answer`")
+
+
+def draw_audit(project: Project, n: int = 200, seed: int | None = None,
+               min_per_stratum: int = MIN_PER_STRATUM) -> AuditReport:
+    """Draw a stratified random sample of ``n`` current labels of the pool and store it as
+    the active audit."""
+    if n < 1:
+        raise RedError("an audit sample needs at least 1 text: pass --n 1 or more")
+    pool = labeled_pool(project)
+    if not len(pool):
+        raise RedError("no pool text has a label yet: run the loop or `red predict` first")
+    strata = stratum_of(pool.origin.to_numpy(), pool.confidence.to_numpy())
+    idx, weights = draw(strata, n, seed=seed, min_per=min_per_stratum)
+    chosen = pool.iloc[idx]
+    items = pa.table({
+        "sample_id": pa.array(chosen.sample_id.tolist(), pa.string()),
+        "stratum": pa.array(strata[idx].tolist(), pa.string()),
+        "label": pa.array(chosen.label.tolist(), pa.string()),
+        "origin": pa.array(chosen.origin.tolist(), pa.string()),
+        "confidence": pa.array(chosen.confidence.astype(float).tolist(), pa.float64()),
+        "weight": pa.array(weights.tolist(), pa.float64()),
+    })
+    audit_id = save_audit(project, n, seed, len(pool), items)
+    keys, counts = np.unique(strata[idx], return_counts=True)
+    return AuditReport(audit_id, len(idx), len(pool), dict(zip(keys.tolist(), counts.tolist())))
+
+
+def current_audit(project: Project, audit_id: int | None = None):
+    """(audit row, its items with answers) of the active (newest) or the given audit."""
+    audit = active_audit(project) if audit_id is None else {"audit_id": audit_id}
+    if audit is None:
+        raise RedError("no audit sample yet: draw one with `red audit-sample P --n 200` or on the Audit page")
+    return audit, audit_items(project, int(audit["audit_id"]))
+
+
+def answer_item(project: Project, sample_id: str, answer: str, reviewer: str, label: str | None = None,
+                audit_id: int | None = None) -> list[int]:
+    """Record a person's answer on one audit item as an ordinary human decision on the
+    item's label: right → accept; wrong with ``label`` → override; wrong alone → reject."""
+    if answer not in ANSWERS:
+        raise RedError(f"answer right or wrong, not {answer!r}")
+    _, items = current_audit(project, audit_id)
+    row = items[items.sample_id == sample_id]
+    if not len(row):
+        raise RedError(f"{sample_id!r} is not in the audit sample")
+    item = row.iloc[0]
+    if answer == "right":
+        action = "accept"
+    else:
+        if label == item["label"]:
+            raise RedError(f"{label!r} is the label under audit; answer right, or pick another label")
+        action = "override" if label else "reject"
+    return decide(project, sample_id=sample_id, proposed=item["label"], action=action, reviewer=reviewer,
+                  label=label, seen_event=int(item["last_human_event"]), note=f"audit {int(_aid(project, audit_id))}")
+
+
+def _aid(project: Project, audit_id: int | None) -> int:
+    return int(audit_id if audit_id is not None else active_audit(project)["audit_id"])
+
+
+def _pop(items) -> dict:
+    """Each stratum's population: an item's weight times the items drawn from its stratum."""
+    g = items.groupby("stratum")["weight"].agg(["first", "count"])
+    return {k: float(r["first"] * r["count"]) for k, r in g.iterrows()}
+
+
+def _est(e: Estimate) -> dict:
+    return e.as_dict()
+
+
+def quality_report(project: Project, audit_id: int | None = None, curve: bool = True) -> dict:
+    """Estimated accuracy of the pool's labels from the active audit's answered items.
+
+    ``overall``, ``per_origin``, ``per_label`` (labels with ≥ 5 answered items),
+    ``judge_precision`` (judge labels people checked), ``per_stratum`` (plain Wilson), and
+    with ``curve`` the accuracy of labels with confidence ≥ t beside the share of texts
+    they cover. With hidden gold, ``truth`` holds the same figures measured on the whole
+    audited population (labels as drawn).
+    """
+    audit, items = current_audit(project, audit_id)
+    aid = int(audit["audit_id"])
+    population = _pop(items)
+    ans = items[items.answered.astype(bool)]
+    strata = ans.stratum.to_numpy()
+    ok = ans.correct.astype(bool).to_numpy()
+    est = (lambda mask=None: estimate_items(strata, ok, population, mask)) if len(ans) else (lambda mask=None: NO_ESTIMATE)
+    out: dict = {"audit_id": aid, "drawn": int(len(items)), "answered": int(len(ans)),
+                 "population": int(round(sum(population.values()))),
+                 "method": "stratified estimator; 95% Wilson interval on Kish's effective sample size",
+                 "overall": _est(est())}
+    out["per_origin"] = {o: _est(est(ans.origin.to_numpy() == o)) for o in sorted(items.origin.unique())}
+    out["judge_precision"] = out["per_origin"].get("judge", _est(NO_ESTIMATE))
+    labels = ans.label.value_counts()
+    out["per_label"] = {lab: _est(est(ans.label.to_numpy() == lab))
+                        for lab in sorted(labels[labels >= MIN_PER_LABEL].index)}
+    per_stratum = {}
+    for key, g in items.groupby("stratum"):
+        a = g[g.answered.astype(bool)]
+        k = int(a.correct.astype(bool).sum())
+        lo, hi = wilson(k, len(a))
+        per_stratum[key] = {"population": int(round(population[key])), "drawn": int(len(g)), "answered": int(len(a)),
+                            "right": k, "estimate": k / len(a) if len(a) else float("nan"), "low": lo, "high": hi}
+    out["per_stratum"] = per_stratum
+    pop = audited_population(project, aid)
+    gold = pop.gold_label.notna()
+    if curve:
+        conf_items = ans.confidence.to_numpy()
+        conf_pop = pop.confidence.to_numpy()
+        rows = []
+        for t in CURVE_GRID:
+            row = {"threshold": t, "coverage": float((conf_pop >= t).mean()) if len(pop) else float("nan"),
+                   **_est(est(conf_items >= t))}
+            if gold.any():
+                sel = (conf_pop >= t) & gold.to_numpy()
+                row["true_accuracy"] = float((pop.label[sel] == pop.gold_label[sel]).mean()) if sel.any() else float("nan")
+            rows.append(row)
+        out["curve"] = rows
+    if gold.any():
+        g = pop[gold]
+        right = g.label == g.gold_label
+        out["truth"] = {"overall": float(right.mean()), "texts": int(len(g)),
+                        "per_origin": {o: float(right[g.origin == o].mean()) for o in sorted(g.origin.unique())},
+                        "per_label": {lab: float(right[g.label == lab].mean()) for lab in out["per_label"]}}
+    return out
+
+
+def best_coverage(curve: list[dict], target: float) -> dict | None:
+    """The curve point covering most texts whose estimated accuracy reaches ``target``."""
+    ok = [r for r in curve if r["answered"] and r["estimate"] >= target]
+    return max(ok, key=lambda r: r["coverage"]) if ok else None
+
+
+def set_review_below(project: Project, threshold: float | None) -> None:
+    """Mark model labels less confident than ``threshold`` needs_review (export's default)."""
+    if threshold is None:
+        project.set_setting(REVIEW_BELOW, "")
+        return
+    t = float(threshold)
+    if not 0.0 <= t <= 1.0:
+        raise RedError(f"--review-below must be between 0 and 1, not {threshold!r}")
+    project.set_setting(REVIEW_BELOW, repr(t))

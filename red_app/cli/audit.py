@@ -1,0 +1,118 @@
+"""`red audit-sample`, `red audit-answer`, `red quality`: the labels' quality without gold."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from .common import clean
+
+
+def _pct(x) -> str:
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.1%}"
+
+
+def _ci(e: dict) -> str:
+    if not e["answered"]:
+        return "no answers yet"
+    return f"{_pct(e['estimate'])}  [{_pct(e['low'])}, {_pct(e['high'])}]  ({e['answered']} answered)"
+
+
+def cmd_audit_sample(a) -> int:
+    from ..audit import draw_audit
+    from ..project.store import Project
+
+    with Project(a.project) as p:
+        rep = draw_audit(p, a.n, seed=a.seed)
+    print(rep.summary())
+    for key, k in sorted(rep.strata.items()):
+        print(f"  {clean(key):<20} {k:>5}")
+    return 0
+
+
+def cmd_audit_answer(a) -> int:
+    from ..audit import answer_item
+    from ..project.store import Project
+
+    with Project(a.project) as p:
+        answer_item(p, a.sample_id, a.answer, reviewer=a.reviewer, label=a.label)
+    print(f"recorded: {clean(a.sample_id)} {a.answer}" + (f" → {clean(a.label)}" if a.label else ""))
+    return 0
+
+
+def cmd_quality(a) -> int:
+    from ..audit import best_coverage, quality_report, set_review_below
+    from ..project.store import Project
+
+    with Project(a.project, read_only=a.review_below is None) as p:
+        if a.review_below is not None:
+            set_review_below(p, a.review_below)
+        q = quality_report(p, curve=True)
+    if a.review_below is not None:
+        print(f"model labels less confident than {a.review_below:g} are now marked needs_review (export default)")
+    if a.json:
+        if not a.curve:
+            q.pop("curve", None)
+        print(json.dumps(q, indent=2, default=float))
+        return 0
+    truth = q.get("truth")
+    print(f"audit {q['audit_id']}: {q['answered']} of {q['drawn']} items answered; "
+          f"{q['population']:,} labeled pool texts")
+    print(f"estimated accuracy (95% interval; {q['method']})")
+    print(f"  overall        {_ci(q['overall'])}" + (f"   true {_pct(truth['overall'])}" if truth else ""))
+    print("per origin")
+    for o, e in q["per_origin"].items():
+        t = f"   true {_pct(truth['per_origin'].get(o))}" if truth else ""
+        print(f"  {clean(o):<14} {_ci(e)}{t}")
+    print(f"judge precision by people: {_ci(q['judge_precision'])}")
+    if q["per_label"]:
+        print("per label (≥ 5 answered items)")
+        for lab, e in q["per_label"].items():
+            t = f"   true {_pct(truth['per_label'].get(lab))}" if truth else ""
+            print(f"  {clean(lab):<40} {_ci(e)}{t}")
+    if a.curve:
+        print("confidence ≥ t: share of texts covered, estimated accuracy" + (", true accuracy" if truth else ""))
+        for r in q["curve"]:
+            t = f"   true {_pct(r.get('true_accuracy'))}" if truth else ""
+            print(f"  t={r['threshold']:<5g} covers {_pct(r['coverage']):>6}   {_ci(r)}{t}")
+        for target in (0.95, 0.9):
+            best = best_coverage(q["curve"], target)
+            if best:
+                print(f"label {best['coverage']:.0%} of the texts at an estimated {_pct(best['estimate'])} accuracy "
+                      f"(confidence ≥ {best['threshold']:g}); send the rest to review")
+                break
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("audit-sample", help="draw a stratified random sample of current labels for people to verify",
+                       description="Draw a random sample of the pool's current labels, stratified by origin and "
+                       "confidence band (proportional, at least 3 per stratum). It becomes the active audit: answer "
+                       "it on the Review page (Audit sample) or with `red audit-answer`; `red quality` estimates "
+                       "the labels' accuracy from the answers.")
+    p.add_argument("project")
+    p.add_argument("--n", type=int, default=200, help="texts to draw (default 200)")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: fresh)")
+    p.set_defaults(func=cmd_audit_sample)
+
+    p = sub.add_parser("audit-answer", help="answer one item of the active audit (a human decision)",
+                       description="Say whether an audit item's label is right; recorded as an ordinary human "
+                       "decision (right: accept; wrong with --label: override; wrong alone: reject).")
+    p.add_argument("project")
+    p.add_argument("sample_id")
+    p.add_argument("answer", choices=["right", "wrong"])
+    p.add_argument("--label", default=None, help="the right label, when the answer is wrong")
+    p.add_argument("--reviewer", required=True, help="your name (recorded with the decision)")
+    p.set_defaults(func=cmd_audit_answer)
+
+    p = sub.add_parser("quality", help="estimated accuracy of the labels from the audit's answers",
+                       description="Estimate the accuracy of the pool's labels from the answered items of the "
+                       "active audit: overall, per origin, per label (≥ 5 answers) and the judge's precision as "
+                       "people measured it, each with a 95% interval. With hidden gold, the true figures too.")
+    p.add_argument("project")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--curve", action="store_true",
+                   help="accuracy of labels with confidence ≥ t against the share of texts covered")
+    p.add_argument("--review-below", type=float, default=None,
+                   help="mark model labels less confident than this needs_review (saved in the project)")
+    p.set_defaults(func=cmd_quality)

@@ -1,0 +1,131 @@
+"""Quality without gold, on the real small project: an audit sample answered by a simulated
+reviewer who knows the hidden gold, its estimate against the true accuracy."""
+
+import json
+import shutil
+
+import pytest
+
+from red_app.audit import answer_item, current_audit, draw_audit, quality_report
+from red_app.judges.simulated import SimulatedJudge
+from red_app.method.config import LoopConfig
+from red_app.project.store import Project
+from red_app.runner import run_project
+
+
+@pytest.fixture(scope="module")
+def labeled(small_project, tmp_path_factory):
+    """One run on a copy of the small project: every pool text has a judge or model label."""
+    path = tmp_path_factory.mktemp("quality") / "run.duckdb"
+    shutil.copy(small_project, path)
+    with Project(path) as p:
+        list(run_project(p, SimulatedJudge({**p.seed_labels(), **p.hidden_gold(role="pool")}),
+                         LoopConfig(budget=120, batch=40)))
+    return path
+
+
+@pytest.fixture
+def copy(labeled, tmp_path):
+    dst = tmp_path / "p.duckdb"
+    shutil.copy(labeled, dst)
+    return dst
+
+
+def answer_all(p: Project, reviewer: str = "oracle") -> None:
+    """A reviewer who knows the gold: right iff the label is the gold one, else wrong + gold."""
+    _, items = current_audit(p)
+    for r in items.itertuples():
+        if r.label == r.gold_label:
+            answer_item(p, r.sample_id, "right", reviewer)
+        else:
+            answer_item(p, r.sample_id, "wrong", reviewer, label=r.gold_label)
+
+
+def test_the_sample_is_stratified_and_answers_are_human_events(copy):
+    with Project(copy) as p:
+        rep = draw_audit(p, n=60, seed=1)
+        audit, items = current_audit(p)
+        pool = quality_report(p)["population"]
+        assert rep.drawn == len(items) and audit["audit_id"] == 1
+        # every non-empty stratum of the pool has items, each weighted by population / drawn
+        from red_app.project.audits import labeled_pool
+        from red_app.quality import stratum_of
+
+        lp = labeled_pool(p)
+        strata = set(stratum_of(lp.origin.to_numpy(), lp.confidence.to_numpy()))
+        assert set(items.stratum) == strata and len(strata) >= 3
+        assert set(items.origin) <= {"judge", "model", "human", "import"}
+        sizes = items.groupby("stratum").size()
+        assert (sizes >= 3).all() or (sizes == items.groupby("stratum").weight.first().mul(sizes)).all()
+        assert abs((items.weight).sum() - pool) < 1e-6
+        assert not items.answered.any()
+        before = len(p.cursor().execute("SELECT * FROM annotations").fetchall())  # noqa: only a test reads raw
+        answer_all(p, reviewer="ana")
+        events = p.cursor().execute(
+            "SELECT origin, actor, count(*) FROM annotations WHERE event_id > ? GROUP BY ALL",
+            [int(audit["last_event"])]).fetchall()
+        assert events and all(o == "human" and a == "ana" for o, a, _ in events)
+        assert sum(n for *_, n in events) >= len(items)
+        assert len(p.cursor().execute("SELECT * FROM annotations").fetchall()) > before
+        _, items = current_audit(p)
+        assert items.answered.all()
+        assert (items.correct == (items.label == items.gold_label)).all()
+        wrong = items[~items.correct]
+        assert (wrong.human_label == wrong.gold_label).all()
+        # drawing again makes a new, active audit with nothing answered yet
+        draw_audit(p, n=30, seed=2)
+        audit2, items2 = current_audit(p)
+        assert audit2["audit_id"] == 2 and not items2.answered.any()
+
+
+def test_the_interval_covers_the_true_accuracy(labeled, tmp_path):
+    covered, rows = 0, []
+    for seed in range(20):
+        path = tmp_path / f"r{seed}.duckdb"
+        shutil.copy(labeled, path)
+        with Project(path) as p:
+            draw_audit(p, n=80, seed=seed)
+            answer_all(p)
+            q = quality_report(p, curve=False)
+        e, truth = q["overall"], q["truth"]["overall"]
+        covered += e["low"] <= truth <= e["high"]
+        rows.append((e["estimate"], e["low"], e["high"], truth))
+        path.unlink()
+    print("estimate, low, high, truth:", rows)
+    assert covered >= 18, rows
+
+
+def test_cli_prints_estimate_and_truth(copy, capsys, tmp_path):
+    from red_app.cli.main import main
+
+    assert main(["audit-sample", str(copy), "--n", "60", "--seed", "3"]) == 0
+    with Project(copy) as p:
+        _, items = current_audit(p)
+        first = items.iloc[0]
+    ok = "right" if first.label == first.gold_label else "wrong"
+    extra = [] if ok == "right" else ["--label", first.gold_label]
+    assert main(["audit-answer", str(copy), first.sample_id, ok, "--reviewer", "bo", *extra]) == 0
+    with Project(copy) as p:
+        answer_all(p)  # the rest (the first is already answered: a later human event is a conflict-free re-answer)
+    capsys.readouterr()
+    assert main(["quality", str(copy), "--curve"]) == 0
+    out = capsys.readouterr().out
+    assert "overall" in out and "true" in out and "judge precision by people" in out and "t=0.95" in out
+    assert main(["quality", str(copy), "--json", "--curve"]) == 0
+    q = json.loads(capsys.readouterr().out)
+    assert q["answered"] == q["drawn"] == 60 and 0 < q["overall"]["estimate"] <= 1
+    assert len(q["curve"]) == 11 and q["curve"][0]["coverage"] == pytest.approx(1.0)
+    # coverage falls and true accuracy rises with the threshold
+    cov = [r["coverage"] for r in q["curve"]]
+    assert cov == sorted(cov, reverse=True)
+    # the chosen threshold becomes the export's default needs_review
+    assert main(["quality", str(copy), "--review-below", "0.6"]) == 0
+    from red_app.project.dataio import export_labels
+    import pandas as pd
+
+    with Project(copy) as p:
+        assert p.get_setting("review_below") == "0.6"
+        export_labels(p, tmp_path / "e.parquet")
+    df = pd.read_parquet(tmp_path / "e.parquet")
+    model = df[df.origin == "model"]
+    assert (model.needs_review == (model.confidence < 0.6)).all() and model.needs_review.any()
