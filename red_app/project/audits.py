@@ -7,7 +7,7 @@ import pyarrow as pa
 
 from .dataio import EXPORT_SQL
 from .schema import CURRENT_LABELS_SQL
-from .store import Project, utcnow
+from .store import Project, insert_arrow, utcnow
 
 # Every pool text with a current label that is not a seed: label, confidence, origin as
 # the export computes them (decided labels first, else the newest model label).
@@ -31,13 +31,11 @@ def save_audit(project: Project, n: int, seed: int | None, population: int, item
     with project.transaction() as cur:
         audit_id = int(cur.execute("SELECT coalesce(max(audit_id), 0) + 1 FROM audit_samples").fetchall()[0][0])
         last = int(cur.execute("SELECT coalesce(max(event_id), 0) FROM annotations").fetchall()[0][0])
-        cur.execute("INSERT INTO audit_samples VALUES (?, ?, ?, ?, ?, ?)",
+        cur.execute("INSERT INTO audit_samples (audit_id, created_at, n, seed, population, last_event) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
                     [audit_id, utcnow(), n, seed, population, last])
-        tbl = items.add_column(0, "audit_id", pa.array([audit_id] * items.num_rows, pa.int32()))
-        cols = ", ".join(tbl.column_names)
-        cur.register("_ai", tbl)
-        cur.execute(f"INSERT INTO audit_items ({cols}) SELECT {cols} FROM _ai")
-        cur.unregister("_ai")
+        insert_arrow(cur, "audit_items",
+                     items.add_column(0, "audit_id", pa.array([audit_id] * items.num_rows, pa.int32())))
     return audit_id
 
 
