@@ -19,6 +19,7 @@ from .errors import RedError
 from .judges.simulated import SimulatedJudge
 from .method.classifiers import FlatClassifier, default_estimator
 from .method.config import LoopConfig
+from .method.final import expected_calibration_error, predict_labels
 from .method.loop import LoopData, LoopState, RedLoop
 from .project.dataio import import_file
 from .project.embed import DEFAULT_MODEL, embed_project, set_threads
@@ -194,6 +195,26 @@ def run_bench(
             out[f"{method}_accuracy"] = acc
         final = loop._fit(cfg.final_model, data, state)
         out[f"{method}_test_correct"] = (final.predict(X[test_rows]) == y_all[test_rows]).tolist()
+        if method == "red":
+            # the exported dataset: decided labels, and the final model's calibrated labels for the rest
+            ref = np.zeros(len(train_rows), dtype=bool)
+            ref[:n_seed] = True  # temperature from seed folds only, as `red predict` does
+            ml = predict_labels(cfg, data, state, reference=ref)
+            truth = y_all[train_rows]
+            ok = ml.label == truth[ml.index]
+            pool_mask = np.zeros(len(train_rows), dtype=bool)
+            pool_mask[n_seed:] = True
+            decided = np.flatnonzero(pool_mask & (state.y >= 0))
+            model_pool = pool_mask[ml.index]
+            out["export_model_labels"] = int(model_pool.sum())
+            out["export_model_accuracy"] = float(ok[model_pool].mean()) if model_pool.any() else None
+            out["export_model_ece"] = (expected_calibration_error(ml.confidence[model_pool], ok[model_pool])
+                                       if model_pool.any() else None)
+            out["export_accuracy"] = float((np.concatenate([state.y[decided] == truth[decided], ok[model_pool]])).mean())
+            out["export_temperature"] = ml.temperature
+            log(f"export: every pool text labeled, accuracy {out['export_accuracy']:.4f} against hidden gold; "
+                f"model labels {out['export_model_labels']} at accuracy {out['export_model_accuracy']:.4f}, "
+                f"ECE {out['export_model_ece']:.4f} (temperature {ml.temperature:.2f})")
     if "red" in methods:
         out["judge_calls"] = out["red_calls"]
         out["accepted"] = out["red_accepted"]
@@ -261,6 +282,12 @@ def write_report(result: dict, md_path: str | Path, command: str | None = None) 
             f"| {m} | {result[f'{m}_accuracy']:.4f} | {result[f'{m}_calls']} | {result[f'{m}_accepted']} | "
             f"{'–' if prec is None else f'{prec:.4f}'} | {result[f'{m}_seconds']:.0f} |"
         )
+    if result.get("export_accuracy") is not None:
+        lines += ["", f"Exported dataset (every pool text labeled: decisions, and the final model's calibrated labels "
+                  f"for the rest): accuracy {result['export_accuracy']:.4f} against hidden gold; "
+                  f"{result['export_model_labels']} model labels at {result['export_model_accuracy']:.4f}, expected "
+                  f"calibration error {result['export_model_ece']:.4f} (10 bins; temperature "
+                  f"{result['export_temperature']:.2f} from seed folds)."]
     for m in methods:
         if f"{m}_test_correct" in result:
             bs = paired_bootstrap(result[f"{m}_test_correct"], result["seeds_self_training_test_correct"])

@@ -135,11 +135,12 @@ def cmd_bench(a) -> int:
     report = a.report or (a.json.rsplit(".", 1)[0] + ".md" if a.json else "bench/out/report.md")
     write_report(result, report, command)
     keys = ["red_accuracy", "red_article_accuracy", "flat_entropy_accuracy", "flat_random_accuracy",
-            "seeds_only_accuracy", "seeds_self_training_accuracy", "red_label_precision", "red_applied", "red_held", "full_supervision_accuracy", "judge_calls", "accepted", "seconds"]
+            "seeds_only_accuracy", "seeds_self_training_accuracy", "red_label_precision", "red_applied", "red_held", "export_accuracy",
+            "export_model_accuracy", "export_model_ece", "full_supervision_accuracy", "judge_calls", "accepted", "seconds"]
     for k in keys:
         if result.get(k) is not None:
             v = result[k]
-            print(f"{k}: {v:.4f}" if isinstance(v, float) and k.endswith(("accuracy", "precision")) else f"{k}: {v:.0f}" if isinstance(v, float) else f"{k}: {v}")
+            print(f"{k}: {v:.4f}" if isinstance(v, float) and k.endswith(("accuracy", "precision", "ece")) else f"{k}: {v:.0f}" if isinstance(v, float) else f"{k}: {v}")
     print(f"report: {report}" + (f"; json: {a.json}" if a.json else ""))
     return 0
 
