@@ -298,6 +298,8 @@ class RedLoop:
                 return idx[rng.choice(len(idx), size=min(k, len(idx)), replace=False)]
             u = np.where(eligible, u, -np.inf)
             k = min(k, int(eligible.sum()))
+            chosen = select_top_k(u, scores.pred, k, c.cap(n_labels))
+            return chosen[eligible[chosen]]  # the per-label cap may reach past the eligible ones
         if c.selection == "random":
             return rng.choice(len(scores.pool), size=k, replace=False)
         return select_top_k(u, scores.pred, k, c.cap(n_labels))
