@@ -65,9 +65,11 @@ def text_details(project: Project, sample_id: str) -> dict:
     row = text_row(project, sample_id)
     if row is None:
         raise RedError(f"no text with id {sample_id!r} (held-out texts are not listed)")
-    alts = row.pop("alternatives")
-    predicted = row.pop("predicted_alternatives")
-    candidates = [a for src in (alts, predicted) if src is not None for a in list(src)]
+    lists = [row.pop("alternatives"), row.pop("predicted_alternatives")]
+    for key in ("label", "origin"):  # missing as None, whatever pandas made of it
+        if not isinstance(row[key], str):
+            row[key] = None
+    candidates = [a for src in lists if src is not None and not isinstance(src, float) for a in list(src)]
     row["alternative"] = next((a for a in candidates if a and a != row["label"]), None)
     row["last_human_event"] = int(row["last_human_event"])
     return row
