@@ -20,6 +20,7 @@ pages = [
     st.Page("pages/subsets.py", title="Subsets", icon=":material/bubble_chart:"),
     st.Page("pages/run.py", title="Run", icon=":material/play_arrow:"),
     st.Page("pages/review.py", title="Review", icon=":material/fact_check:"),
+    st.Page("pages/texts.py", title="Texts", icon=":material/search:"),
     st.Page("pages/audit.py", title="Audit", icon=":material/policy:"),
     st.Page("pages/export.py", title="Export", icon=":material/download:"),
 ]

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from ..errors import RedError
-from . import audit, engine
+from . import audit, engine, texts
 from .common import clean, progress_bar
 
 # -- commands -------------------------------------------------------------------------
@@ -209,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     engine.register(sub)
     audit.register(sub)
+    texts.register(sub)
     return ap
 
 

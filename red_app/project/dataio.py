@@ -477,7 +477,9 @@ def _fold_label_case(cur, tbl: pa.Table, name: str, merge_case: bool) -> pa.Tabl
 
 EXPORT_FORMATS = ("csv", "parquet", "jsonl")
 
-EXPORT_SQL = """
+# Every non-holdout sample with its label, confidence, origin and needs_review: the export's
+# rows, shared with the Texts search (red_app/project/texts.py), which selects from `rows`.
+LABEL_ROWS_SQL = """
 WITH cur AS ({current}),
 ml AS (SELECT * FROM model_labels WHERE set_id = (SELECT max(set_id) FROM model_label_sets)),
 held AS (
@@ -518,7 +520,8 @@ rows AS (
     LEFT JOIN hist h ON h.sample_id = s.id
     WHERE s.role <> 'holdout'
 )
-SELECT * EXCLUDE (seq{drop}) FROM rows WHERE {where} ORDER BY seq
+"""
+EXPORT_SQL = LABEL_ROWS_SQL + """SELECT * EXCLUDE (seq{drop}) FROM rows WHERE {where} ORDER BY seq
 """
 
 EXPORT_ORIGINS = ("seed", "import", "judge", "human", "model")

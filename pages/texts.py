@@ -1,0 +1,138 @@
+"""Texts: search every text, see its label and why, label it directly or start a new label from it."""
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import md, project, sidebar  # noqa: E402
+
+from red_app.errors import RedError  # noqa: E402
+from red_app.project.dataio import EXPORT_ORIGINS  # noqa: E402
+from red_app.review import ReviewConflictError, nearest_examples  # noqa: E402
+from red_app.texts import SORTS, add_label, count_texts, label_text, search_texts, text_details  # noqa: E402
+
+PAGE_SIZE = 50
+
+sidebar()
+proj = project()
+st.title("Texts")
+st.session_state.setdefault("texts_page", 1)
+st.session_state.setdefault("texts_open", None)
+
+flash = st.session_state.pop("texts_flash", None)
+if flash:
+    (st.toast if flash[0] == "success" else getattr(st, flash[0]))(md(flash[1]))
+
+labels = proj.labels()
+query = st.text_input("Search the texts", placeholder="words anywhere in the text, any case")
+c = st.columns([2, 2, 2, 1, 1, 1])
+f_label = c[0].selectbox("Label", labels, index=None, placeholder="any label (type to search)")
+f_origin = c[1].multiselect("Origin", EXPORT_ORIGINS, placeholder="any origin",
+                            help="seed/import/judge/human: decisions; model: the final model's prediction")
+f_band = c[2].slider("Confidence", 0.0, 1.0, (0.0, 1.0), 0.05,
+                     help="texts with no label at all drop out once the range is narrowed")
+f_review = c[3].checkbox("Needs review")
+f_unlabeled = c[4].checkbox("Unlabeled", help="texts with no label at all (before any run or prediction)")
+f_sort = c[5].selectbox("Sort", SORTS, help="confidence: least sure first")
+
+filters = dict(query=query or None, label=f_label, origin=f_origin or None,
+               band=None if tuple(f_band) == (0.0, 1.0) else tuple(f_band),
+               needs_review=True if f_review else None, unlabeled=f_unlabeled)
+try:
+    total = count_texts(proj, **filters)
+except RedError as exc:
+    st.error(md(str(exc)))
+    st.stop()
+pages = max(1, -(-total // PAGE_SIZE))
+page_no = st.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages,
+                          value=min(st.session_state["texts_page"], pages), step=1)
+st.session_state["texts_page"] = int(page_no)
+df = search_texts(proj, **filters, sort=f_sort, limit=PAGE_SIZE, offset=(int(page_no) - 1) * PAGE_SIZE)
+st.caption(f"{total:,} texts match; page {int(page_no)} of {pages:,}.")
+if not len(df):
+    st.info("No text matches. Loosen the filters or change the search.")
+    st.stop()
+st.dataframe(df[["id", "text", "label", "confidence", "origin", "needs_review"]], hide_index=True,
+             width="stretch", column_config={"confidence": st.column_config.NumberColumn(format="%.2f")})
+
+ids = df["id"].tolist()
+opened = st.selectbox("Open a text (by id)", ids, index=ids.index(st.session_state["texts_open"])
+                      if st.session_state["texts_open"] in ids else None, placeholder="pick a text of this page…")
+if opened is None:
+    st.stop()
+st.session_state["texts_open"] = opened
+try:
+    item = text_details(proj, opened)
+except RedError as exc:
+    st.error(md(str(exc)))
+    st.stop()
+
+st.divider()
+left, right = st.columns(2)
+with left:
+    st.markdown("#### Text")
+    st.text(item["text"])  # data as plain text, never Markdown or HTML
+    if item["label"] is None:
+        st.markdown("**No label yet** (neither decided nor predicted).")
+    else:
+        conf = item["confidence"]
+        st.markdown(f"**Label:** {md(item['label'])}  \n**Origin:** {md(item['origin'])}"
+                    + (f" · confidence {conf:.2f}" if conf == conf and conf is not None else "")
+                    + (" · **needs review**" if item["needs_review"] else ""))
+    if item["alternative"]:
+        st.caption(f"Top alternative: {md(item['alternative'])}")
+with right:
+    for lab, title, k in [(item["label"], "", 5), (item["alternative"], " (top alternative)", 3)]:
+        if not lab:
+            continue
+        st.markdown(f"#### Nearest examples of {md(lab)}{title}")
+        try:
+            ex = nearest_examples(proj, opened, lab, k=k)
+        except RedError as exc:
+            st.caption(md(str(exc)))
+            continue
+        if ex:
+            st.dataframe(pd.DataFrame(ex, columns=["id", "text", "similarity"]), hide_index=True, width="stretch")
+        else:
+            st.caption("no examples")
+
+ctx = {"sample_id": opened, "seen": item["last_human_event"], "pick": f"texts-pick-{opened}",
+       "name": f"texts-new-{opened}", "desc": f"texts-desc-{opened}"}
+
+
+def _label(ctx: dict) -> None:
+    pick = st.session_state.get(ctx["pick"])
+    try:
+        if not pick:
+            raise RedError("pick a label first")
+        label_text(proj, ctx["sample_id"], pick, reviewer=st.session_state.get("reviewer", ""),
+                   seen_event=ctx["seen"])
+        st.session_state["texts_flash"] = ("success", f"labeled {ctx['sample_id']} as {pick}")
+    except ReviewConflictError as exc:
+        st.session_state["texts_flash"] = ("warning", str(exc))
+    except RedError as exc:
+        st.session_state["texts_flash"] = ("error", str(exc))
+
+
+def _new_label(ctx: dict) -> None:
+    try:
+        name = add_label(proj, st.session_state.get(ctx["name"], ""), [ctx["sample_id"]],
+                         reviewer=st.session_state.get("reviewer", ""),
+                         description=st.session_state.get(ctx["desc"]) or None)
+        st.session_state["texts_flash"] = ("success", f"new label {name}; the next run trains on it")
+    except RedError as exc:
+        st.session_state["texts_flash"] = ("error", str(exc))
+
+
+st.markdown("#### Label this text")
+cols = st.columns([3, 1])
+cols[0].selectbox("Label", labels, index=labels.index(item["label"]) if item["label"] in labels else None,
+                  placeholder="type to search all labels…", key=ctx["pick"], label_visibility="collapsed")
+cols[1].button("Label it", type="primary", on_click=_label, args=(ctx,))
+with st.expander("New label from this text"):
+    st.text_input("Name of the new label", key=ctx["name"])
+    st.text_area("What it means (optional)", key=ctx["desc"])
+    st.button("Create the label", on_click=_new_label, args=(ctx,))

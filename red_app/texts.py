@@ -1,0 +1,170 @@
+"""Texts: find any text, see its label, label it directly, or start a new label from it.
+
+Labeling a text is a human decision like a review's override: a ``valid`` event for the
+new label and an ``invalid`` one for the label it had, appended to the event log. A label
+people create from a few texts needs no minimum number of examples (``--min-examples``
+guards imports); the next run trains on it like any other.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Sequence
+
+from .errors import RedError
+from .project.store import Event, Project
+from .project.texts import SORTS, count_rows, sample_states, search_rows, text_row  # noqa: F401
+from .review import decide
+
+MAX_LABEL_CHARS = 200
+
+
+def search_texts(project: Project, query: str | None = None, label: str | None = None,
+                 origin: str | Sequence[str] | None = None, band: tuple[float, float] | None = None,
+                 needs_review: bool | None = None, unlabeled: bool = False, sort: str = "confidence",
+                 limit: int = 100, offset: int = 0):
+    """Texts (holdout aside) matching every filter given, one page of them.
+
+    Parameters
+    ----------
+    query : str, optional
+        Case-insensitive substring of the text; ``%`` and ``_`` match themselves.
+    label : str, optional
+        Current label (decided or the model's).
+    origin : str or list of str, optional
+        seed, import, judge, human or model.
+    band : (float, float), optional
+        Confidence between these bounds (inclusive); texts without a label drop out.
+    needs_review : bool, optional
+        Only texts that wait for a person (True) or only the others (False).
+    unlabeled : bool
+        Only texts with no label at all (neither decided nor predicted).
+    sort : {"confidence", "id"}
+        Least confident first (unlabeled texts before them), or by id.
+
+    Returns
+    -------
+    DataFrame with columns id, text, label, confidence, origin, needs_review, alternatives.
+    """
+    return search_rows(project, query=query, label=label, origin=origin, band=band, needs_review=needs_review,
+                       unlabeled=unlabeled, sort=sort, limit=limit, offset=offset)
+
+
+def count_texts(project: Project, query: str | None = None, label: str | None = None,
+                origin: str | Sequence[str] | None = None, band: tuple[float, float] | None = None,
+                needs_review: bool | None = None, unlabeled: bool = False) -> int:
+    """How many texts :func:`search_texts` finds with these filters, every page together."""
+    return count_rows(project, query=query, label=label, origin=origin, band=band, needs_review=needs_review,
+                      unlabeled=unlabeled)
+
+
+def text_details(project: Project, sample_id: str) -> dict:
+    """One text: id, text, label, confidence, origin, needs_review, the top alternative label
+    (``alternative``) and ``last_human_event`` (pass it to :func:`label_text` as ``seen_event``)."""
+    row = text_row(project, sample_id)
+    if row is None:
+        raise RedError(f"no text with id {sample_id!r} (held-out texts are not listed)")
+    lists = [row.pop("alternatives"), row.pop("predicted_alternatives")]
+    for key in ("label", "origin"):  # missing as None, whatever pandas made of it
+        if not isinstance(row[key], str):
+            row[key] = None
+    candidates = [a for src in lists if src is not None and not isinstance(src, float) for a in list(src)]
+    row["alternative"] = next((a for a in candidates if a and a != row["label"]), None)
+    row["last_human_event"] = int(row["last_human_event"])
+    return row
+
+
+def _reviewer(reviewer: str | None) -> str:
+    reviewer = (reviewer or "").strip()
+    if not reviewer:
+        raise RedError("enter your name first: every label a person gives records who gave it")
+    return reviewer
+
+
+def _labelable(project: Project, sample_ids: Sequence[str]) -> dict[str, dict]:
+    states = sample_states(project, sample_ids)
+    unknown = [s for s in sample_ids if s not in states]
+    if unknown:
+        more = f" and {len(unknown) - 1} more" if len(unknown) > 1 else ""
+        raise RedError(f"no text with id {unknown[0]!r}{more} in the project")
+    held = [s for s in sample_ids if states[s]["role"] == "holdout"]
+    if held:
+        raise RedError(f"text {held[0]!r} is held out to measure accuracy; it is never labeled")
+    return states
+
+
+def label_text(project: Project, sample_id: str, label: str, reviewer: str,
+               seen_event: int | None = None) -> list[int]:
+    """Give one text ``label`` as a person's decision; returns the new event ids.
+
+    A ``valid`` event for ``label``, and an ``invalid`` one for the text's previous label
+    (decided or the model's) when it differs — the same events as a review's override.
+    ``seen_event`` is the last human event the person saw on this text (from
+    :func:`text_details`); if someone decided it since, :class:`ReviewConflictError`.
+    """
+    reviewer = _reviewer(reviewer)
+    project.check_labels([label])
+    state = _labelable(project, [sample_id])[sample_id]
+    if seen_event is None:
+        seen_event = int(text_row(project, sample_id)["last_human_event"])
+    previous = state["label"]
+    if previous is None or previous == label:
+        return decide(project, sample_id=sample_id, proposed=label, action="accept", reviewer=reviewer,
+                      seen_event=seen_event, note="labeled directly")
+    return decide(project, sample_id=sample_id, proposed=previous, action="override", label=label,
+                  reviewer=reviewer, seen_event=seen_event, note="labeled directly")
+
+
+def label_key(name: str) -> str:
+    """What two label names that differ only by case, spaces, ``_`` or ``-`` share."""
+    return re.sub(r"[\s_\-]+", "", unicodedata.normalize("NFKC", name).casefold())
+
+
+def check_new_label(project: Project, name: str) -> str:
+    """The name, trimmed, if it can be a new label; a clear :class:`RedError` otherwise."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise RedError("the new label's name is empty; type a name")
+    if len(name) > MAX_LABEL_CHARS:
+        raise RedError(f"the label name has {len(name)} characters; keep it under {MAX_LABEL_CHARS}")
+    if any(unicodedata.category(c) in ("Cc", "Cf") for c in name):
+        raise RedError("the label name contains control or invisible characters; type it plainly")
+    key = label_key(name)
+    if not key:
+        raise RedError("the new label's name has no letters or digits; type a name")
+    same = [x for x in project.labels() if label_key(x) == key]
+    if same:
+        if same[0] == name:
+            raise RedError(f"the label {same[0]!r} already exists; label the texts with it instead")
+        raise RedError(f"{name!r} differs from the existing label {same[0]!r} only by case or spacing; "
+                       f"label the texts with {same[0]!r} instead, or choose a clearly different name")
+    return name
+
+
+def add_label(project: Project, name: str, sample_ids: Sequence[str], reviewer: str,
+              description: str | None = None) -> str:
+    """Create the label ``name`` from one or more texts; returns the name as stored.
+
+    One transaction adds the label and a person's ``valid`` event for each text (with an
+    ``invalid`` one for the label each had before, decided or predicted). ``description``,
+    when given, becomes the label's first description version.
+    """
+    reviewer = _reviewer(reviewer)
+    name = check_new_label(project, name)
+    ids = list(dict.fromkeys(s for s in (sample_ids or []) if s is not None))
+    if not ids:
+        raise RedError(f"pick at least one text that is an example of {name!r}")
+    states = _labelable(project, ids)
+    description = (description or "").strip() or None
+    events = []
+    for sid in ids:
+        if states[sid]["label"] is not None:
+            events.append(Event(sid, states[sid]["label"], "human", "invalid", reviewer, note=f"new label {name}"))
+        events.append(Event(sid, name, "human", "valid", reviewer, note=f"new label {name}"))
+    with project.transaction() as cur:
+        project.add_labels(cur, [name])
+        project.append_events(events, cur=cur)
+    if description:
+        project.set_description(name, description, reviewer)
+    return name

@@ -1,0 +1,67 @@
+"""The Texts page through AppTest, on the real small BANKING77 project."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def proj(small_copy, monkeypatch):
+    monkeypatch.setenv("RED_PROJECT", str(small_copy))
+    monkeypatch.setenv("RED_REVIEWER", "tester")
+    return small_copy
+
+
+def page() -> AppTest:
+    return AppTest.from_file(str(ROOT / "pages" / "texts.py"), default_timeout=60)
+
+
+def test_search_open_and_label_a_text(proj):
+    from red_app.project.store import Project
+
+    with Project(proj) as p:
+        sid = p.samples(role="pool").id.iloc[0]
+        p.cursor().execute("UPDATE samples SET text = ? WHERE id = ?", ["My **card** [x](http://e.vil) is late_50%", sid])
+        target = p.labels()[3]
+    at = page().run()
+    assert not at.exception and at.title[0].value == "Texts"
+    at.text_input[0].input("CARD** [X]").run()
+    assert not at.exception
+    assert any("1 texts match" in c.value for c in at.caption)
+    assert list(at.dataframe[0].value.id) == [sid]
+    opened = next(s for s in at.selectbox if s.label.startswith("Open a text"))
+    opened.select(sid).run()
+    assert not at.exception
+    assert any(t.value == "My **card** [x](http://e.vil) is late_50%" for t in at.text)  # shown as plain text
+    at.selectbox(key=f"texts-pick-{sid}").select(target).run()
+    next(b for b in at.button if b.label == "Label it").click().run()
+    assert not at.exception and not at.error
+    with Project(proj) as p:
+        h = p.history(sid)
+    assert list(zip(h.label, h.origin, h.verdict, h.actor)) == [(target, "human", "valid", "tester")]
+    # the text now shows its human label
+    assert any("human" in m.value for m in at.markdown)
+
+
+def test_new_label_from_a_text_and_its_refusal(proj):
+    from red_app.project.store import Project
+
+    with Project(proj) as p:
+        existing = p.labels()[0]
+    at = page().run()
+    opened = next(s for s in at.selectbox if s.label.startswith("Open a text"))
+    sid = opened.options[0]
+    opened.select(sid).run()
+    at.text_input(key=f"texts-new-{sid}").input(existing.upper()).run()
+    next(b for b in at.button if b.label == "Create the label").click().run()
+    assert any(existing.replace("_", "\\_") in e.value for e in at.error)  # names the existing label
+    at.text_input(key=f"texts-new-{sid}").input("brand new").run()
+    at.text_area(key=f"texts-desc-{sid}").input("A label made in the app.").run()
+    next(b for b in at.button if b.label == "Create the label").click().run()
+    assert not at.exception and not at.error
+    with Project(proj) as p:
+        assert "brand new" in p.labels()
+        assert p.current_labels().set_index("sample_id").loc[sid, "label"] == "brand new"
