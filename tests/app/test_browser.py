@@ -199,7 +199,8 @@ def test_hostile_data_makes_no_request_no_dialog_no_link(hostile_server, browser
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.on("request", lambda r: outside.append(r.url) if not r.url.startswith((url, "data:", "blob:")) else None)
     visits = [("", "Project"), ("subsets", "Label subsets"), ("run", "Run"), ("review", "Review"),
-              (f"review?sample={quote(SAMPLE)}", "Review"), ("audit", "Audit"), ("export", "Export")]
+              (f"review?sample={quote(SAMPLE)}", "Review"), ("texts", "Texts"), ("audit", "Audit"),
+              ("export", "Export")]
     for path, heading in visits:
         _open(page, f"{url}/{path}", heading)
         if path == "subsets":

@@ -49,7 +49,7 @@ def _live_markup(at) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("name", ["project", "subsets", "run", "review", "audit", "export"])
+@pytest.mark.parametrize("name", ["project", "subsets", "run", "review", "texts", "audit", "export"])
 def test_no_page_renders_data_as_markup(hostile, name):
     at = AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=120)
     at.run()
