@@ -113,7 +113,7 @@ class OpenAIJudge(BaseJudge):
         where = self.urls[0] if len(self.urls) == 1 else f"{len(self.urls)} servers"
         return f"openai judge ({self.model} at {where})"
 
-    def settings(self) -> dict:
+    def run_settings(self) -> dict:
         """What a run records about this judge (besides kind and model), so it can resume."""
         return {"urls": list(self.urls)}
 
