@@ -156,3 +156,27 @@ def test_serve_judge_has_help():
     proc = subprocess.run([str(red), "serve-judge", "--help"], capture_output=True, text=True, timeout=120,
                           env=dict(os.environ, HF_HUB_OFFLINE="1"))
     assert proc.returncode == 0 and "usage: red serve-judge" in proc.stdout and "--slots" in proc.stdout
+
+
+@needs_model
+def test_run_page_tests_the_connection_to_the_servers(servers, small_copy, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    urls, _ = servers
+    dead = _closed_url()
+    monkeypatch.setenv("RED_PROJECT", str(small_copy))
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[2] / "pages" / "run.py"), default_timeout=60).run()
+    assert not at.exception
+
+    def connect(text):
+        at.radio[0].set_value("openai")
+        next(t for t in at.text_input if t.label == "OpenAI-compatible server(s)").set_value(text)
+        next(b for b in at.button if b.label == "Test connection").click()
+        at.run()
+        assert not at.exception
+
+    plain = lambda el: el.value.replace("\\", "")  # md() escapes what the server says  # noqa: E731
+    connect(f"{urls[0]}, {dead}")
+    assert at.success and MODEL in plain(at.success[0]) and "not answering" in plain(at.success[0])
+    connect(dead)
+    assert at.error and "red serve-judge" in plain(at.error[0])
