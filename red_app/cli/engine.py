@@ -187,6 +187,7 @@ def cmd_describe(a) -> int:
 
 
 def cmd_serve_judge(a) -> int:
+    import signal
     import time
 
     from ..judges.serve import start_server
@@ -196,6 +197,13 @@ def cmd_serve_judge(a) -> int:
     print(f"use it: red run PROJECT --judge openai --judge-url {clean(url)} --judge-model {clean(model_id)}", flush=True)
     if a.host == "0.0.0.0":
         print("listening on every interface: replace 127.0.0.1 with this machine's address", flush=True)
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    # Ctrl-C and `kill` end it with a line; set here because llama.cpp may install its own
+    # handlers, and a shell's `&` starts Python with SIGINT ignored
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
     try:
         while True:
             time.sleep(3600)

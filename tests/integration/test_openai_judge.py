@@ -180,3 +180,29 @@ def test_run_page_tests_the_connection_to_the_servers(servers, small_copy, monke
     assert at.success and MODEL in plain(at.success[0]) and "not answering" in plain(at.success[0])
     connect(dead)
     assert at.error and "red serve-judge" in plain(at.error[0])
+
+
+@needs_model
+def test_serve_judge_serves_the_openai_api_until_ctrl_c():
+    import json
+    import signal
+    import time
+    import urllib.request
+
+    red = Path(sys.executable).parent / "red"
+    port = _free_port()
+    proc = subprocess.Popen([str(red), "serve-judge", "--port", str(port), "--threads", "1"], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, env=dict(os.environ, HF_HUB_OFFLINE="1"))
+    try:
+        first = proc.stdout.readline()
+        assert f"http://127.0.0.1:{port}/v1" in first and MODEL in first
+        assert "--judge openai" in proc.stdout.readline()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=10) as resp:
+            assert [m["id"] for m in json.load(resp)["data"]] == [MODEL]
+        time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+        assert "stopped serving" in proc.stdout.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
