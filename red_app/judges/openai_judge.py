@@ -174,7 +174,8 @@ class OpenAIJudge(BaseJudge):
             s.requests += 1
             return s
 
-    def _done(self, s: _Server, ms: float | None, error: str | None = None, set_aside: bool = False) -> None:
+    def _done(self, s: _Server, ms: float | None, error: str | None = None, set_aside: bool = False,
+              server_fault: bool = True) -> None:
         with self._lock:
             s.in_flight -= 1
             if error is None:
@@ -184,6 +185,8 @@ class OpenAIJudge(BaseJudge):
                 return
             s.errors += 1
             s.last_error = error
+            if not server_fault:
+                return
             s.failures_in_row += 1
             if set_aside or s.failures_in_row > self.retries:
                 s.down_until = time.monotonic() + self.cooldown
@@ -267,11 +270,13 @@ class OpenAIJudge(BaseJudge):
                 self._done(s, None, f"{exc.status_code} refused the key")
                 raise JudgeUnavailableError(f"the server at {s.url} refused the API key; set OPENAI_API_KEY") from exc
             except openai.BadRequestError as exc:
-                self._done(s, None, f"400 {_short(exc.message)}")
-                if not json_mode:  # e.g. a server that rejects logprobs: ask it for JSON from now on
-                    s.json_only = True
+                # the request's fault, not the server's: it is not set aside, and asking again won't help
+                self._done(s, None, f"400 {_short(exc.message)}", server_fault=False)
+                if not json_mode and "logprob" in (exc.message or "").lower():
+                    s.json_only = True  # a server that rejects logprobs: ask it for JSON from now on
                     continue
                 last_error = f"{s.url} rejected the request: {_short(exc.message)}"
+                break
             except openai.APIStatusError as exc:
                 last_error = f"{s.url} answered {exc.status_code}: {_short(exc.message)}"
                 self._done(s, None, last_error)
@@ -294,7 +299,7 @@ class OpenAIJudge(BaseJudge):
         # a failed verdict is recorded with its error; the sample stays in the pool
         return Verdict(valid=None, confidence=0.0, model=self.model, prompt_hash=phash, prompt=yes_no_prompt,
                        latency_ms=(time.perf_counter() - t_all) * 1000,
-                       error=f"{last_error} (after {self.retries + 1} attempts)")
+                       error=f"{last_error} (after {min(attempt + 1, self.retries + 1)} attempt(s))")
 
     def judge_many(self, requests: Sequence[JudgeRequest]) -> list[Verdict]:
         if requests and not self._checked:

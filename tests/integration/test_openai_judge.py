@@ -206,3 +206,14 @@ def test_serve_judge_serves_the_openai_api_until_ctrl_c():
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+@needs_model
+def test_a_request_the_server_rejects_is_an_error_verdict_and_the_server_stays_in_use(servers):
+    urls, model_id = servers
+    j = OpenAIJudge(urls=[urls[0]], model=model_id, retries=2, backoff=0.01)
+    v = j.judge(_req("where is my card " * 3000))  # far past the server's context: llama.cpp answers 400
+    assert v.valid is None and "rejected the request" in v.error and "1 attempt(s)" in v.error
+    assert v.prompt and v.prompt_hash  # recorded with its question, like every verdict
+    assert not j.server_stats()[urls[0]]["set_aside"]
+    assert j.judge(_req("my card has not come")).error is None
