@@ -31,7 +31,7 @@ LABELS = [("card_arrival", "asks when a new card arrives", ("where is my card", 
 def requests(n: int) -> list[JudgeRequest]:
     out = []
     for i in range(n):
-        label, desc, ex = LABELS[i % len(LABELS)]
+        label, desc, ex = LABELS[i % len(LABELS)]  # interleaved: the judge groups them by label
         out.append(JudgeRequest(f"s{i}", f"{TEXTS[i % len(TEXTS)]} ({i})", label, desc,
                                 tuple(Example(f"e{k}", t) for k, t in enumerate(ex))))
     return out

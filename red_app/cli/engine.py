@@ -197,6 +197,7 @@ def cmd_serve_judge(a) -> int:
     print(f"use it: red run PROJECT --judge openai --judge-url {clean(url)} --judge-model {clean(model_id)}", flush=True)
     if a.host == "0.0.0.0":
         print("listening on every interface: replace 127.0.0.1 with this machine's address", flush=True)
+
     def stop(signum, frame):
         raise KeyboardInterrupt
 

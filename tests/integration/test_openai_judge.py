@@ -217,3 +217,12 @@ def test_a_request_the_server_rejects_is_an_error_verdict_and_the_server_stays_i
     assert v.prompt and v.prompt_hash  # recorded with its question, like every verdict
     assert not j.server_stats()[urls[0]]["set_aside"]
     assert j.judge(_req("my card has not come")).error is None
+
+
+@needs_model
+def test_verdicts_come_back_in_the_order_asked_though_sent_grouped_by_label(servers):
+    urls, model_id = servers
+    j = OpenAIJudge(urls=[urls[0]], model=model_id, concurrency=1)
+    reqs = [_req("my card", label=lab, sid=f"s{i}") for i, lab in enumerate(["b_label", "a_label", "b_label"])]
+    verdicts = j.judge_many(reqs)
+    assert [v.prompt.split("\n")[0] for v in verdicts] == [f'Proposed label: "{r.label}"' for r in reqs]
