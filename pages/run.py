@@ -12,7 +12,8 @@ from common import jobs, md, project, sidebar  # noqa: E402
 from red_app.errors import RedError  # noqa: E402
 from red_app.judge_eval import describe_result, judge_eval, remembered  # noqa: E402
 from red_app.judges import packaged_models  # noqa: E402
-from red_app.judges.factory import judge_for_project
+from red_app.judges.factory import JUDGE_KINDS, judge_for_project  # noqa: E402
+from red_app.judges.openai_judge import DEFAULT_URL  # noqa: E402
 from red_app.judges.ollama_judge import ollama_settings  # noqa: E402
 from red_app.method.config import LoopConfig  # noqa: E402
 from red_app.method.delegation import Calibration  # noqa: E402
@@ -27,9 +28,10 @@ running = job is not None and job.running
 
 with st.form("settings"):
     st.markdown("**Judge**")
-    kind = st.radio("Judge", ["simulated", "ollama", "embedded"], horizontal=True, label_visibility="collapsed",
+    kind = st.radio("Judge", list(JUDGE_KINDS), horizontal=True, label_visibility="collapsed",
                     help="simulated: knows the hidden gold (for trying the loop and measuring); ollama: a model "
-                    "on your Ollama server; embedded: a small model that runs here, offline — a weak judge")
+                    "on your Ollama server; embedded: a small model that runs here, offline — a weak judge; "
+                    "openai: one or several OpenAI-compatible servers (e.g. `red serve-judge` on spare machines)")
     have = packaged_models.available()
     emb_model = st.selectbox("Embedded model", have or ["(none installed: run `make judge-model`)"],
                              help="; ".join(f"{m}: {packaged_models.MODELS[m].note}" for m in packaged_models.MODELS))
@@ -47,6 +49,12 @@ with st.form("settings"):
     default_host, default_model = ollama_settings(proj, None, None)  # flags > $OLLAMA_HOST > project > default
     host = c2.text_input("Ollama host", value=default_host)
     model = c3.text_input("Ollama model", value=default_model)
+    c1, c2 = st.columns([3, 1])
+    oa_urls = c1.text_input("OpenAI-compatible server(s)", value=proj.get_setting("openai_urls") or DEFAULT_URL,
+                            help="comma-separated base URLs; several servers share the requests. API key from "
+                            "$OPENAI_API_KEY")
+    oa_model = c2.text_input("OpenAI model", value=proj.get_setting("openai_model") or "",
+                             help="empty: the first model the server lists")
     st.markdown("**Loop**")
     d = LoopConfig()
     c1, c2, c3, c4 = st.columns(4)
@@ -62,11 +70,31 @@ with st.form("settings"):
     cal_seeds = c2.number_input("Seeds to measure the judge on (2 calls each)", 0, 1000, d.calibration_seeds,
                                 help="before the run applies any verdict; 0 takes every verdict at its word")
     trust = c3.checkbox("Trust the judge even if it measures as adding nothing", value=False)
-    b1, b2 = st.columns(2)
+    b1, b2, b3 = st.columns(3)
     start = b1.form_submit_button("Start run", type="primary", disabled=running)
+    test = b3.form_submit_button("Test connection", help="openai / ollama judge: ask the server(s) for their models")
     measure = b2.form_submit_button("Measure the judge on seeds", disabled=running,
                                     help="asks it about seeds under their own and a plausible wrong label; no gold "
                                     "needed; takes 2 judge calls per seed")
+
+
+
+def the_judge():
+    model_for = {"embedded": emb_model, "openai": oa_model.strip() or None}
+    return judge_for_project(proj, kind, accuracy=accuracy, host=host, model=model_for.get(kind, model),
+                             urls=oa_urls if kind == "openai" else None)
+
+
+if test:
+    try:
+        judge = the_judge()
+        if hasattr(judge, "check"):
+            judge.check()
+        stats = judge.server_stats() if hasattr(judge, "server_stats") else {}
+        down = [u for u, s in stats.items() if s["set_aside"]]
+        st.success(md(f"{judge.describe()}: connected" + (f"; not answering: {', '.join(down)}" if down else "")))
+    except RedError as exc:
+        st.error(md(exc))
 
 resumable = proj.resumable_run()
 c1, c2 = st.columns(2)
@@ -77,16 +105,14 @@ if running:
 elif resumable is not None:
     if c1.button(f"Resume interrupted run {resumable}"):
         try:
-            judge = judge_for_project(proj, kind, accuracy=accuracy, host=host,
-                                      model=emb_model if kind == "embedded" else model)
+            judge = the_judge()
             registry.start(proj, judge, None, resume=True)
             st.rerun()
         except RedError as exc:
             st.error(md(exc))
 if measure and not running:
     try:
-        judge = judge_for_project(proj, kind, accuracy=accuracy, host=host,
-                                  model=emb_model if kind == "embedded" else model)
+        judge = the_judge()
         with st.spinner(f"asking the judge about {max(int(cal_seeds), 10)} seeds…"):
             res = judge_eval(proj, judge, n=max(int(cal_seeds), 10), from_seeds=True)
         st.text(describe_result(res))
@@ -97,8 +123,10 @@ if start and not running:
         if kind == "ollama":
             proj.set_setting("ollama_host", host)
             proj.set_setting("ollama_model", model)
-        judge = judge_for_project(proj, kind, accuracy=accuracy, host=host,
-                                  model=emb_model if kind == "embedded" else model)
+        if kind == "openai":
+            proj.set_setting("openai_urls", oa_urls)
+            proj.set_setting("openai_model", oa_model)
+        judge = the_judge()
         cfg = LoopConfig(budget=int(budget), batch=int(batch), selector=selector, patience=int(patience),
                          precision_target=float(target), calibration_seeds=int(cal_seeds), trust_judge=bool(trust))
         registry.start(proj, judge, cfg)

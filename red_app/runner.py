@@ -111,8 +111,9 @@ def run_project(
         state.iteration = project.last_iteration(run_id)
         project.mark_running(run_id)
     else:
+        own = judge.run_settings() if hasattr(judge, "run_settings") else {}  # e.g. the openai judge's URLs, to resume
         run_id = project.start_run({"loop": config.to_dict(), "judge": {"kind": judge.kind, "model": judge.model,
-                                                                        **(judge_settings or {})}})
+                                                                        **own, **(judge_settings or {})}})
     if (state.y < 0).sum() == 0:
         project.finish_run(run_id, "finished", "pool exhausted")
         return
@@ -141,3 +142,5 @@ def run_project(
         if termination and termination.startswith(("judge unavailable", "judge failing")):
             status = "interrupted"
         project.finish_run(run_id, status, termination)
+        if hasattr(judge, "server_stats"):  # which servers answered, how often and how fast
+            project.save_run_judge_stats(run_id, judge.server_stats())

@@ -27,8 +27,14 @@ def _add_judge_options(p, default: str = "simulated") -> None:
                    "(the embedded judge's measured profile)")
     g.add_argument("--ollama-host", default=None, help="Ollama server (default: $OLLAMA_HOST, the project's setting, or http://127.0.0.1:11434)")
     g.add_argument("--ollama-model", default=None, help="Ollama model (default: the project's setting, or qwen2.5:1.5b-instruct)")
+    g.add_argument("--judge-url", dest="judge_url", action="append", default=None, metavar="URL",
+                   help="openai judge: an OpenAI-compatible server, e.g. http://host:8080/v1 (repeat for several; "
+                   "they share the requests). API key from $OPENAI_API_KEY")
+    g.add_argument("--judge-model", dest="judge_model", default=None,
+                   help="openai judge: the model name the servers know (default: the first one listed)")
     g.add_argument("--timeout", type=float, default=60.0, help="seconds per judge request")
-    g.add_argument("--concurrency", type=int, default=4, help="judge requests in flight")
+    g.add_argument("--concurrency", type=int, default=None,
+                   help="judge requests in flight (default 4; openai: 2 per server)")
     g.add_argument("--threads", type=int, default=None, help="embedded judge: CPU threads")
     g.add_argument("--embedded-model", dest="embedded_model", default=None,
                    help="embedded judge: packaged model (qwen2.5-coder-1.5b, smollm2-135m)")
@@ -51,12 +57,13 @@ def build_judge(a, project):
         a.judge = "simulated"
     from ..judges.factory import judge_for_project
 
-    model = a.embedded_model if a.judge == "embedded" else a.ollama_model
+    model = {"embedded": a.embedded_model, "openai": getattr(a, "judge_model", None)}.get(a.judge, a.ollama_model)
+    concurrency = a.concurrency or (None if a.judge == "openai" else 4)
     p_right, p_wrong = _judge_profile(a)
     return judge_for_project(project, a.judge, accuracy=a.judge_accuracy, seed=getattr(a, "seed", 0),
                              p_valid_right=p_right, p_valid_wrong=p_wrong,
                              host=a.ollama_host, model=model, timeout=a.timeout,
-                             concurrency=a.concurrency, threads=a.threads)
+                             concurrency=concurrency, threads=a.threads, urls=getattr(a, "judge_url", None))
 
 
 def cmd_subsets(a) -> int:
@@ -94,6 +101,9 @@ def cmd_run(a) -> int:
                     a.ollama_model = stored.get("model")
                 if a.judge == "embedded" and not a.embedded_model:
                     a.embedded_model = stored.get("model")
+                if a.judge == "openai":
+                    a.judge_model = a.judge_model or stored.get("model")
+                    a.judge_url = a.judge_url or stored.get("urls")
         else:
             cfg = config_from_args(a)
         judge = build_judge(a, p)
@@ -176,6 +186,33 @@ def cmd_describe(a) -> int:
     return 0
 
 
+def cmd_serve_judge(a) -> int:
+    import signal
+    import time
+
+    from ..judges.serve import start_server
+
+    server, url, model_id = start_server(a.model, a.port, threads=a.threads, slots=a.slots, host=a.host)
+    print(f"serving {clean(model_id)} at {clean(url)} ({a.slots} slot(s), {a.threads or 2} thread(s))")
+    print(f"use it: red run PROJECT --judge openai --judge-url {clean(url)} --judge-model {clean(model_id)}", flush=True)
+    if a.host == "0.0.0.0":
+        print("listening on every interface: replace 127.0.0.1 with this machine's address", flush=True)
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    # Ctrl-C and `kill` end it with a line; set here because llama.cpp may install its own
+    # handlers, and a shell's `&` starts Python with SIGINT ignored
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        print("stopped serving the judge")
+    return 0
+
+
 def register(sub) -> None:
     p = sub.add_parser("subsets", help="split labels into subsets of dissimilar labels",
                        description="Compute label centroids, reduce them with UMAP and split the labels into "
@@ -197,6 +234,18 @@ def register(sub) -> None:
     add_loop_arguments(p)
     _add_judge_options(p, default=None)
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("serve-judge", help="serve a packaged judge model over the OpenAI API (llama.cpp)",
+                       description="Start llama.cpp's own OpenAI-compatible server on a packaged model, for `red run "
+                       "--judge openai --judge-url URL` on this or other machines (repeat --judge-url to share "
+                       "the requests between several). Serves until Ctrl-C.")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--model", default="smollm2-135m", choices=["smollm2-135m", "qwen2.5-coder-1.5b"],
+                   help="packaged model (qwen2.5-coder-1.5b is the good judge; smollm2-135m tries the plumbing)")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads (default 2)")
+    p.add_argument("--slots", type=int, default=1, help="requests served at once")
+    p.add_argument("--host", default="127.0.0.1", help="127.0.0.1: this machine only; 0.0.0.0: the network")
+    p.set_defaults(func=cmd_serve_judge)
 
     p = sub.add_parser("bench", help="benchmark R.E.D. against baselines",
                        description="Run R.E.D. and the baselines (flat + entropy, flat + random, seeds only, full "

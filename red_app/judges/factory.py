@@ -7,7 +7,7 @@ from __future__ import annotations
 from ..errors import RedError
 from .base import Judge
 
-JUDGE_KINDS = ("simulated", "ollama", "embedded")
+JUDGE_KINDS = ("simulated", "ollama", "embedded", "openai")
 
 
 def make_judge(kind: str, **options) -> Judge:
@@ -24,13 +24,17 @@ def make_judge(kind: str, **options) -> Judge:
         from .embedded import EmbeddedJudge
 
         return EmbeddedJudge(**options)
+    if kind == "openai":
+        from .openai_judge import OpenAIJudge
+
+        return OpenAIJudge(**options)
     raise RedError(f"unknown judge {kind!r}; use one of {', '.join(JUDGE_KINDS)}")
 
 
 def judge_for_project(project, kind: str, *, accuracy: float = 1.0, seed: int = 0, host: str | None = None,
-                      model: str | None = None, timeout: float = 60.0, concurrency: int = 4,
+                      model: str | None = None, timeout: float = 60.0, concurrency: int | None = None,
                       threads: int | None = None, p_valid_right: float | None = None,
-                      p_valid_wrong: float | None = None) -> Judge:
+                      p_valid_wrong: float | None = None, urls=None) -> Judge:
     """A judge wired to a project: gold for the simulated one, settings and cache for LLMs."""
     if kind == "simulated":
         # the pool's hidden gold, and the seeds' own labels (the judge is measured on seeds first)
@@ -44,7 +48,11 @@ def judge_for_project(project, kind: str, *, accuracy: float = 1.0, seed: int = 
         from .ollama_judge import ollama_settings
 
         host, model = ollama_settings(project, host, model)
-        return make_judge("ollama", host=host, model=model, timeout=timeout, concurrency=concurrency, cache=project)
+        return make_judge("ollama", host=host, model=model, timeout=timeout, concurrency=concurrency or 4,
+                          cache=project)
     if kind == "embedded":
         return make_judge("embedded", model=model, threads=threads, cache=project)
+    if kind == "openai":
+        # concurrency None: two requests in flight per server
+        return make_judge("openai", urls=urls, model=model, timeout=timeout, concurrency=concurrency, cache=project)
     raise RedError(f"unknown judge {kind!r}; use one of {', '.join(JUDGE_KINDS)}")

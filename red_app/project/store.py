@@ -622,6 +622,19 @@ class Project:
                 [utcnow(), status, termination, run_id],
             )
 
+    def save_run_judge_stats(self, run_id: int, stats: dict) -> None:
+        """Keep a judge's per-server figures in the run's judge settings (``judge.server_stats``).
+
+        A resumed run replaces them with the figures of its latest part.
+        """
+        with self.transaction() as cur:
+            rows = cur.execute("SELECT config FROM runs WHERE run_id = ?", [run_id]).fetchall()
+            if not rows:
+                raise ProjectError(f"no run {run_id} in {self.path}; see `red status`")
+            config = json.loads(rows[0][0])
+            config.setdefault("judge", {})["server_stats"] = stats
+            cur.execute("UPDATE runs SET config = ? WHERE run_id = ?", [json.dumps(config), run_id])
+
     def resumable_run(self) -> int | None:
         """The newest run that was interrupted (or is still marked running), if any."""
         rows = self.cursor().execute(
