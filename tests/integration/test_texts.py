@@ -11,7 +11,7 @@ import pytest
 from red_app.errors import RedError
 from red_app.judges.simulated import SimulatedJudge
 from red_app.method.config import LoopConfig
-from red_app.project.store import Event, Project
+from red_app.project.store import Project
 from red_app.runner import run_project
 from red_app.texts import add_label, count_texts, label_text, search_texts, text_details
 
