@@ -21,7 +21,6 @@ from red_app.review import (  # noqa: E402
 )
 
 
-
 def audit_mode(proj) -> None:
     """The active audit sample: is each label right? Answers are ordinary human decisions."""
     try:
@@ -80,7 +79,8 @@ if mode == "Audit sample":
     st.stop()
 
 labels = proj.labels()
-default_status = "needs_review" if queue_size(proj, "needs_review") else "pending"
+held_count = queue_size(proj, "needs_review")
+default_status = "needs_review" if held_count else "pending"
 with st.expander("Filters", expanded=False):
     c = st.columns(5)
     f_status = c[0].selectbox("Status", STATUSES, index=STATUSES.index(default_status),
@@ -101,7 +101,7 @@ queue = review_queue(proj, sample_id=only, label=f_label, verdict=None if f_verd
                      min_conf=f_conf[0], max_conf=f_conf[1], iteration=f_iter, status=f_status,
                      sort=f_sort, limit=200)
 total_pending = queue_size(proj, "pending")
-st.caption(f"{total_pending:,} verdicts await review in all, {queue_size(proj, 'needs_review'):,} of them held for "
+st.caption(f"{total_pending:,} verdicts await review in all, {held_count:,} of them held for "
            f"people (not applied); {len(queue)} match the filters (first 200).")
 flash = st.session_state.pop("review_flash", None)
 if flash:

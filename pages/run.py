@@ -13,8 +13,8 @@ from red_app.errors import RedError  # noqa: E402
 from red_app.judge_eval import describe_result, judge_eval, remembered  # noqa: E402
 from red_app.judges import packaged_models  # noqa: E402
 from red_app.judges.factory import JUDGE_KINDS, judge_for_project  # noqa: E402
-from red_app.judges.openai_judge import DEFAULT_URL  # noqa: E402
 from red_app.judges.ollama_judge import ollama_settings  # noqa: E402
+from red_app.judges.openai_judge import DEFAULT_URL  # noqa: E402
 from red_app.method.config import LoopConfig  # noqa: E402
 from red_app.method.delegation import Calibration  # noqa: E402
 

@@ -12,7 +12,14 @@ from common import md, project, sidebar  # noqa: E402
 from red_app.errors import RedError  # noqa: E402
 from red_app.project.dataio import EXPORT_ORIGINS  # noqa: E402
 from red_app.review import ReviewConflictError, nearest_examples  # noqa: E402
-from red_app.texts import SORTS, add_label, count_texts, label_text, search_texts, text_details  # noqa: E402
+from red_app.texts import (  # noqa: E402
+    SORTS,
+    add_label,
+    count_texts,
+    label_text,
+    search_texts,
+    text_details,
+)
 
 PAGE_SIZE = 50
 

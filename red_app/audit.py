@@ -12,9 +12,23 @@ import numpy as np
 import pyarrow as pa
 
 from .errors import RedError
-from .project.audits import active_audit, audit_items, audited_population, labeled_pool, save_audit
+from .project.audits import (
+    active_audit,
+    audit_items,
+    audited_population,
+    labeled_pool,
+    save_audit,
+)
 from .project.store import Project
-from .quality import CURVE_GRID, NO_ESTIMATE, Estimate, draw, estimate_items, stratum_of, wilson
+from .quality import (
+    CURVE_GRID,
+    NO_ESTIMATE,
+    Estimate,
+    draw,
+    estimate_items,
+    stratum_of,
+    wilson,
+)
 from .review import decide
 
 ANSWERS = ("right", "wrong")

@@ -26,11 +26,16 @@ from typing import Sequence
 
 from ..errors import JudgeUnavailableError
 from .base import BaseJudge, JudgeRequest, Verdict, cached_verdict
-from .ollama_judge import SCHEMA
+from .ollama_judge import SCHEMA, parse_answer
 from .ollama_judge import SYSTEM as JSON_SYSTEM
 from .ollama_judge import messages_for as json_messages
-from .ollama_judge import parse_answer
-from .prompts import YES_NO_SYSTEM, build_prompt, prompt_hash, yes_no_messages, yes_probability
+from .prompts import (
+    YES_NO_SYSTEM,
+    build_prompt,
+    prompt_hash,
+    yes_no_messages,
+    yes_probability,
+)
 
 DEFAULT_URL = "http://127.0.0.1:8080/v1"
 FIX = "start one with `red serve-judge --port PORT` on that machine, or pass the right --judge-url"

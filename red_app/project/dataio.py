@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from ..errors import ImportValidationError
 from .filters import apply_filter, check_filter
+from .schema import HELD_SAMPLES_SQL
 from .store import Event, Project, utcnow
 
 FORMATS = ("csv", "tsv", "jsonl", "parquet")
@@ -482,11 +483,7 @@ EXPORT_FORMATS = ("csv", "parquet", "jsonl")
 LABEL_ROWS_SQL = """
 WITH cur AS ({current}),
 ml AS (SELECT * FROM model_labels WHERE set_id = (SELECT max(set_id) FROM model_label_sets)),
-held AS (
-    SELECT DISTINCT sample_id FROM judge_verdicts
-    WHERE valid IS NOT NULL AND NOT coalesce(applied, TRUE) AND coalesce(purpose, 'run') = 'run'
-      AND sample_id NOT IN (SELECT sample_id FROM annotations WHERE origin = 'human')
-),
+held AS (""" + HELD_SAMPLES_SQL + """),
 hist AS (
     SELECT sample_id,
            list({{'event_id': event_id, 'label': label, 'origin': origin, 'verdict': verdict,

@@ -187,6 +187,13 @@ MIGRATIONS: list[list[str]] = [
 ]
 
 # The current label of every sample, derived from the append-only log.
+# Samples whose run verdict was not applied and waits for a person (no human event yet).
+HELD_SAMPLES_SQL = """
+SELECT DISTINCT sample_id FROM judge_verdicts
+WHERE valid IS NOT NULL AND NOT coalesce(applied, TRUE) AND coalesce(purpose, 'run') = 'run'
+  AND sample_id NOT IN (SELECT sample_id FROM annotations WHERE origin = 'human')
+"""
+
 CURRENT_LABELS_SQL = """
 WITH last_per_label AS (
     SELECT sample_id, label,

@@ -28,6 +28,7 @@ from ..errors import ProjectError, UnknownLabelError
 from .schema import (  # noqa: F401  (re-exported: the store's vocabulary)
     CURRENT_LABELS_SQL,
     EXCLUDED_PAIRS_SQL,
+    HELD_SAMPLES_SQL,
     MIGRATIONS,
     ORIGINS,
     ROLES,
@@ -469,10 +470,8 @@ class Project:
         cur = self.cursor()
         decided = {r[0] for r in cur.execute(
             "SELECT DISTINCT sample_id FROM annotations WHERE origin = 'human'").fetchall()}
-        held = {r[0] for r in cur.execute(
-            """SELECT DISTINCT sample_id FROM judge_verdicts
-               WHERE valid IS NOT NULL AND applied = FALSE AND purpose = 'run'""").fetchall()}
-        return held - decided, decided
+        held = {r[0] for r in cur.execute(HELD_SAMPLES_SQL).fetchall()}
+        return held, decided
 
     def last_human_event(self) -> int:
         return int(self.cursor().execute(
