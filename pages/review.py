@@ -138,15 +138,19 @@ def navigation(pos: int, n: int, pos_key: str) -> None:
 
 
 def history_table(sample_id: str) -> None:
+    """Every earlier word on the text, one line each, as plain text (data never as Markdown)."""
     words = earlier_verdicts(proj, sample_id)
     st.markdown("#### Every earlier verdict on this text")
     if not len(words):
         st.caption("none")
         return
-    st.dataframe(words[["said_at", "who", "kind", "label", "said", "status", "confidence", "rationale"]],
-                 hide_index=True, width="stretch", height=min(38 + 35 * len(words), 210),
-                 column_config={"said_at": st.column_config.DatetimeColumn("when", format="YYYY-MM-DD HH:mm:ss"),
-                                "confidence": st.column_config.NumberColumn(format="%.2f")})
+    lines = []
+    for w in words.itertuples(index=False):
+        conf = f" {w.confidence:.2f}" if w.confidence == w.confidence and w.confidence is not None else ""
+        why = f" — {w.rationale[:90]}" if isinstance(w.rationale, str) and w.rationale else ""
+        lines.append(f"{pd.Timestamp(w.said_at):%Y-%m-%d %H:%M:%S}  {w.kind:<6} {w.who}: {w.label} {w.said}"
+                     f"{conf} ({w.status}){why}")
+    st.text("\n".join(lines))
 
 
 def examples(sample_id: str, label: str, alts: list[str]) -> None:

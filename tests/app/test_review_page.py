@@ -68,8 +68,8 @@ def test_right_on_an_invalid_verdict_says_the_label_is_right_and_undo_takes_it_b
     rows = _human(demo)
     assert len(rows) == 1 and rows[0][4] == "tester"  # kept, and revoked by the tester
     # the undone text is shown again with both words in its history
-    hist = at.dataframe[0].value
-    assert "undone by tester" in " ".join(hist["status"].astype(str))
+    shown = " ".join(t.value for t in at.text)
+    assert "person tester:" in shown and "undone by tester" in shown and "judge  simulated" in shown
 
 
 def test_another_label_is_recorded_from_the_picker_and_rejected_labels_are_not_offered_first(demo):

@@ -263,3 +263,27 @@ def test_the_simulated_judges_rationale_gives_no_gold_away():
             assert "card_arrival" not in v.rationale and "gold label" not in v.rationale
     # one rationale for right and wrong answers alike: it cannot tell a reviewer which is which
     assert len(said) == 1 and said[next(iter(said))] == {True, False}
+
+
+def test_cli_bulk_review_and_undo(judged_project, tmp_path, capsys):
+    from red_app.cli.main import main
+
+    path = tmp_path / "p.duckdb"
+    shutil.copy(judged_project, path)
+    with Project(path) as p:
+        q = review_queue(p, verdict="valid", status="pending", limit=500)
+    label = q.label.value_counts().index[0]
+    n = int((q.label == label).sum())
+    args = ["bulk-review", str(path), "--decision", "right", "--judge", "valid", "--label", label,
+            "--reviewer", "ana"]
+    assert main(args) == 1  # no terminal to confirm on, and no --yes: nothing recorded
+    assert "confirm with --yes" in capsys.readouterr().err
+    assert main(args + ["--yes"]) == 0
+    out = capsys.readouterr().out
+    assert f"{n} verdicts match" in out and f"recorded {n} decisions" in out
+    assert main(["undo", str(path), "--reviewer", "ana"]) == 0
+    assert f"{n} text(s)" in capsys.readouterr().out
+    assert main(["undo", str(path), "--reviewer", "ana"]) == 1
+    assert "no decision to undo" in capsys.readouterr().err
+    with Project(path, read_only=True) as p:
+        assert queue_size(p, "pending", label=label, verdict="valid") == n
