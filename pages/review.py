@@ -213,7 +213,8 @@ def verdict_mode(labels: list[str]) -> None:
                               help="pending: no person decided yet; needs_review: pending and not applied")
     f_conf = c[3].slider("Judge confidence", 0.0, 1.0, (0.0, 1.0), 0.05, key="f_conf")
     f_sort = c[4].selectbox("Order", ["uncertainty", "confidence", "newest"], key="f_sort",
-                            help="uncertainty: the model's most uncertain first; confidence: the judge's least sure first")
+                            help="uncertainty: the model's most uncertain first; "
+                                 "confidence: the judge's least sure first")
     f_iter = c[5].selectbox("Iteration", [None] + proj.verdict_iterations(), key="f_iter",
                             format_func=lambda x: "any" if x is None else str(x))
     filters = dict(label=f_label, verdict=None if f_said == "any" else f_said,
@@ -286,8 +287,8 @@ def bulk_panel(filters: dict, status: str, matching: int, labels: list[str]) -> 
     pending = st.session_state.get("bulk_confirm")
     with st.expander(f"Bulk: decide all {matching:,} verdicts these filters match", expanded=pending is not None):
         c = st.columns([2, 2, 1])
-        action = c[0].radio("They are all", ["right", "wrong", "another"], horizontal=True, key="bulk_action",
-                            format_func=lambda x: {"right": "Right", "wrong": "Wrong", "another": "Another label…"}[x])
+        names = {"right": "Right", "wrong": "Wrong", "another": "Another label…"}
+        action = c[0].radio("They are all", list(names), horizontal=True, key="bulk_action", format_func=names.get)
         to_label = c[1].selectbox("the label", labels, index=None, key="bulk_label", disabled=action != "another",
                                   placeholder="type to search…")
         ask = c[2].button(f"Decide {matching:,}…", disabled=matching == 0 or (action == "another" and not to_label))

@@ -481,7 +481,8 @@ class Project:
                     f"""SELECT DISTINCT e.sample_id FROM ({LIVE_EVENTS_SQL}) e JOIN _s USING (sample_id)
                         WHERE e.origin = 'human'""").fetchall():
                 out[sid]["decided"] = True
-            for (sid,) in cur.execute(f"SELECT h.sample_id FROM ({HELD_SAMPLES_SQL}) h JOIN _s USING (sample_id)").fetchall():
+            held = f"SELECT h.sample_id FROM ({HELD_SAMPLES_SQL}) h JOIN _s USING (sample_id)"
+            for (sid,) in cur.execute(held).fetchall():
                 out[sid]["held"] = True
         finally:
             cur.unregister("_s")
