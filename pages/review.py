@@ -45,7 +45,14 @@ FOCUS_SCRIPT = """
 (function () {
   if (window.__redReviewKeys) return;
   window.__redReviewKeys = true;
-  const picker = () => document.querySelector('[data-testid="stSelectbox"] input[aria-label^="%s"]');
+  const picker = function () {
+    const boxes = document.querySelectorAll('[data-testid="stMain"] [data-testid="stSelectbox"]');
+    for (const b of boxes) {
+      const label = b.querySelector('[data-testid="stWidgetLabel"]');
+      if (label && label.textContent.trim().startsWith('%s')) return b.querySelector('input');
+    }
+    return null;
+  };
   document.addEventListener('keydown', function (e) {
     const t = e.target;
     const typing = t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.isContentEditable);

@@ -137,7 +137,7 @@ def test_demo_run_override_audit_export(server, browser, tmp_path):
     text = page.get_by_test_id("stMain").get_by_test_id("stText").first.inner_text()
     # Another label…: the picker, then Enter records it (pages/review.py)
     proposed = page.get_by_test_id("stMain").get_by_role("heading", level=5).first.inner_text()
-    page.locator('input[aria-label^="Another label"]').click()
+    page.get_by_test_id("stSelectbox").filter(has_text="Another label").locator("input").click()
     page.keyboard.type(next(x for x in ("track_order", "store_hours") if x not in proposed))
     page.keyboard.press("Enter")
     page.get_by_text("recorded — another label").first.wait_for(timeout=30_000)
