@@ -37,9 +37,9 @@ TEXT_BOX_HEIGHT = 190     # px: a long text scrolls inside its box, the controls
 # Keyboard path for "Another label…" without the mouse. Streamlit's button shortcuts are
 # (rightly) ignored while focus is in a text field, so `o` cannot reach a button from the
 # picker, and nothing can move focus into the picker. This constant script (no data in it)
-# does just that: `o` outside a field focuses the picker; Escape inside it gives focus back
-# to the page. Choosing a label with Enter records the decision, the item changes, and the
-# old picker leaves the page, so `a` / `x` / `j` work again at once.
+# does just that: `o` outside a field focuses the picker; Enter (which chooses a label, and
+# the choice is recorded) or Escape inside it gives focus back to the page, so `a` / `x` /
+# `u` / `j` work again at once.
 FOCUS_SCRIPT = """
 <script>
 (function () {
@@ -59,7 +59,8 @@ FOCUS_SCRIPT = """
     if (!typing && e.key === 'o' && !e.ctrlKey && !e.metaKey && !e.altKey) {
       const box = picker();
       if (box) { e.preventDefault(); e.stopImmediatePropagation(); box.focus(); box.click(); }
-    } else if (typing && e.key === 'Escape' && t === picker()) {
+    } else if (typing && (e.key === 'Escape' || e.key === 'Enter') && t === picker()) {
+      // after the picker has handled the key (Enter chooses, and the choice is recorded)
       setTimeout(function () { t.blur(); }, 0);
     }
   }, true);
