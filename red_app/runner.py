@@ -23,9 +23,19 @@ from .method.loop import IterationRecord, Judged, LoopData, RedLoop
 from .project.store import Project
 
 
+# terminations after which a run is interrupted and resumable (not finished)
+PAUSED = ("judge unavailable", "judge failing", "waiting for")
+
+
 def verdict_row(req, v, judge: Judge) -> dict:
-    """A verdict and its question as a ``judge_verdicts`` row (the audit record)."""
-    return {"sample_id": req.sample_id, "label": req.label, "valid": v.valid,
+    """A verdict and its question as a ``judge_verdicts`` row (the audit record).
+
+    A choose question's row names the picked label (or, for "none", the first candidate,
+    invalid) and keeps every candidate offered and the choice."""
+    # a proposal handed to people (the human judge) is stored as the classifier's "valid"
+    # proposal, never applied: it waits in Review's needs_review queue until a person answers
+    return {"sample_id": req.sample_id, "label": v.choice or req.label, "valid": True if v.pending else v.valid,
+            "candidates": list(req.candidate_labels()) or None, "choice": v.choice,
             "confidence": float(v.confidence), "rationale": v.rationale, "judge_kind": judge.kind,
             "model": v.model or judge.model, "prompt_hash": v.prompt_hash, "prompt": v.prompt,
             "example_ids": [e.id for e in req.examples], "latency_ms": float(v.latency_ms),
@@ -53,6 +63,10 @@ class ProjectSink:
                 # a label people created during the run is not one the loop can train on yet
                 out.append((self._pos[sid], self._label.get(label, -1), verdict == "valid"))
         return out
+
+    def on_waiting(self, n: int) -> None:
+        """How many proposals still wait for people (the Run page shows it)."""
+        self.project.set_run_waiting(self.run_id, n)
 
     def on_calibration(self, cal) -> None:
         """The judge's measurement on seeds: its verdicts (never applied) and its figures."""
@@ -130,7 +144,7 @@ def run_project(
         for record in loop.run(data, state, should_stop=should_stop):
             yield record
         status = "finished"
-        if label_everything and not loop.termination_condition_.startswith(("judge unavailable", "judge failing")):
+        if label_everything and not loop.termination_condition_.startswith(PAUSED):
             # a label for every text after every run (a prediction, never a decision)
             from .predict import predict_project
 
@@ -139,8 +153,10 @@ def run_project(
         termination = loop.termination_condition_
         if status == "finished" and termination == "stopped by user":
             status = "stopped"
-        if termination and termination.startswith(("judge unavailable", "judge failing")):
+        if termination and termination.startswith(PAUSED):
             status = "interrupted"
+        if getattr(judge, "waits_for_people", False) and not (termination or "").startswith("waiting for"):
+            project.set_run_waiting(run_id, 0)  # a run no longer waiting shows no count
         project.finish_run(run_id, status, termination)
         if hasattr(judge, "server_stats"):  # which servers answered, how often and how fast
             project.save_run_judge_stats(run_id, judge.server_stats())

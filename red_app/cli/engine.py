@@ -38,6 +38,11 @@ def _add_judge_options(p, default: str = "simulated") -> None:
     g.add_argument("--threads", type=int, default=None, help="embedded judge: CPU threads")
     g.add_argument("--embedded-model", dest="embedded_model", default=None,
                    help="embedded judge: packaged model (qwen2.5-coder-1.5b, smollm2-135m)")
+    g.add_argument("--wait", type=float, default=3600.0, metavar="SECONDS",
+                   help="human judge: how long the run waits for people to answer its proposals in Review "
+                   "before it stops (resumable with --resume); default 3600")
+    g.add_argument("--poll", type=float, default=2.0, metavar="SECONDS",
+                   help="human judge: seconds between looks at people's answers")
 
 
 def _judge_profile(a) -> tuple[float | None, float | None]:
@@ -63,7 +68,8 @@ def build_judge(a, project):
     return judge_for_project(project, a.judge, accuracy=a.judge_accuracy, seed=getattr(a, "seed", 0),
                              p_valid_right=p_right, p_valid_wrong=p_wrong,
                              host=a.ollama_host, model=model, timeout=a.timeout,
-                             concurrency=concurrency, threads=a.threads, urls=getattr(a, "judge_url", None))
+                             concurrency=concurrency, threads=a.threads, urls=getattr(a, "judge_url", None),
+                             wait=getattr(a, "wait", 3600.0), poll=getattr(a, "poll", 2.0))
 
 
 def cmd_subsets(a) -> int:

@@ -7,7 +7,7 @@ entry for a change; never edit an old one (files in the wild are at every versio
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 ORIGINS = ("seed", "import", "judge", "human")
 VERDICTS = ("valid", "invalid")
@@ -183,6 +183,12 @@ MIGRATIONS: list[list[str]] = [
             confidence DOUBLE NOT NULL,
             weight DOUBLE NOT NULL,
             PRIMARY KEY (audit_id, sample_id))""",
+    ],
+    # 4: choose questions — the candidate labels a judge was offered (best first) and the one
+    # it picked (NULL: "none of them"); NULL candidates for a binary question
+    [
+        "ALTER TABLE judge_verdicts ADD COLUMN candidates TEXT[]",
+        "ALTER TABLE judge_verdicts ADD COLUMN choice TEXT",
     ],
 ]
 
