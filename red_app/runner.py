@@ -45,14 +45,16 @@ def verdict_row(req, v, judge: Judge) -> dict:
 class ProjectSink:
     """Writes verdicts and iterations into the project as the loop produces them."""
 
-    def __init__(self, project: Project, run_id: int, data: LoopData, judge: Judge):
+    def __init__(self, project: Project, run_id: int, data: LoopData, judge: Judge, seen_human: int | None = None):
         self.project = project
         self.run_id = run_id
         self.data = data
         self.judge = judge
         self._pos = {s: k for k, s in enumerate(data.ids)}
         self._label = {name: k for k, name in enumerate(data.label_names)}
-        self._seen_human = project.last_human_event()
+        # people's decisions after this event are read by the loop; pass the last one seen *before*
+        # the loop's inputs were loaded, so an answer given in between is not lost
+        self._seen_human = project.last_human_event() if seen_human is None else seen_human
 
     def human_decisions(self) -> list[tuple[int, int, bool]]:
         """People's decisions since the last look, as (sample index, label index, valid)."""
@@ -111,6 +113,7 @@ def run_project(
     Resuming re-reads the event log, so every verdict committed before a kill counts,
     and spends only the budget the run has left.
     """
+    seen_human = project.last_human_event()
     data, state = load_inputs(project)
     if resume is not None:
         config = config_from_dict(project.run_config(resume)["loop"])
@@ -138,7 +141,7 @@ def run_project(
             delegation = Delegation(Calibration.from_dict(stored), config.precision_target, config.trust_judge)
         elif getattr(judge, "trusted", False) or (stored is None and state.calls):
             delegation = Delegation(None)
-    loop = RedLoop(config, judge, ProjectSink(project, run_id, data, judge), partition=part, delegation=delegation)
+    loop = RedLoop(config, judge, ProjectSink(project, run_id, data, judge, seen_human), partition=part, delegation=delegation)
     status = "interrupted"
     try:
         for record in loop.run(data, state, should_stop=should_stop):
