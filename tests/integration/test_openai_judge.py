@@ -244,7 +244,7 @@ def test_a_choose_question_to_a_real_server_picks_a_candidate_or_none(servers):
     probs = v.extra["choice_probs"]
     assert set(probs) == set(req.candidate_labels())
     assert sum(probs.values()) + v.extra["p_none"] == pytest.approx(1.0)
-    assert "A. \"card_arrival\"" in v.prompt and "C. \"top_up_failed\"" in v.prompt
+    assert "A. card_arrival —" in v.prompt and "C. top_up_failed —" in v.prompt
 
 
 def _tiny_dataset(banking_path, tmp_path, labels=4):

@@ -178,7 +178,8 @@ def test_the_loop_in_choose_mode_labels_more_than_binary_for_the_same_calls(prof
 def test_prompts_letter_the_candidates_and_read_the_answer():
     req = _req("s", ["refund", "card_lost", "top_up"])
     msgs = choose_messages(req)
-    assert "A. \"refund\"" in msgs[-1]["content"] and "C. \"top_up\"" in msgs[-1]["content"]
+    assert "A. refund —" in msgs[-1]["content"] and "C. top_up —" in msgs[-1]["content"]
+    assert msgs[-1]["content"].startswith("Text to label") and msgs[-1]["content"].count("</text>") == 1
     probs, p_none = choice_probabilities([{"token": "B", "logprob": np.log(0.6)}, {"token": " none", "logprob": np.log(0.3)},
                                           {"token": "b", "logprob": np.log(0.05)}], 3)
     assert probs == pytest.approx([0.0, 0.6, 0.0]) and p_none == pytest.approx(0.3)
