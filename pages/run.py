@@ -15,7 +15,7 @@ from red_app.judges import packaged_models  # noqa: E402
 from red_app.judges.factory import JUDGE_KINDS, judge_for_project  # noqa: E402
 from red_app.judges.ollama_judge import ollama_settings  # noqa: E402
 from red_app.judges.openai_judge import DEFAULT_URL  # noqa: E402
-from red_app.method.config import LoopConfig  # noqa: E402
+from red_app.method.config import CHOICES, LoopConfig  # noqa: E402
 from red_app.method.delegation import Calibration  # noqa: E402
 
 sidebar()
@@ -31,7 +31,8 @@ with st.form("settings"):
     kind = st.radio("Judge", list(JUDGE_KINDS), horizontal=True, label_visibility="collapsed",
                     help="simulated: knows the hidden gold (for trying the loop and measuring); ollama: a model "
                     "on your Ollama server; embedded: a small model that runs here, offline — a weak judge; "
-                    "openai: one or several OpenAI-compatible servers (e.g. `red serve-judge` on spare machines)")
+                    "openai: one or several OpenAI-compatible servers (e.g. `red serve-judge` on spare machines); human: "
+                    "the proposals go to people in Review and the run waits for their answers")
     have = packaged_models.available()
     emb_model = st.selectbox("Embedded model", have or ["(none installed: run `make judge-model`)"],
                              help="; ".join(f"{m}: {packaged_models.MODELS[m].note}" for m in packaged_models.MODELS))
@@ -70,6 +71,14 @@ with st.form("settings"):
     cal_seeds = c2.number_input("Seeds to measure the judge on (2 calls each)", 0, 1000, d.calibration_seeds,
                                 help="before the run applies any verdict; 0 takes every verdict at its word")
     trust = c3.checkbox("Trust the judge even if it measures as adding nothing", value=False)
+    c1, c2, c3 = st.columns(3)
+    question = c1.selectbox("Question", CHOICES["question"], index=CHOICES["question"].index(d.question),
+                            help="binary: is the top label right? choose: the judge sees the top candidates "
+                            "(descriptions and nearest examples) and picks one or none")
+    choose_k = c2.number_input("Candidates per choose question", 2, 26, d.choose_k)
+    wait_min = c3.number_input("Human judge: wait for answers (minutes)", 1, 24 * 60, 60,
+                               help="the run waits this long for people to answer its proposals in Review, "
+                               "then stops; resume it to wait again")
     b1, b2, b3 = st.columns(3)
     start = b1.form_submit_button("Start run", type="primary", disabled=running)
     test = b3.form_submit_button("Test connection", help="openai / ollama judge: ask the server(s) for their models")
@@ -82,7 +91,7 @@ with st.form("settings"):
 def the_judge():
     model_for = {"embedded": emb_model, "openai": oa_model.strip() or None}
     return judge_for_project(proj, kind, accuracy=accuracy, host=host, model=model_for.get(kind, model),
-                             urls=oa_urls if kind == "openai" else None)
+                             urls=oa_urls if kind == "openai" else None, wait=60.0 * wait_min)
 
 
 if test:
@@ -128,7 +137,8 @@ if start and not running:
             proj.set_setting("openai_model", oa_model)
         judge = the_judge()
         cfg = LoopConfig(budget=int(budget), batch=int(batch), selector=selector, patience=int(patience),
-                         precision_target=float(target), calibration_seeds=int(cal_seeds), trust_judge=bool(trust))
+                         precision_target=float(target), calibration_seeds=int(cal_seeds), trust_judge=bool(trust),
+                         question=question, choose_k=int(choose_k))
         registry.start(proj, judge, cfg)
         st.rerun()
     except RedError as exc:
@@ -157,6 +167,9 @@ def live() -> None:
     if job is not None and job.error and shown == latest:
         st.error(f"The run stopped on an error: {md(job.error)}. Verdicts received so far are saved; fix the cause "
                  "and resume.")
+    waiting = proj.run_waiting(shown)
+    if waiting:
+        st.info(f"Waiting for {waiting:,} answers in Review (needs review): the run goes on as people answer.")
     it = proj.iterations(shown)
     if not len(it):
         st.caption("waiting for the first iteration…")

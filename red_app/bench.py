@@ -107,7 +107,10 @@ def run_bench(
     p_valid_right: float | None = None,
     p_valid_wrong: float | None = None,
     judge=None,
+    judge_sample: int = 0,
 ) -> dict:
+    """Every method on the same embeddings, budget and judge; a real ``judge`` (embedded,
+    ollama, openai) is first measured on ``judge_sample`` fixed proposals against the gold."""
     set_threads()
     t_all = time.perf_counter()
     meta, X = load_dataset(data_path, cache_dir)
@@ -148,6 +151,20 @@ def run_bench(
     out["seeds_self_training_test_correct"] = (st_final.predict(X[test_rows]) == y_all[test_rows]).tolist()
     log(f"seeds only, with the default final model's self-training: {out['seeds_self_training_accuracy']:.4f}")
     log(f"seeds only: {out['seeds_only_accuracy']:.4f} ({time.perf_counter() - t:.1f} s)")
+    if judge is not None and judge_sample > 0:
+        # the judge on a fixed sample: the proposals the loop's first iteration sends, with the gold
+        from dataclasses import replace as dc_replace
+
+        from .judge_eval import describe_result, on_gold_sample
+
+        t = time.perf_counter()
+        gdata = dc_replace(data, gold=y_all[train_rows])
+        sample, _ = on_gold_sample(gdata, LoopState(y=np.concatenate([y_all[seed_rows],
+                                                                      np.full(len(pool_rows), -1)])), judge,
+                                   judge_sample)
+        sample.update({"judge": judge.describe(), "seconds": time.perf_counter() - t})
+        out["judge_sample"] = sample
+        log(describe_result(sample))
     t = time.perf_counter()
     full = FlatClassifier(estimator=default_estimator(), n_labels=len(names)).fit(X[train_rows], y_all[train_rows])
     out["full_supervision_accuracy"] = _accuracy(full, X[test_rows], y_all[test_rows])
@@ -288,6 +305,16 @@ def write_report(result: dict, md_path: str | Path, command: str | None = None) 
                   f"{result['export_model_labels']} model labels at {result['export_model_accuracy']:.4f}, expected "
                   f"calibration error {result['export_model_ece']:.4f} (10 bins; temperature "
                   f"{result['export_temperature']:.2f} from seed folds)."]
+    js = result.get("judge_sample")
+    if js:
+        pct = lambda v: "–" if v is None else f"{v:.1%}"  # noqa: E731
+        f2 = lambda v: "–" if v is None else f"{v:.2f}"  # noqa: E731
+        lines += ["", f"The judge on a fixed sample of {js['asked']} proposals (what the first iteration sends; "
+                  f"{js['answered']} answered): ROC AUC {f2(js.get('auc'))} (classifier {f2(js.get('classifier_auc'))}); "
+                  f"agreement with gold {pct(js.get('accuracy'))} against a base rate of "
+                  f"{pct(js.get('predictions_correct'))} right proposals; wrong caught {pct(js.get('wrong_caught'))}, "
+                  f"right rejected {pct(js.get('right_rejected'))}; precision of its 'valid' "
+                  f"{pct(js.get('precision_valid'))}."]
     for m in methods:
         if f"{m}_test_correct" in result:
             bs = paired_bootstrap(result[f"{m}_test_correct"], result["seeds_self_training_test_correct"])

@@ -33,12 +33,15 @@ def _clean(text: str) -> str:
 
 
 def writer_for(kind: str, *, host: str | None = None, model: str | None = None, threads: int | None = None,
-               project: Project | None = None) -> tuple[Callable[[list[dict]], str], str]:
-    """(write(messages) -> text, model name) for an Ollama or embedded model."""
-    if kind not in ("ollama", "embedded"):
-        raise RedError(f"descriptions are written by an LLM: use ollama or embedded, not {kind!r}")
+               project: Project | None = None, urls=None) -> tuple[Callable[[list[dict]], str], str]:
+    """(write(messages) -> text, model name) for an Ollama, embedded or OpenAI-compatible model."""
+    if kind not in ("ollama", "embedded", "openai"):
+        raise RedError(f"descriptions are written by an LLM: use ollama, embedded or openai, not {kind!r}")
     if kind == "ollama":
         judge = judge_for_project(project, "ollama", host=host, model=model, timeout=120)
+        judge.check()
+    elif kind == "openai":  # one or several servers (--judge-url); the model: --model or the first listed
+        judge = judge_for_project(project, "openai", urls=urls, model=model, timeout=120)
         judge.check()
     else:
         judge = judge_for_project(project, "embedded", model=model, threads=threads)

@@ -43,7 +43,7 @@ def judge_eval(project: Project, judge: Judge, n: int = 100, seed: int = 0, from
                   "informative": cal.informative, "summary": cal.summary(),
                   "median_latency_ms": cal.median_latency_ms}
     else:
-        result, judged = _on_gold(data, state, judge, n)
+        result, judged = on_gold_sample(data, state, judge, n)
     result.update({"judge": judge.describe(), "kind": judge.kind, "model": judge.model,
                    "seconds": time.perf_counter() - t0})
     if not project.read_only:
@@ -54,7 +54,10 @@ def judge_eval(project: Project, judge: Judge, n: int = 100, seed: int = 0, from
     return result
 
 
-def _on_gold(data, state, judge: Judge, n: int) -> tuple[dict, list]:
+def on_gold_sample(data, state, judge: Judge, n: int) -> tuple[dict, list]:
+    """The judge on the ``n`` proposals a first iteration would send, against gold (arrays only):
+    AUC, agreement and the base rate (the share of proposals that are right: what a judge that
+    always says yes agrees), wrong caught, right rejected, latency. Returns (figures, [(request, verdict)])."""
     if data.gold is None:
         raise RedError("judge-eval needs samples with hidden gold (import a labeled file with --mode hidden-gold), "
                        "or measure on seeds with --from-seeds")
@@ -80,7 +83,7 @@ def _on_gold(data, state, judge: Judge, n: int) -> tuple[dict, list]:
     score = np.array([verdict_score(v) if v.valid is not None else np.nan for v in verdicts])
     result = {
         "mode": "gold", "asked": len(reqs), "answered": int(ok.sum()), "errors": int((~ok).sum()),
-        "predictions_correct": float(truth.mean()),
+        "predictions_correct": float(truth.mean()),  # the base rate: an always-yes judge's agreement
         "accuracy": float((said[ok] == truth[ok]).mean()) if ok.any() else None,
         "precision_valid": tp / max(int((said & ok).sum()), 1),
         "recall_valid": tp / max(int((truth & ok).sum()), 1),

@@ -23,9 +23,19 @@ from .method.loop import IterationRecord, Judged, LoopData, RedLoop
 from .project.store import Project
 
 
+# terminations after which a run is interrupted and resumable (not finished)
+PAUSED = ("judge unavailable", "judge failing", "waiting for")
+
+
 def verdict_row(req, v, judge: Judge) -> dict:
-    """A verdict and its question as a ``judge_verdicts`` row (the audit record)."""
-    return {"sample_id": req.sample_id, "label": req.label, "valid": v.valid,
+    """A verdict and its question as a ``judge_verdicts`` row (the audit record).
+
+    A choose question's row names the picked label (or, for "none", the first candidate,
+    invalid) and keeps every candidate offered and the choice."""
+    # a proposal handed to people (the human judge) is stored as the classifier's "valid"
+    # proposal, never applied: it waits in Review's needs_review queue until a person answers
+    return {"sample_id": req.sample_id, "label": v.choice or req.label, "valid": True if v.pending else v.valid,
+            "candidates": list(req.candidate_labels()) or None, "choice": v.choice,
             "confidence": float(v.confidence), "rationale": v.rationale, "judge_kind": judge.kind,
             "model": v.model or judge.model, "prompt_hash": v.prompt_hash, "prompt": v.prompt,
             "example_ids": [e.id for e in req.examples], "latency_ms": float(v.latency_ms),
@@ -35,14 +45,16 @@ def verdict_row(req, v, judge: Judge) -> dict:
 class ProjectSink:
     """Writes verdicts and iterations into the project as the loop produces them."""
 
-    def __init__(self, project: Project, run_id: int, data: LoopData, judge: Judge):
+    def __init__(self, project: Project, run_id: int, data: LoopData, judge: Judge, seen_human: int | None = None):
         self.project = project
         self.run_id = run_id
         self.data = data
         self.judge = judge
         self._pos = {s: k for k, s in enumerate(data.ids)}
         self._label = {name: k for k, name in enumerate(data.label_names)}
-        self._seen_human = project.last_human_event()
+        # people's decisions after this event are read by the loop; pass the last one seen *before*
+        # the loop's inputs were loaded, so an answer given in between is not lost
+        self._seen_human = project.last_human_event() if seen_human is None else seen_human
         self._seen_revocation = project.last_revocation()
 
     def human_decisions(self) -> list[tuple[int, int, bool]]:
@@ -71,6 +83,10 @@ class ProjectSink:
             out.append((self._pos[sid], lab, [self._label[x] for x in st["excluded"] if x in self._label],
                         decided, st["held"]))
         return out
+
+    def on_waiting(self, n: int) -> None:
+        """How many proposals still wait for people (the Run page shows it)."""
+        self.project.set_run_waiting(self.run_id, n)
 
     def on_calibration(self, cal) -> None:
         """The judge's measurement on seeds: its verdicts (never applied) and its figures."""
@@ -115,6 +131,7 @@ def run_project(
     Resuming re-reads the event log, so every verdict committed before a kill counts,
     and spends only the budget the run has left.
     """
+    seen_human = project.last_human_event()
     data, state = load_inputs(project)
     if resume is not None:
         config = config_from_dict(project.run_config(resume)["loop"])
@@ -142,13 +159,13 @@ def run_project(
             delegation = Delegation(Calibration.from_dict(stored), config.precision_target, config.trust_judge)
         elif getattr(judge, "trusted", False) or (stored is None and state.calls):
             delegation = Delegation(None)
-    loop = RedLoop(config, judge, ProjectSink(project, run_id, data, judge), partition=part, delegation=delegation)
+    loop = RedLoop(config, judge, ProjectSink(project, run_id, data, judge, seen_human), partition=part, delegation=delegation)
     status = "interrupted"
     try:
         for record in loop.run(data, state, should_stop=should_stop):
             yield record
         status = "finished"
-        if label_everything and not loop.termination_condition_.startswith(("judge unavailable", "judge failing")):
+        if label_everything and not loop.termination_condition_.startswith(PAUSED):
             # a label for every text after every run (a prediction, never a decision)
             from .predict import predict_project
 
@@ -157,8 +174,10 @@ def run_project(
         termination = loop.termination_condition_
         if status == "finished" and termination == "stopped by user":
             status = "stopped"
-        if termination and termination.startswith(("judge unavailable", "judge failing")):
+        if termination and termination.startswith(PAUSED):
             status = "interrupted"
+        if getattr(judge, "waits_for_people", False) and not (termination or "").startswith("waiting for"):
+            project.set_run_waiting(run_id, 0)  # a run no longer waiting shows no count
         project.finish_run(run_id, status, termination)
         if hasattr(judge, "server_stats"):  # which servers answered, how often and how fast
             project.save_run_judge_stats(run_id, judge.server_stats())

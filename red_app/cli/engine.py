@@ -38,6 +38,11 @@ def _add_judge_options(p, default: str = "simulated") -> None:
     g.add_argument("--threads", type=int, default=None, help="embedded judge: CPU threads")
     g.add_argument("--embedded-model", dest="embedded_model", default=None,
                    help="embedded judge: packaged model (qwen2.5-coder-1.5b, smollm2-135m)")
+    g.add_argument("--wait", type=float, default=3600.0, metavar="SECONDS",
+                   help="human judge: how long the run waits for people to answer its proposals in Review "
+                   "before it stops (resumable with --resume); default 3600")
+    g.add_argument("--poll", type=float, default=2.0, metavar="SECONDS",
+                   help="human judge: seconds between looks at people's answers")
 
 
 def _judge_profile(a) -> tuple[float | None, float | None]:
@@ -63,7 +68,8 @@ def build_judge(a, project):
     return judge_for_project(project, a.judge, accuracy=a.judge_accuracy, seed=getattr(a, "seed", 0),
                              p_valid_right=p_right, p_valid_wrong=p_wrong,
                              host=a.ollama_host, model=model, timeout=a.timeout,
-                             concurrency=concurrency, threads=a.threads, urls=getattr(a, "judge_url", None))
+                             concurrency=concurrency, threads=a.threads, urls=getattr(a, "judge_url", None),
+                             wait=getattr(a, "wait", 3600.0), poll=getattr(a, "poll", 2.0))
 
 
 def cmd_subsets(a) -> int:
@@ -130,12 +136,22 @@ def cmd_bench(a) -> int:
     overrides = overrides_from_strings(a.set)
     p_right, p_wrong = _judge_profile(a)
     judge = None
-    if a.judge == "embedded":
+    if a.judge != "simulated":  # a real judge: no project, so no verdict cache; measured on --n proposals first
         from ..judges.factory import make_judge
 
-        judge = make_judge("embedded", model=a.embedded_model, threads=a.threads)
+        if a.judge == "embedded":
+            judge = make_judge("embedded", model=a.embedded_model, threads=a.threads)
+        elif a.judge == "openai":
+            judge = make_judge("openai", urls=a.judge_url, model=a.judge_model, timeout=a.timeout)
+        else:
+            from ..judges.ollama_judge import ollama_settings
+
+            host, model = ollama_settings(None, a.ollama_host, a.ollama_model)
+            judge = make_judge("ollama", host=host, model=model, timeout=a.timeout)
+            judge.check()
+        print(f"judge: {clean(judge.describe())}", file=sys.stderr)
     result = run_bench(a.data, seeds=a.seeds, budget=a.budget, batch=a.batch, judge_accuracy=a.judge_accuracy,
-                       p_valid_right=p_right, p_valid_wrong=p_wrong, judge=judge,
+                       p_valid_right=p_right, p_valid_wrong=p_wrong, judge=judge, judge_sample=a.n,
                        cache_dir=a.cache_dir, methods=methods, seed=a.seed, config_overrides=overrides,
                        log=lambda m: print(m, file=sys.stderr, flush=True))
     command = "red " + " ".join(shlex.quote(x) for x in sys.argv[1:]) if sys.argv[1:2] == ["bench"] else None
@@ -151,6 +167,11 @@ def cmd_bench(a) -> int:
         if result.get(k) is not None:
             v = result[k]
             print(f"{k}: {v:.4f}" if isinstance(v, float) and k.endswith(("accuracy", "precision", "ece")) else f"{k}: {v:.0f}" if isinstance(v, float) else f"{k}: {v}")
+    js = result.get("judge_sample")
+    if js:
+        from ..judge_eval import describe_result
+
+        print("judge on the fixed sample: " + clean(describe_result(js)).replace("\n", "; "))
     print(f"report: {report}" + (f"; json: {a.json}" if a.json else ""))
     return 0
 
@@ -177,7 +198,7 @@ def cmd_describe(a) -> int:
 
     with Project(a.project) as p:
         write, model = writer_for(a.judge, host=a.ollama_host, model=a.ollama_model if a.judge == "ollama" else a.model,
-                                  threads=a.threads, project=p)
+                                  threads=a.threads, project=p, urls=a.judge_url)
         labels = [x.strip() for x in a.labels.split(",")] if a.labels else None
         done = describe_labels(p, write, model, labels=labels, force=a.force, progress=progress_bar("describing"))
     for label, text in done.items():
@@ -254,8 +275,18 @@ def register(sub) -> None:
     p.add_argument("--seeds", default="shot10", help="a boolean column marking seed rows, or N per class")
     p.add_argument("--budget", type=int, default=3000)
     p.add_argument("--batch", type=int, default=DEFAULTS.batch, help="proposals per iteration")
-    p.add_argument("--judge", choices=["simulated", "embedded"], default="simulated",
-                   help="simulated: knows the gold; embedded: the packaged LLM, measured end to end (slow)")
+    p.add_argument("--judge", choices=["simulated", "embedded", "ollama", "openai"], default="simulated",
+                   help="simulated: knows the gold; embedded / ollama / openai: a real LLM judge, measured on --n "
+                   "fixed proposals against the gold, then end to end against seeds-only at the same budget (slow)")
+    p.add_argument("--n", type=int, default=100,
+                   help="real judges: the fixed sample of proposals the judge is measured on first (0: skip)")
+    p.add_argument("--judge-url", dest="judge_url", action="append", default=None, metavar="URL",
+                   help="openai judge: an OpenAI-compatible server (repeat for several)")
+    p.add_argument("--judge-model", dest="judge_model", default=None,
+                   help="openai judge: the model the servers know (default: the first one listed)")
+    p.add_argument("--ollama-host", default=None, help="ollama judge: the server (default: $OLLAMA_HOST or local)")
+    p.add_argument("--ollama-model", default=None, help="ollama judge: the model")
+    p.add_argument("--timeout", type=float, default=60.0, help="real judges: seconds per request")
     p.add_argument("--embedded-model", default=None, help="embedded judge: packaged model")
     p.add_argument("--threads", type=int, default=None, help="embedded judge: CPU threads")
     p.add_argument("--judge-accuracy", type=float, default=1.0)
@@ -273,10 +304,13 @@ def register(sub) -> None:
 
     p = sub.add_parser("describe", help="write label descriptions with an LLM",
                        description="Write a one- or two-sentence description of each label from its examples, with an "
-                       "Ollama model or the embedded model. Stored versioned; edit them on the Subsets page.")
+                       "Ollama model, the embedded model or an OpenAI-compatible server. Stored versioned; edit them on the Subsets page.")
     p.add_argument("project")
-    p.add_argument("--with", dest="judge", choices=["ollama", "embedded"], default="embedded")
-    p.add_argument("--model", default=None, help="embedded: packaged model name")
+    p.add_argument("--with", dest="judge", choices=["ollama", "embedded", "openai"], default="embedded")
+    p.add_argument("--model", default=None, help="embedded: packaged model name; openai: the server's model "
+                   "(default: the first one it lists)")
+    p.add_argument("--judge-url", dest="judge_url", action="append", default=None, metavar="URL",
+                   help="openai: an OpenAI-compatible server, e.g. http://host:8080/v1 (repeatable)")
     p.add_argument("--ollama-host", default=None)
     p.add_argument("--ollama-model", default=None)
     p.add_argument("--threads", type=int, default=None)

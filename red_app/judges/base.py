@@ -16,8 +16,22 @@ class Example:
 
 
 @dataclass(frozen=True)
+class Candidate:
+    """One label offered in a *choose* question, with its description and nearest examples."""
+
+    label: str
+    description: str | None = None
+    examples: tuple[Example, ...] = ()
+
+
+@dataclass(frozen=True)
 class JudgeRequest:
-    """Is ``label`` right for ``text``? With the label's description and nearest examples."""
+    """Is ``label`` right for ``text``? With the label's description and nearest examples.
+
+    A *choose* question carries ``candidates`` (the classifier's top labels, best first):
+    the judge picks one of them or none. ``label`` is then the first candidate, so every
+    request still names one label (the audit row's and the cache's key).
+    """
 
     sample_id: str
     text: str
@@ -25,11 +39,25 @@ class JudgeRequest:
     description: str | None = None
     examples: tuple[Example, ...] = ()
     alternatives: tuple[str, ...] = ()
+    candidates: tuple[Candidate, ...] = ()
+
+    @property
+    def is_choice(self) -> bool:
+        return bool(self.candidates)
+
+    def candidate_labels(self) -> tuple[str, ...]:
+        return tuple(c.label for c in self.candidates)
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """A judge's answer. ``valid is None`` means the judge failed (see ``error``)."""
+    """A judge's answer. ``valid is None`` means the judge failed (see ``error``).
+
+    For a choose question ``choice`` is the picked candidate's label (``valid`` True) or
+    None with ``valid`` False ("none of them"); ``extra["choice_probs"]`` may hold the
+    judge's probability of each candidate and of "none". ``pending`` marks a question
+    handed to people (the human judge): no answer yet, the sample waits in Review.
+    """
 
     valid: bool | None
     confidence: float
@@ -41,6 +69,8 @@ class Verdict:
     cached: bool = False
     error: str | None = None
     extra: dict = field(default_factory=dict, compare=False)
+    choice: str | None = None
+    pending: bool = False
 
 
 @runtime_checkable
@@ -76,11 +106,11 @@ class BaseJudge:
 class VerdictCache(Protocol):
     """What a judge may ask of a project: an earlier answer to this exact question.
 
-    Returns ``(valid, confidence, rationale)`` of the newest answered verdict with this
-    prompt hash and model, or None. The project implements it; judges never see SQL.
+    Returns ``(valid, confidence, rationale, choice)`` of the newest answered verdict with
+    this prompt hash and model, or None. The project implements it; judges never see SQL.
     """
 
-    def cached_verdict(self, prompt_hash: str, model: str | None) -> tuple[bool, float, str] | None: ...
+    def cached_verdict(self, prompt_hash: str, model: str | None) -> tuple[bool, float, str, str | None] | None: ...
 
 
 def cached_verdict(cache: VerdictCache | None, prompt_hash: str, model: str | None,
@@ -91,6 +121,6 @@ def cached_verdict(cache: VerdictCache | None, prompt_hash: str, model: str | No
     hit = cache.cached_verdict(prompt_hash, model)
     if hit is None:
         return None
-    valid, conf, why = hit
+    valid, conf, why, *rest = hit
     return Verdict(valid=valid, confidence=conf, rationale=why, model=model, prompt_hash=prompt_hash,
-                   prompt=prompt, cached=True)
+                   prompt=prompt, cached=True, choice=rest[0] if rest else None)

@@ -16,8 +16,9 @@ import time
 from ..errors import JudgeUnavailableError
 from . import packaged_models
 from .base import BaseJudge, JudgeRequest, Verdict, cached_verdict
+from .prompts import CHOOSE_SYSTEM, choice_from_probabilities, choice_probabilities, choose_messages, prompt_hash
 from .prompts import YES_NO_SYSTEM as SYSTEM
-from .prompts import prompt_hash, yes_no_messages, yes_probability
+from .prompts import yes_no_messages, yes_probability
 
 messages_for = yes_no_messages  # kept: tests and doubles import it from here
 
@@ -90,7 +91,39 @@ class EmbeddedJudge(BaseJudge):
         except (KeyError, IndexError, TypeError) as exc:
             raise JudgeUnavailableError(f"llama.cpp returned no text: {str(resp)[:200]}") from exc
 
+    def _top_logprobs(self, msgs: list[dict]):
+        resp = None
+        req = {"messages": msgs, "max_tokens": 1, "temperature": 0, "logprobs": True, "top_logprobs": 20}
+        try:
+            resp = self.server.handle_chat_completions(req)
+            return resp["choices"][0]["logprobs"]["content"][0]["top_logprobs"], None
+        except (KeyError, IndexError, TypeError) as exc:
+            return None, f"llama.cpp gave no log-probabilities ({type(exc).__name__}: {str(resp)[:200]})"
+
+    def _choose(self, request: JudgeRequest) -> Verdict:
+        """A choose question: one token, the probability of each candidate letter and of none."""
+        msgs = choose_messages(request)
+        prompt = msgs[-1]["content"]
+        phash = prompt_hash(self.model, CHOOSE_SYSTEM, prompt)
+        hit = cached_verdict(self.cache, phash, self.model, prompt)
+        if hit is not None:
+            return hit
+        t0 = time.perf_counter()
+        top, error = self._top_logprobs(msgs)
+        ms = (time.perf_counter() - t0) * 1000
+        try:
+            if error:
+                raise ValueError(error)
+            choice, conf, extra = choice_from_probabilities(request, *choice_probabilities(top, len(request.candidates)))
+        except ValueError as exc:
+            return Verdict(valid=None, confidence=0.0, model=self.model, prompt_hash=phash, prompt=prompt,
+                           latency_ms=ms, error=str(exc))
+        return Verdict(valid=choice is not None, confidence=conf, choice=choice, model=self.model, latency_ms=ms,
+                       rationale=f"P({choice or 'none'}) = {conf:.3f}", prompt_hash=phash, prompt=prompt, extra=extra)
+
     def judge(self, request: JudgeRequest) -> Verdict:
+        if request.is_choice:
+            return self._choose(request)
         msgs = messages_for(request)
         prompt = msgs[-1]["content"]
         phash = prompt_hash(self.model, SYSTEM, prompt)

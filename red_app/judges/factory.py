@@ -7,7 +7,7 @@ from __future__ import annotations
 from ..errors import RedError
 from .base import Judge
 
-JUDGE_KINDS = ("simulated", "ollama", "embedded", "openai")
+JUDGE_KINDS = ("simulated", "ollama", "embedded", "openai", "human")
 
 
 def make_judge(kind: str, **options) -> Judge:
@@ -28,13 +28,18 @@ def make_judge(kind: str, **options) -> Judge:
         from .openai_judge import OpenAIJudge
 
         return OpenAIJudge(**options)
+    if kind == "human":
+        from .human import HumanJudge
+
+        return HumanJudge(**options)
     raise RedError(f"unknown judge {kind!r}; use one of {', '.join(JUDGE_KINDS)}")
 
 
 def judge_for_project(project, kind: str, *, accuracy: float = 1.0, seed: int = 0, host: str | None = None,
                       model: str | None = None, timeout: float = 60.0, concurrency: int | None = None,
                       threads: int | None = None, p_valid_right: float | None = None,
-                      p_valid_wrong: float | None = None, urls=None) -> Judge:
+                      p_valid_wrong: float | None = None, urls=None, wait: float | None = 3600.0,
+                      poll: float = 2.0) -> Judge:
     """A judge wired to a project: gold for the simulated one, settings and cache for LLMs."""
     if kind == "simulated":
         # the pool's hidden gold, and the seeds' own labels (the judge is measured on seeds first)
@@ -55,4 +60,6 @@ def judge_for_project(project, kind: str, *, accuracy: float = 1.0, seed: int = 
     if kind == "openai":
         # concurrency None: two requests in flight per server
         return make_judge("openai", urls=urls, model=model, timeout=timeout, concurrency=concurrency, cache=project)
+    if kind == "human":
+        return make_judge("human", wait=wait, poll=poll)
     raise RedError(f"unknown judge {kind!r}; use one of {', '.join(JUDGE_KINDS)}")

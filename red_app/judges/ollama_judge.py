@@ -16,7 +16,15 @@ from typing import Sequence
 
 from ..errors import JudgeUnavailableError
 from .base import BaseJudge, JudgeRequest, Verdict, cached_verdict
-from .prompts import SHOTS, build_prompt, prompt_hash
+from .prompts import (
+    CHOOSE_JSON_SYSTEM,
+    SHOTS,
+    build_prompt,
+    choose_json_messages,
+    choose_schema,
+    parse_choice,
+    prompt_hash,
+)
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
 DEFAULT_MODEL = "qwen2.5:1.5b-instruct"
@@ -131,22 +139,31 @@ class OllamaJudge(BaseJudge):
 
         if not self._checked:
             self.check()
-        prompt = build_prompt(request)
-        phash = prompt_hash(self.model, SYSTEM, prompt)
+        choose = request.is_choice  # a choose question: JSON whose choice is an enum of the candidates + none
+        if choose:
+            messages, schema = choose_json_messages(request), choose_schema(request)
+            prompt, system = messages[-1]["content"], CHOOSE_JSON_SYSTEM
+        else:
+            messages, schema, prompt, system = None, SCHEMA, build_prompt(request), SYSTEM
+        phash = prompt_hash(self.model, system, prompt)
         hit = cached_verdict(self.cache, phash, self.model, prompt)
         if hit is not None:
             return hit
-        messages = messages_for(request)
+        messages = messages or messages_for(request)
         t0 = time.perf_counter()
         last_error = "no attempt"
         for attempt in range(self.retries + 1):
             if attempt:
                 time.sleep(self.backoff * 2 ** (attempt - 1))
             try:
-                resp = self.client.chat(model=self.model, messages=messages, format=SCHEMA,
+                resp = self.client.chat(model=self.model, messages=messages, format=schema,
                                         options={"temperature": 0}, keep_alive="15m")
-                valid, conf, why = parse_answer(resp.message.content)
-                return Verdict(valid=valid, confidence=conf, rationale=why, model=self.model,
+                if choose:
+                    picked, conf, why = parse_choice(resp.message.content, request)
+                    valid = picked is not None
+                else:
+                    (valid, conf, why), picked = parse_answer(resp.message.content), None
+                return Verdict(valid=valid, confidence=conf, rationale=why, model=self.model, choice=picked,
                                latency_ms=(time.perf_counter() - t0) * 1000, prompt_hash=phash, prompt=prompt)
             except ValueError as exc:
                 last_error = f"unusable answer: {exc}"

@@ -30,8 +30,16 @@ from .ollama_judge import SCHEMA, parse_answer
 from .ollama_judge import SYSTEM as JSON_SYSTEM
 from .ollama_judge import messages_for as json_messages
 from .prompts import (
+    CHOOSE_JSON_SYSTEM,
+    CHOOSE_SYSTEM,
     YES_NO_SYSTEM,
     build_prompt,
+    choice_from_probabilities,
+    choice_probabilities,
+    choose_json_messages,
+    choose_messages,
+    choose_schema,
+    parse_choice,
     prompt_hash,
     yes_no_messages,
     yes_probability,
@@ -208,38 +216,57 @@ class OpenAIJudge(BaseJudge):
 
     # -- asking -------------------------------------------------------------------------------
 
-    def _ask(self, s: _Server, request: JudgeRequest) -> tuple[bool, float, str, dict] | None:
-        """One call; (valid, confidence, rationale, extra), or None when the server gives no logprobs."""
+    def _ask(self, s: _Server, request: JudgeRequest) -> tuple[bool, float, str, dict, str | None] | None:
+        """One call; (valid, confidence, rationale, extra, choice), or None when the server gives no logprobs.
+
+        A choose question asks for one letter (log-probabilities over the candidate letters and
+        "none") or, from a JSON-only server, a JSON object whose choice is an enum of the labels.
+        """
+        choose = request.is_choice
         if s.json_only:
+            msgs, schema = ((choose_json_messages(request), choose_schema(request)) if choose
+                            else (json_messages(request), SCHEMA))
             resp = s.client.chat.completions.create(
-                model=self.model, messages=json_messages(request), temperature=0, max_tokens=200,
+                model=self.model, messages=msgs, temperature=0, max_tokens=200,
                 response_format={"type": "json_schema",
-                                 "json_schema": {"name": "verdict", "schema": SCHEMA, "strict": True}})
-            valid, conf, why = parse_answer(resp.choices[0].message.content or "")
-            return valid, conf, why, {}
+                                 "json_schema": {"name": "verdict", "schema": schema, "strict": True}})
+            content = resp.choices[0].message.content or ""
+            if choose:
+                choice, conf, why = parse_choice(content, request)
+                return choice is not None, conf, why, {}, choice
+            valid, conf, why = parse_answer(content)
+            return valid, conf, why, {}, None
         resp = s.client.chat.completions.create(
-            model=self.model, messages=yes_no_messages(request), temperature=0, max_tokens=1,
-            logprobs=True, top_logprobs=20)
+            model=self.model, messages=choose_messages(request) if choose else yes_no_messages(request),
+            temperature=0, max_tokens=1, logprobs=True, top_logprobs=20)
         choice = resp.choices[0]
         content = choice.logprobs.content if choice.logprobs is not None else None
         if not content or not content[0].top_logprobs:
             return None
-        p_yes, p_no = yes_probability([{"token": t.token, "logprob": t.logprob} for t in content[0].top_logprobs])
+        top = [{"token": t.token, "logprob": t.logprob} for t in content[0].top_logprobs]
+        if choose:
+            picked, conf, extra = choice_from_probabilities(request, *choice_probabilities(top, len(request.candidates)))
+            return picked is not None, conf, f"P({picked or 'none'}) = {conf:.3f}", extra, picked
+        p_yes, p_no = yes_probability(top)
         if p_yes + p_no < 1e-6:
             raise ValueError(f"the model answered neither yes nor no ({content[0].token!r})")
         conf = p_yes / (p_yes + p_no)
         return (conf >= self.threshold, conf if conf >= self.threshold else 1 - conf,
-                f"P(yes) = {conf:.3f} (mass on yes/no {p_yes + p_no:.2f})", {"p_yes": conf})
+                f"P(yes) = {conf:.3f} (mass on yes/no {p_yes + p_no:.2f})", {"p_yes": conf}, None)
 
     def judge(self, request: JudgeRequest) -> Verdict:
         import openai
 
         if not self._checked:
             self.check()
-        # the yes/no question is the one cached; a JSON-only server's verdicts are keyed apart
-        prompt = build_prompt(request)
-        yes_no_prompt = yes_no_messages(request)[-1]["content"]
-        phash = prompt_hash(self.model, YES_NO_SYSTEM, yes_no_prompt)
+        # the yes/no (or letter) question is the one cached; a JSON-only server's verdicts are keyed apart
+        if request.is_choice:
+            prompt, json_system = choose_json_messages(request)[-1]["content"], CHOOSE_JSON_SYSTEM
+            yes_no_prompt, lp_system = choose_messages(request)[-1]["content"], CHOOSE_SYSTEM
+        else:
+            prompt, json_system = build_prompt(request), JSON_SYSTEM
+            yes_no_prompt, lp_system = yes_no_messages(request)[-1]["content"], YES_NO_SYSTEM
+        phash = prompt_hash(self.model, lp_system, yes_no_prompt)
         hit = cached_verdict(self.cache, phash, self.model, yes_no_prompt)
         if hit is not None:
             return hit
@@ -249,7 +276,7 @@ class OpenAIJudge(BaseJudge):
             s = self._take()  # JudgeUnavailableError when every server is set aside
             json_mode = s.json_only
             used_prompt = prompt if json_mode else yes_no_prompt
-            used_hash = prompt_hash(self.model, JSON_SYSTEM, prompt) if json_mode else phash
+            used_hash = prompt_hash(self.model, json_system, prompt) if json_mode else phash
             t0 = time.perf_counter()
             try:
                 answer = self._ask(s, request)
@@ -294,8 +321,8 @@ class OpenAIJudge(BaseJudge):
                 if answer is None:  # no log-probabilities from this server: JSON schema from now on
                     s.json_only = True
                     continue
-                valid, conf, why, extra = answer
-                return Verdict(valid=valid, confidence=conf, rationale=why, model=self.model,
+                valid, conf, why, extra, picked = answer
+                return Verdict(valid=valid, confidence=conf, rationale=why, model=self.model, choice=picked,
                                latency_ms=(time.perf_counter() - t_all) * 1000, prompt_hash=used_hash,
                                prompt=used_prompt, extra={**extra, "server": s.url})
             attempt += 1

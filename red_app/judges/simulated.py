@@ -38,6 +38,20 @@ class SimulatedJudge(BaseJudge):
     valid | the label is right) and P(says valid | it is wrong) set apart (``REALISTIC``
     is the embedded judge's measured profile). Only the perfect judge is ``trusted``: the
     loop takes its word without measuring it first.
+
+    A *choose* question (``request.candidates``) is answered with the same two numbers read
+    as the yes-leaning judge's habits; with r = P(valid | right), w = P(valid | wrong):
+
+    - the gold label is among the candidates: it picks it with probability r; otherwise,
+      with probability w, it picks the most plausible *wrong* candidate (the first other
+      one offered), else "none";
+    - the gold label is absent: with probability w it picks the first (most plausible)
+      candidate anyway, else "none".
+
+    The symmetric judge of accuracy a picks the gold (present) or "none" (absent) with
+    probability a, and otherwise the first wrong candidate, or "none" when there is none.
+    So REALISTIC (0.97, 0.55) misses a present gold 3% of the time and names a wrong label
+    for 55% of the texts whose gold is not offered; the perfect judge never errs.
     """
 
     kind = "simulated"
@@ -68,6 +82,32 @@ class SimulatedJudge(BaseJudge):
         h = hashlib.blake2b(f"{self.seed}|{request.sample_id}|{request.label}".encode(), digest_size=8)
         return np.random.default_rng(int.from_bytes(h.digest(), "little")).random()
 
+    def _choice_coin(self, request: JudgeRequest) -> float:
+        key = f"{self.seed}|{request.sample_id}|choose|{'|'.join(request.candidate_labels())}"
+        h = hashlib.blake2b(key.encode(), digest_size=8)
+        return np.random.default_rng(int.from_bytes(h.digest(), "little")).random()
+
+    def _choose(self, request: JudgeRequest, truth: str) -> Verdict:
+        labels = request.candidate_labels()
+        present = truth in labels
+        wrong = [lab for lab in labels if lab != truth]
+        coin = self._choice_coin(request)
+        if self.p_valid_right is not None:
+            r, w = self.p_valid_right, self.p_valid_wrong
+            if present:
+                pick = truth if coin < r else (wrong[0] if wrong and coin < r + (1 - r) * w else None)
+            else:
+                pick = labels[0] if coin < w else None
+        else:
+            if coin < self.accuracy:
+                pick = truth if present else None
+            else:
+                pick = wrong[0] if wrong else None
+        honest = pick == (truth if present else None)
+        why = "agrees with the hidden gold" if honest else "deliberately wrong"
+        return Verdict(valid=pick is not None, confidence=1.0, model=self.model, rationale=f"simulated: {why}",
+                       latency_ms=self.latency_ms, choice=pick)
+
     def judge(self, request: JudgeRequest) -> Verdict:
         if self.latency_ms:
             time.sleep(self.latency_ms / 1000)
@@ -78,6 +118,8 @@ class SimulatedJudge(BaseJudge):
                 error=f"sample {request.sample_id!r} has no hidden gold label; the simulated "
                 "judge only works on samples imported with --mode hidden-gold",
             )
+        if request.is_choice:
+            return self._choose(request, truth)
         correct = truth == request.label
         coin = self._coin(request)
         if self.p_valid_right is not None:

@@ -18,11 +18,14 @@ from .uncertainty import MEASURES
 SELECTIONS = ("uncertain", "random")
 ON_REJECT = ("next", "skip")
 MODELS = ("flat", "red")
+# binary: "is label X right?" about the top candidate; choose: "which of these k labels, or none?"
+QUESTIONS = ("binary", "choose")
 
 # The allowed values of every setting that has a fixed set of them.
 CHOICES: dict[str, tuple[str, ...]] = {
     "selection": SELECTIONS, "on_reject": ON_REJECT, "selector": MODELS, "final_model": MODELS,
     "uncertainty": MEASURES, "noise": NOISE_STRATEGIES, "partition_method": PARTITION_METHODS,
+    "question": QUESTIONS,
 }
 
 
@@ -62,6 +65,10 @@ class LoopConfig:
     trust_judge: bool = False
     # a judge whose calls fail this many times in a row pauses the run (resumable)
     max_failures: int = 5
+    # what the judge is asked: binary (is the top label right?) or choose (which of the
+    # top choose_k candidates, each with its description and nearest examples, or none?)
+    question: str = "binary"
+    choose_k: int = 5
 
     def __post_init__(self) -> None:
         if self.budget < 0 or self.batch < 1:
@@ -70,6 +77,8 @@ class LoopConfig:
             raise ConfigError("n and self_training_rounds must be >= 1; noise_ratio and c_examples >= 0")
         if self.max_failures < 1:
             raise ConfigError("max_failures must be >= 1")
+        if not 2 <= self.choose_k <= 26:
+            raise ConfigError("choose_k must be between 2 and 26 (candidates are lettered A-Z)")
         if not 0.5 <= self.precision_target < 1 or self.calibration_seeds < 0:
             raise ConfigError("precision_target must be in [0.5, 1) and calibration_seeds >= 0")
         for name, allowed in CHOICES.items():
@@ -145,6 +154,10 @@ def add_loop_arguments(p) -> None:
                    "0 takes every verdict at its word")
     g.add_argument("--trust-judge", action="store_true", default=None,
                    help="apply the judge's verdicts even where it measured as adding nothing to the classifier")
+    g.add_argument("--question", choices=CHOICES["question"], default=d.question,
+                   help="binary: ask whether the top label is right; choose: show the top --choose-k labels "
+                   "and let the judge pick one or none")
+    g.add_argument("--choose-k", type=int, default=d.choose_k, help="candidates per choose question")
     g.add_argument("--seed", type=int, default=d.seed)
 
 

@@ -127,6 +127,87 @@ class JudgeProfile:
         return dict(self.__dict__)
 
 
+@dataclass(frozen=True)
+class ChoiceProfile:
+    """How a judge answers *choose* questions, measured on seeds (no gold needed).
+
+    Counts from two kinds of question: the seed's own label among the candidates
+    (``present``) and left out (``absent``). From them, smoothed: ``p_hit`` = P(picks the
+    right label | it is offered), ``p_none_present`` = P(answers none | it is offered),
+    ``pick_absent[r]`` = P(picks the candidate at rank r | the right label is not offered)
+    — a yes-leaning judge picks the first, most plausible, wrong candidate — and
+    ``p_none_absent``. A pick of the candidate at rank r is worth the likelihood ratio
+    ``p_hit / pick_absent[r]``; a "none" is worth ``p_none_absent / p_none_present`` for
+    "the right label is not among them".
+    """
+
+    k: int
+    n_present: int
+    hits: int
+    none_present: int
+    n_absent: int
+    picks_absent: tuple[int, ...]
+    none_absent: int
+    picks_wrong_present: tuple[int, ...] = ()  # picks of a wrong candidate, by rank, when the right one was offered
+
+    @property
+    def p_hit(self) -> float:
+        return (self.hits + 1) / (self.n_present + 2)
+
+    @property
+    def p_none_present(self) -> float:
+        return (self.none_present + 1) / (self.n_present + 2)
+
+    @property
+    def p_none_absent(self) -> float:
+        return (self.none_absent + 1) / (self.n_absent + 2)
+
+    def pick_absent(self, rank: int) -> float:
+        c = self.picks_absent[rank] if rank < len(self.picks_absent) else 0
+        return (c + 1) / (self.n_absent + 2)
+
+    def pick_wrong_present(self, rank: int) -> float:
+        c = self.picks_wrong_present[rank] if rank < len(self.picks_wrong_present) else 0
+        return (c + 1) / (self.n_present + 2)
+
+    def posterior_pick(self, rank: int, priors) -> float:
+        """P(the candidate at ``rank`` is right | the judge picked it), over every hypothesis:
+        the right label is that candidate, another candidate, or none of them."""
+        p = np.clip(np.asarray(priors, dtype=np.float64), 0.0, 1.0)
+        p_abs = max(1.0 - float(p.sum()), 0.0)
+        right = p[rank] * self.p_hit
+        wrong = (float(p.sum()) - p[rank]) * self.pick_wrong_present(rank) + p_abs * self.pick_absent(rank)
+        return float(right / (right + wrong)) if right + wrong > 0 else 0.0
+
+    def posterior_none(self, priors) -> float:
+        """P(none of the candidates is right | the judge answered none)."""
+        p_in = float(np.clip(np.asarray(priors, dtype=np.float64), 0.0, 1.0).sum())
+        p_abs = max(1.0 - p_in, 0.0)
+        a, b = p_abs * self.p_none_absent, min(p_in, 1.0) * self.p_none_present
+        return float(a / (a + b)) if a + b > 0 else 0.0
+
+    def pick_ratio(self, rank) -> np.ndarray:
+        """Likelihood ratio of the judge picking the candidate at ``rank`` (array-friendly)."""
+        ranks = np.atleast_1d(np.asarray(rank, dtype=np.int64))
+        out = np.array([self.p_hit / self.pick_absent(int(r)) for r in ranks])
+        return out if np.ndim(rank) else out[0]
+
+    def none_ratio(self) -> float:
+        """Likelihood ratio of a "none" for "the right label is not among the candidates"."""
+        return self.p_none_absent / self.p_none_present
+
+    def to_dict(self) -> dict:
+        d = dict(self.__dict__)
+        d["picks_absent"] = list(self.picks_absent)
+        d["picks_wrong_present"] = list(self.picks_wrong_present)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ChoiceProfile":
+        return cls(**{**d, "picks_absent": tuple(d["picks_absent"]),
+                      "picks_wrong_present": tuple(d.get("picks_wrong_present", ()))})
+
+
 def posterior(lr, prior) -> np.ndarray:
     """P(right | judge, classifier) from the judge's likelihood ratio and the prior."""
     p = np.clip(np.asarray(prior, dtype=np.float64), EPS, 1 - EPS)
@@ -178,6 +259,7 @@ class Calibration:
     informative: bool
     reason: str
     judged: list = field(default_factory=list, repr=False)  # (request, verdict, right) for the audit
+    choice: ChoiceProfile | None = None  # set when the judge was measured on choose questions
 
     def summary(self) -> str:
         f = lambda v: "–" if v is None else f"{v:.2f}"  # noqa: E731
@@ -188,8 +270,9 @@ class Calibration:
                 f"{pct(self.right_rejected)}. {self.reason}")
 
     def to_dict(self) -> dict:
-        d = {k: v for k, v in self.__dict__.items() if k not in ("judged", "profile")}
+        d = {k: v for k, v in self.__dict__.items() if k not in ("judged", "profile", "choice")}
         d["profile"] = self.profile.to_dict() if self.profile else None
+        d["choice"] = self.choice.to_dict() if self.choice else None
         return d
 
     @classmethod
@@ -197,7 +280,9 @@ class Calibration:
         """Back from :meth:`to_dict` (a resumed run keeps the measurement it started with)."""
         d = dict(d)
         prof = d.pop("profile", None)
-        return cls(JudgeProfile(**prof) if prof else None, **d)
+        choice = d.pop("choice", None)
+        return cls(JudgeProfile(**prof) if prof else None, choice=ChoiceProfile.from_dict(choice) if choice else None,
+                   **d)
 
 
 def _cv_scores(X: np.ndarray, y: np.ndarray, n_labels: int, folds: int, seed: int) -> np.ndarray:
@@ -283,6 +368,105 @@ def calibrate(data, state, judge: Judge, n: int = 40, seed: int = 0, c_examples:
                        right_rejected=float((~said[r_ok]).mean()), informative=informative, reason=reason, **base)
 
 
+def _choose_candidates(P_row: np.ndarray, own: int, k: int, present: bool) -> list[int]:
+    """The ``k`` labels a cross-validated classifier likes best for a seed, best first: with
+    the seed's own label kept in (``present``; it replaces the k-th when it is not in the top
+    k) or left out."""
+    order = [int(j) for j in np.argsort(-P_row, kind="stable")]
+    if present:
+        top = order[:k]
+        if own not in top:
+            top[-1] = own
+        return top
+    return [j for j in order if j != own][:k]
+
+
+def calibrate_choice(data, state, judge: Judge, n: int = 40, k: int = 5, seed: int = 0,
+                     folds: int = 3, min_auc: float = 0.6) -> Calibration:
+    """Measure ``judge`` on ``n`` seeds with *choose* questions: each seed once with its own
+    label among the classifier's top ``k`` candidates and once without it (``2 n`` calls).
+
+    The judge is informative when "it picked the right label" (offered) against "it picked
+    some label" (not offered) separates the two at AUC ≥ ``min_auc``.
+    """
+    from .questions import build_choose_request
+
+    lab_idx = np.flatnonzero(state.y >= 0)
+    y_lab = state.y[lab_idx]
+    n_labels = len(data.label_names)
+    k = min(k, n_labels - 1)
+    empty = dict(judge_auc=None, classifier_auc=None, combined_auc=None, agreement=None, wrong_caught=None,
+                 right_rejected=None, median_latency_ms=None, informative=False)
+    if n < 2 or k < 1:
+        return Calibration(None, temperature=1.0, pairs=0, answered=0,
+                           reason="the budget leaves no room to measure the judge: its verdicts go to people", **empty)
+    S_cv = _cv_scores(data.X[lab_idx], y_lab, n_labels, folds, seed)
+    temperature = fit_temperature(S_cv, y_lab)
+    P_cv = temper(S_cv, temperature)
+    rng = np.random.default_rng(seed)
+    pick = rng.choice(len(lab_idx), size=min(n, len(lab_idx)), replace=False)
+    reqs, present, owns = [], [], []
+    for kk in pick:
+        i, own = int(lab_idx[kk]), int(y_lab[kk])
+        for is_present in (True, False):
+            cands = _choose_candidates(P_cv[kk], own, k, is_present)
+            reqs.append(build_choose_request(data, state, i, cands))
+            present.append(is_present)
+            owns.append(data.label_names[own])
+    verdicts = judge.judge_many(reqs)
+    ok = [v.valid is not None for v in verdicts]
+    lat = [v.latency_ms for v in verdicts if v.valid is not None and not v.cached]
+    judged = [(r, v, p) for r, v, p in zip(reqs, verdicts, present)]
+    base = dict(temperature=temperature, pairs=len(reqs), answered=int(sum(ok)), classifier_auc=None,
+                median_latency_ms=float(np.median(lat)) if lat else None, judged=judged)
+    n_present = hits = none_present = n_absent = none_absent = 0
+    picks_absent = [0] * k
+    picks_wrong_present = [0] * k
+    hit_score, was_present = [], []
+    for req, v, is_present, own, good in zip(reqs, verdicts, present, owns, ok):
+        if not good:
+            continue
+        labels = req.candidate_labels()
+        if is_present:
+            n_present += 1
+            hits += v.choice == own
+            none_present += v.choice is None
+            if v.choice is not None and v.choice != own and v.choice in labels:
+                picks_wrong_present[labels.index(v.choice)] += 1
+            hit_score.append(float(v.choice == own))
+        else:
+            n_absent += 1
+            if v.choice is None:
+                none_absent += 1
+            elif v.choice in labels:
+                picks_absent[labels.index(v.choice)] += 1
+            hit_score.append(float(v.choice is not None))
+        was_present.append(is_present)
+    if n_present < 2 or n_absent < 2:
+        return Calibration(None, combined_auc=None, agreement=None, wrong_caught=None, right_rejected=None,
+                           judge_auc=None, informative=False,
+                           reason="too few answers to measure the judge: its verdicts go to people",
+                           **{k2: v2 for k2, v2 in base.items()})
+    prof = ChoiceProfile(k=k, n_present=n_present, hits=hits, none_present=none_present, n_absent=n_absent,
+                         picks_absent=tuple(picks_absent), none_absent=none_absent,
+                         picks_wrong_present=tuple(picks_wrong_present))
+    judge_auc = roc_auc(hit_score, was_present)
+    informative = (judge_auc or 0) >= min_auc
+    right_found = hits / n_present
+    wrong_named = 1 - none_absent / n_absent
+    if informative:
+        reason = (f"Offered the right label among {k}, it picked it {right_found:.0%} of the time; not offered, it "
+                  f"named a wrong one {wrong_named:.0%} of the time: a pick is applied where P(right) clears the "
+                  "precision target, the rest go to people.")
+    else:
+        reason = (f"It picks as often when the right label is missing ({wrong_named:.0%}) as it finds it when "
+                  f"offered ({right_found:.0%}): its answers go to people unless you choose to trust it.")
+    return Calibration(None, judge_auc=judge_auc, combined_auc=None,
+                       agreement=float(np.mean([s == p for s, p in zip(hit_score, was_present)])),
+                       wrong_caught=none_absent / n_absent, right_rejected=1 - right_found, informative=informative,
+                       reason=reason, choice=prof, **base)
+
+
 class Delegation:
     """Decides, per verdict, whether it is applied or goes to people.
 
@@ -303,7 +487,50 @@ class Delegation:
     def applies(self) -> bool:
         """Whether any verdict may be applied at all."""
         c = self.calibration
-        return c is None or (c.profile is not None and (c.informative or self.trust))
+        return c is None or ((c.profile is not None or c.choice is not None) and (c.informative or self.trust))
+
+    def choice_eligible(self, priors: np.ndarray) -> np.ndarray:
+        """Rows of candidate priors (n, k) where a pick of some candidate could clear the target."""
+        c = self.calibration
+        n, k = priors.shape
+        if c is None:
+            return np.ones(n, dtype=bool)
+        if not self.applies or c.choice is None:
+            return np.zeros(n, dtype=bool)
+        P = np.clip(priors, 0.0, 1.0)
+        tot = P.sum(axis=1)
+        p_abs = np.maximum(1.0 - tot, 0.0)
+        ok = np.zeros(n, dtype=bool)
+        for r in range(k):
+            right = P[:, r] * c.choice.p_hit
+            wrong = (tot - P[:, r]) * c.choice.pick_wrong_present(r) + p_abs * c.choice.pick_absent(r)
+            ok |= right >= self.target * (right + wrong) + 1e-12
+        return ok
+
+    def decide_choice(self, verdict: Verdict, labels, priors) -> tuple[str, float | None]:
+        """("valid" | "invalid" | "review" | "error", P(right)) for one choose answer.
+
+        valid: the picked candidate is applied; invalid: "none", applied as a rejection of
+        every candidate; P(right) is the picked label's (for "none": that one of them is right).
+        """
+        if verdict.pending:
+            return "review", None
+        if verdict.valid is None:
+            return "error", None
+        labels = list(labels)
+        if verdict.choice is not None and verdict.choice not in labels:
+            return "error", None
+        c = self.calibration
+        if c is None:
+            return ("valid", 1.0) if verdict.choice is not None else ("invalid", 0.0)
+        if c.choice is None:
+            return "review", None
+        priors = np.asarray(priors, dtype=np.float64)
+        if verdict.choice is not None:
+            p = c.choice.posterior_pick(labels.index(verdict.choice), priors)
+            return ("valid" if self.applies and p >= self.target else "review"), p
+        p_absent = c.choice.posterior_none(priors)
+        return ("invalid" if self.applies and p_absent >= self.target else "review"), 1.0 - p_absent
 
     def min_prior(self) -> float:
         """The lowest prior at which a confident "yes" still clears the target."""
@@ -317,6 +544,8 @@ class Delegation:
 
     def decide(self, verdict: Verdict, prior: float) -> tuple[str, float | None]:
         """("valid" | "invalid" | "review" | "error", P(right)) for one verdict."""
+        if verdict.pending:  # handed to people: nothing to apply until they answer
+            return "review", None
         s = verdict_score(verdict)
         if s is None:
             return "error", None

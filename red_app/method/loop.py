@@ -18,8 +18,8 @@ from ..errors import JudgeUnavailableError
 from ..judges.base import Judge, JudgeRequest, Verdict
 from .classifiers import default_estimator, make_model
 from .config import LoopConfig
-from .delegation import Calibration, Delegation, calibrate, temper
-from .questions import build_request
+from .delegation import Calibration, Delegation, calibrate, calibrate_choice, temper
+from .questions import build_choose_request, build_request
 from .stopping import default_rules
 from .subsets import LabelPartition, label_centroids, partition_labels
 from .uncertainty import select_top_k, uncertainty
@@ -86,6 +86,7 @@ class Judged:
     alternatives: tuple[str, ...]
     p_right: float | None = None  # P(label right | judge, classifier) where the judge was calibrated
     applied: bool = True          # False: the verdict went to people (needs review)
+    candidates: tuple[int, ...] = ()  # a choose question's candidate labels, best first
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,12 @@ class PoolScores:
     uncertainty: np.ndarray
     top: np.ndarray             # the top label's share of the scores
     uncertain_mask: np.ndarray
-    prior: np.ndarray           # P(right) of each of the top 3 labels (delegation's prior), like ``order``
+    prior: np.ndarray           # P(right) of each of the top labels (delegation's prior), like ``order``
+
+    def candidates(self, k: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """(labels, ranks) of up to ``n`` candidates for position ``k``, best first: rejected pairs left out."""
+        ranks = np.flatnonzero(self.S[k, self.order[k]] > 0)[:n]
+        return self.order[k, ranks], ranks
 
     def alternatives(self, k: int, names: Sequence[str]) -> tuple[str, ...]:
         return tuple(names[j] for j in self.order[k] if self.S[k, j] > 0)
@@ -242,7 +248,12 @@ class RedLoop:
         pool = self.askable(state)
         S, assigned = model.scores(data.X[pool])
         _mask_excluded(S, pool, state.excluded)
-        order = np.argsort(-S, axis=1)[:, :3]
+        width = max(3, c.choose_k) if c.question == "choose" else 3
+        if width < S.shape[1]:
+            top = np.argpartition(-S, width - 1, axis=1)[:, :width]
+            order = np.take_along_axis(top, np.argsort(-np.take_along_axis(S, top, axis=1), axis=1), axis=1)
+        else:
+            order = np.argsort(-S, axis=1)[:, :width]
         pred = order[:, 0]
         u = uncertainty(S, c.uncertainty, target=c.self_training or 0.3)
         tot = S.sum(axis=1)
@@ -290,7 +301,10 @@ class RedLoop:
         u = scores.uncertainty
         if self.delegation.active:
             # ask only where a "yes" could be applied: elsewhere the verdict would go to people anyway
-            eligible = scores.prior[:, 0] >= self.delegation.min_prior()
+            if c.question == "choose":
+                eligible = self.delegation.choice_eligible(scores.prior[:, :min(c.choose_k, scores.prior.shape[1])])
+            else:
+                eligible = scores.prior[:, 0] >= self.delegation.min_prior()
             if not eligible.any():
                 return np.zeros(0, dtype=np.int64)
             if c.selection == "random":
@@ -308,10 +322,14 @@ class RedLoop:
                   should_stop: Callable[[], bool] | None = None) -> JudgeRound:
         """Ask the judge about the chosen samples in chunks, applying each verdict.
 
-        A rejected pair is excluded; with ``on_reject="next"`` the sample's next candidate
-        label is asked in the same iteration. Each chunk goes to the sink as it arrives.
+        Binary questions: a rejected pair is excluded; with ``on_reject="next"`` the
+        sample's next candidate label is asked in the same iteration. Choose questions
+        (``question="choose"``): the judge sees the top ``choose_k`` candidates not yet
+        rejected and picks one (applied as the label) or none (every candidate excluded).
+        Each chunk goes to the sink as it arrives.
         """
         c, d = self.config, self.delegation
+        choose = c.question == "choose"
         pool, S, order = scores.pool, scores.S, scores.order
         last_error = None
         rnd = JudgeRound(per_subset={s: {"selected": 0, "accepted": 0, "rejected": 0}
@@ -327,10 +345,16 @@ class RedLoop:
                     break
                 self.take_human_decisions(state)
                 chunk = [p for p in proposals[start : start + JUDGE_CHUNK] if int(pool[p[0]]) not in state.decided]
+                if choose:  # (position, candidate labels, their ranks); none left: nothing to ask
+                    chunk = [(kp, *scores.candidates(kp, c.choose_k)) for kp, _, _ in chunk]
+                    chunk = [p for p in chunk if len(p[1])]
                 if not chunk:
                     continue
-                reqs = [self.build_request(data, state, int(pool[kp]), lab, scores.alternatives(kp, data.label_names))
-                        for kp, lab, _ in chunk]
+                if choose:
+                    reqs = [build_choose_request(data, state, int(pool[kp]), labs) for kp, labs, _ in chunk]
+                else:
+                    reqs = [self.build_request(data, state, int(pool[kp]), lab,
+                                               scores.alternatives(kp, data.label_names)) for kp, lab, _ in chunk]
                 try:
                     verdicts = self.judge.judge_many(reqs)
                 except JudgeUnavailableError as exc:
@@ -339,14 +363,24 @@ class RedLoop:
                 judged = []
                 for (kp, lab, rank), req, v in zip(chunk, reqs, verdicts):
                     i = int(pool[kp])
-                    sub = rnd.per_subset[int(self.partition.subset_of[lab])]
-                    if v.valid is None:  # a failed call is recorded, never charged to the budget
+                    if v.valid is None and not v.pending:  # a failed call is recorded, never charged
                         self._failures += 1
                         last_error = v.error
                     else:
                         state.calls += 1
                         self._failures = 0
-                    decision, p_right = d.decide(v, float(scores.prior[kp, rank]))
+                    cands: tuple[int, ...] = ()
+                    if choose:
+                        cands = tuple(int(x) for x in lab)
+                        decision, p_right = d.decide_choice(v, req.candidate_labels(), scores.prior[kp, rank])
+                        if decision == "error" and v.valid is not None:
+                            self._failures += 1  # an answer naming no candidate is a failure, though charged
+                            last_error = f"the judge chose {v.choice!r}, not one of the candidates"
+                        names = req.candidate_labels()
+                        lab = cands[names.index(v.choice)] if v.choice in names else cands[0]
+                    else:
+                        decision, p_right = d.decide(v, float(scores.prior[kp, rank]))
+                    sub = rnd.per_subset[int(self.partition.subset_of[lab])]
                     if i in state.decided:
                         decision = "superseded"  # a person decided while the judge was asked
                     if decision == "error":
@@ -356,10 +390,11 @@ class RedLoop:
                         rnd.accepted += 1
                         sub["accepted"] += 1
                     elif decision == "invalid":
-                        state.excluded.add((i, lab))
+                        for bad in (cands or (lab,)):
+                            state.excluded.add((i, bad))
                         rnd.rejected += 1
                         sub["rejected"] += 1
-                        if c.on_reject == "next" and rank + 1 < order.shape[1]:
+                        if not choose and c.on_reject == "next" and rank + 1 < order.shape[1]:
                             nxt = int(order[kp, rank + 1])
                             if (S[kp, nxt] > 0 and (i, nxt) not in state.excluded
                                     and scores.prior[kp, rank + 1] >= d.min_prior()):
@@ -370,7 +405,7 @@ class RedLoop:
                     sub["selected"] += 1
                     judged.append(Judged(i, lab, req, v, float(scores.uncertainty[kp]),
                                          scores.alternatives(kp, data.label_names), p_right=p_right,
-                                         applied=decision in ("valid", "invalid")))
+                                         applied=decision in ("valid", "invalid"), candidates=cands))
                 rnd.judged.extend(judged)
                 if self.sink:
                     self.sink.on_verdicts(state.iteration, judged)
@@ -411,12 +446,40 @@ class RedLoop:
         if getattr(self.judge, "trusted", False) or c.calibration_seeds == 0:
             return Delegation(None)  # taken at its word (calibration_seeds=0 asks for that)
         n = min(c.calibration_seeds, max(c.budget - state.calls, 0) // 2)
-        cal = calibrate(data, state, self.judge, n=n, seed=c.seed, c_examples=c.c_examples)
+        if c.question == "choose":
+            cal = calibrate_choice(data, state, self.judge, n=n, k=c.choose_k, seed=c.seed)
+        else:
+            cal = calibrate(data, state, self.judge, n=n, seed=c.seed, c_examples=c.c_examples)
         state.calls += cal.answered  # failed calls are not charged
         self.calibration_ = cal
         if self.sink and hasattr(self.sink, "on_calibration"):
             self.sink.on_calibration(cal)
         return Delegation(cal, c.precision_target, c.trust_judge)
+
+    def wait_for_people(self, state: LoopState, should_stop: Callable[[], bool] | None = None) -> str | None:
+        """Wait until people have answered every held proposal (a judge with ``waits_for_people``).
+
+        Reads their answers every ``judge.poll`` seconds (each is applied at once, see
+        :meth:`take_human_decisions`) and tells the sink how many are still open. Returns None
+        when none is left, or why it stopped waiting: stopped by the user, or ``judge.wait``
+        seconds passed (the run is then resumable and waits again on resume).
+        """
+        wait, poll = getattr(self.judge, "wait", None), float(getattr(self.judge, "poll", 2.0))
+        deadline = None if wait is None else time.monotonic() + float(wait)
+        on_waiting = getattr(self.sink, "on_waiting", None)
+        while True:
+            self.take_human_decisions(state)
+            n = len(state.held)
+            if on_waiting:
+                on_waiting(n)
+            if not n:
+                return None
+            if should_stop and should_stop():
+                return "stopped by user"
+            if deadline is not None and time.monotonic() >= deadline:
+                return (f"waiting for {n} answer{'s' if n != 1 else ''} in Review: answer them there, "
+                        "then resume the run")
+            time.sleep(poll if deadline is None else max(min(poll, deadline - time.monotonic()), 0.0))
 
     def take_human_decisions(self, state: LoopState) -> None:
         """Apply what people decided since the last look (the sink knows; a bare loop has none).
@@ -481,6 +544,12 @@ class RedLoop:
                                                f"with {errors[-1] if errors else None!r}; none was charged to the "
                                                "budget — fix the judge and resume")
                 return
+        waits = getattr(self.judge, "waits_for_people", False)
+        if waits and state.held:  # a resumed run: first the answers it was waiting for
+            why = self.wait_for_people(state, should_stop)
+            if why:
+                self.termination_condition_ = why
+                return
         while True:
             t0 = time.perf_counter()
             if state.calls >= c.budget:
@@ -499,6 +568,8 @@ class RedLoop:
             scores = self.score_pool(selector, data, state)
             chosen = self.select(scores, state, n_labels, rng)
             rnd = self.ask_judge(data, state, scores, chosen, should_stop)
+            if waits and not rnd.termination:  # people answer the proposals; use each answer as it comes
+                rnd.termination = self.wait_for_people(state, should_stop)
             final, eval_acc, pool_acc = self.evaluate(data, state)
             stats = [{"subset": s, "labels": len(members), "labeled": int(np.isin(state.y, members).sum()),
                       **rnd.per_subset[s]} for s, members in enumerate(self.partition.subsets)]

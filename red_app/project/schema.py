@@ -7,7 +7,7 @@ entry for a change; never edit an old one (files in the wild are at every versio
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 ORIGINS = ("seed", "import", "judge", "human")
 VERDICTS = ("valid", "invalid")
@@ -197,6 +197,12 @@ MIGRATIONS: list[list[str]] = [
             actor TEXT NOT NULL,
             note TEXT,
             created_at TIMESTAMP NOT NULL)""",
+    ],
+    # 5: choose questions — the candidate labels a judge was offered (best first) and the one
+    # it picked (NULL: "none of them"); NULL candidates for a binary question
+    [
+        "ALTER TABLE judge_verdicts ADD COLUMN candidates TEXT[]",
+        "ALTER TABLE judge_verdicts ADD COLUMN choice TEXT",
     ],
 ]
 

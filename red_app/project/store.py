@@ -234,6 +234,15 @@ class Project:
         with self.transaction() as cur:
             cur.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
 
+    def set_run_waiting(self, run_id: int, n: int) -> None:
+        """How many of a run's proposals wait for people's answers (the human judge)."""
+        if self.run_waiting(run_id) != n:
+            self.set_setting(f"run_waiting:{int(run_id)}", str(int(n)))
+
+    def run_waiting(self, run_id: int) -> int | None:
+        value = self.get_setting(f"run_waiting:{int(run_id)}")
+        return int(value) if value is not None else None
+
     # -- samples and labels ------------------------------------------------------------
 
     def labels(self) -> list[str]:
@@ -541,6 +550,7 @@ class Project:
             "p_right": col("p_right", pa.float64()),
             "applied": pa.array([r.get("applied", r.get("purpose", "run") == "run") for r in rows], pa.bool_()),
             "purpose": pa.array([r.get("purpose", "run") for r in rows], pa.string()),
+            "candidates": col("candidates", pa.list_(pa.string())), "choice": col("choice", pa.string()),
         })
         if any(p not in PURPOSES for p in tbl.column("purpose").to_pylist()):
             raise ProjectError(f"a verdict's purpose must be one of {', '.join(PURPOSES)}")
@@ -557,13 +567,15 @@ class Project:
                            zip(tbl.column("applied").to_pylist(), tbl.column("sample_id").to_pylist())]
                 tbl = tbl.set_column(tbl.schema.get_field_index("applied"), "applied", pa.array(applied, pa.bool_()))
             vids = sorted(r[0] for r in insert_arrow(cur, "judge_verdicts", tbl, returning="verdict_id"))
+            # a choose answer of "none" rejects every candidate it was offered
             events = [
-                Event(sample_id=r["sample_id"], label=r["label"], origin="judge",
+                Event(sample_id=r["sample_id"], label=lab, origin="judge",
                       verdict="valid" if r["valid"] else "invalid", actor=r["judge_kind"],
                       iteration=iteration, run_id=run_id, model=r.get("model"),
                       confidence=r.get("confidence"), verdict_id=vid)
                 for r, vid, applied in zip(rows, vids, tbl.column("applied").to_pylist())
                 if r.get("valid") is not None and applied
+                for lab in ([r["label"]] if r["valid"] or not r.get("candidates") else r["candidates"])
             ]
             self.append_events(events, cur=cur)
         return vids

@@ -57,6 +57,24 @@ def test_run_page_shows_the_finished_run(demo):
     assert any("run 1" in str(p.proto.text) for p in at.get("progress")) or at.metric
 
 
+def test_run_page_says_how_many_answers_a_human_judged_run_waits_for(demo):
+    from red_app.judges.human import HumanJudge
+    from red_app.method.config import LoopConfig
+    from red_app.project.store import Project
+    from red_app.runner import run_project
+
+    with Project(demo) as p:
+        list(run_project(p, HumanJudge(wait=0.1, poll=0.05), LoopConfig(budget=12, batch=12, patience=None),
+                         label_everything=False))
+        assert p.run_waiting(2) == 12
+    at = page("run").run()
+    assert not at.exception
+    assert any("Waiting for 12 answers in Review" in i.value for i in at.info)
+    radio = at.radio[0]
+    assert "human" in radio.options
+    assert any(sb.label == "Question" and list(sb.options) == ["binary", "choose"] for sb in at.selectbox)
+
+
 def test_review_accept_is_recorded_with_the_reviewer(demo):
     from red_app.project.store import Project
 

@@ -91,3 +91,38 @@ def test_describe_writes_versioned_descriptions_with_the_embedded_model(small_co
         assert describe_labels(p, write, model, labels=labels) == {}  # written once
         describe_labels(p, write, model, labels=labels[:1], force=True)
         assert p.descriptions()[labels[0]]["version"] == 2
+
+
+def _choose_req(text):
+    from red_app.judges.base import Candidate
+
+    cands = (Candidate("request_refund", "asks to get money back for a purchase", REFUND),
+             Candidate("card_arrival", "asks when a new card will arrive", CARD),
+             Candidate("exchange_rate", "asks about currency exchange rates",
+                       (Example("d", "what rate do you give for dollars"),)))
+    return JudgeRequest(sample_id=text[:20], text=text, label=cands[0].label, candidates=cands)
+
+
+def test_qwen_picks_the_right_candidate_in_a_choose_question():
+    from red_app.judges.embedded import EmbeddedJudge
+
+    _need("qwen2.5-coder-1.5b")
+    j = EmbeddedJudge(model="qwen2.5-coder-1.5b", threads=2)
+    v = j.judge(_choose_req("my card hasn't come yet, it's been a week"))
+    assert v.error is None and v.valid and v.choice == "card_arrival"  # the right one, offered second
+    assert set(v.extra["choice_probs"]) == {"request_refund", "card_arrival", "exchange_rate"}
+    assert v.confidence == v.extra["choice_probs"]["card_arrival"] and v.prompt.startswith("Text to label")
+
+
+def test_a_choose_question_through_the_ollama_api_adapter_over_llama_cpp():
+    """The Ollama client's choose path (JSON enum of the candidates and none) against the TEST
+    DOUBLE tests/doubles/ollama_llama.py: Ollama's API mapped onto llama.cpp, a real model."""
+    from red_app.judges.ollama_judge import OllamaJudge
+    from tests.doubles.ollama_llama import OllamaLlamaDouble
+
+    _need("qwen2.5-coder-1.5b")
+    with OllamaLlamaDouble("qwen2.5-coder-1.5b") as server:
+        j = OllamaJudge(host=server.url, model="qwen2.5-coder-1.5b:latest", timeout=120, concurrency=1)
+        v = j.judge(_choose_req("how long until my card gets here"))
+    assert v.error is None and v.valid and v.choice == "card_arrival"  # schema-constrained to the candidates
+    assert '"choice"' not in v.rationale and v.prompt.startswith("Text to label")

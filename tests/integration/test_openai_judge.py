@@ -226,3 +226,79 @@ def test_verdicts_come_back_in_the_order_asked_though_sent_grouped_by_label(serv
     reqs = [_req("my card", label=lab, sid=f"s{i}") for i, lab in enumerate(["b_label", "a_label", "b_label"])]
     verdicts = j.judge_many(reqs)
     assert [v.prompt.split("\n")[0] for v in verdicts] == [f'Proposed label: "{r.label}"' for r in reqs]
+
+
+@needs_model
+def test_a_choose_question_to_a_real_server_picks_a_candidate_or_none(servers):
+    from red_app.judges.base import Candidate
+
+    urls, model_id = servers
+    j = OpenAIJudge(urls=[urls[0]], model=model_id)
+    cands = (Candidate("card_arrival", "asks when a new card arrives", EXAMPLES),
+             Candidate("exchange_rate", "asks about exchange rates", (Example("e3", "what is the rate for euros"),)),
+             Candidate("top_up_failed", "a top-up did not work", ()))
+    req = JudgeRequest(sample_id="c1", text="my new card still has not come", label="card_arrival", candidates=cands)
+    v = j.judge(req)
+    assert v.error is None and v.valid in (True, False)
+    assert (v.choice in req.candidate_labels()) if v.valid else v.choice is None
+    probs = v.extra["choice_probs"]
+    assert set(probs) == set(req.candidate_labels())
+    assert sum(probs.values()) + v.extra["p_none"] == pytest.approx(1.0)
+    assert "A. card_arrival —" in v.prompt and "C. top_up_failed —" in v.prompt
+
+
+def _tiny_dataset(banking_path, tmp_path, labels=4):
+    """A few BANKING77 intents as a benchmark file (text, label, split, shot10)."""
+    import duckdb
+
+    out = tmp_path / "tiny.parquet"
+    duckdb.sql(f"""COPY (SELECT text, label, split, shot10 FROM read_parquet('{banking_path}')
+                   WHERE label IN (SELECT DISTINCT label FROM read_parquet('{banking_path}') ORDER BY 1 LIMIT {labels})
+                     AND split IN ('train', 'test'))
+                   TO '{out}' (FORMAT parquet)""")
+    return out
+
+
+@needs_model
+def test_bench_with_the_openai_judge_measures_it_on_a_fixed_sample_and_end_to_end(servers, banking_path, tmp_path,
+                                                                                    capsys):
+    import json
+
+    from red_app.cli import main
+
+    urls, model_id = servers
+    data = _tiny_dataset(banking_path, tmp_path, labels=3)
+    out = tmp_path / "bench.json"
+    rc = main(["bench", "--data", str(data), "--budget", "12", "--batch", "4", "--methods", "red", "--judge", "openai",
+               "--judge-url", urls[0], "--judge-url", urls[1], "--judge-model", model_id, "--n", "4",
+               "--set", "calibration_seeds=4", "--set", "trust_judge=true",
+               "--cache-dir", str(tmp_path / "cache"), "--json", str(out)])
+    assert rc == 0
+    res = json.loads(out.read_text())
+    js = res["judge_sample"]
+    assert js["asked"] == 4 and js["answered"] + js["errors"] == 4
+    assert 0 <= js["predictions_correct"] <= 1 and "auc" in js and "wrong_caught" in js and "right_rejected" in js
+    assert res["red_calls"] <= 12 and res["red_calibration"]["pairs"] == 8
+    assert res["judge"].startswith("openai judge")
+    # end to end against seeds-only at the same budget, with the precision of what it applied
+    assert res["red_accuracy"] is not None and res["seeds_self_training_accuracy"] is not None
+    assert "red_label_precision" in res and "red_applied" in res
+    printed = capsys.readouterr().out
+    assert "judge on the fixed sample:" in printed and "agreement with gold" in printed
+    report = (tmp_path / "bench.md").read_text()
+    assert "fixed sample of 4 proposals" in report and "paired bootstrap" in report
+
+
+@needs_model
+def test_describe_with_openai_writes_descriptions_through_the_server(servers, small_copy, capsys):
+    from red_app.cli import main
+    from red_app.project.store import Project
+
+    urls, model_id = servers
+    with Project(small_copy) as p:
+        label = p.labels()[0]
+    assert main(["describe", str(small_copy), "--with", "openai", "--judge-url", urls[0], "--labels", label]) == 0
+    with Project(small_copy) as p:
+        d = p.descriptions()[label]
+    assert d["model"] == model_id and d["description"]
+    assert f"with {model_id}" in capsys.readouterr().out

@@ -1,0 +1,118 @@
+"""The human judge: the run's proposals wait in Review's needs_review queue, the run waits
+for people's answers (given from another thread through the review API), uses each one,
+stops cleanly when nobody answers in time, and resumes waiting for the rest."""
+
+import threading
+import time
+
+from red_app.judges.human import HumanJudge
+from red_app.method.config import LoopConfig
+from red_app.project.reviews import queue_size, review_queue
+from red_app.project.store import Project
+from red_app.review import decide
+from red_app.runner import run_project
+
+
+def _answer_all(p, gold, reviewer="ana", wrong_every=0):
+    """Answer every needs_review proposal as a person would (right, or another label)."""
+    q = review_queue(p, status="needs_review", limit=1000)
+    for k, row in enumerate(q.itertuples()):
+        right = gold[row.sample_id]
+        action = "accept" if row.label == right else "override"
+        decide(p, sample_id=row.sample_id, proposed=row.label, action=action, label=right, reviewer=reviewer,
+               seen_event=p.last_human_event(), verdict_id=row.verdict_id)
+    return len(q)
+
+
+def test_the_run_waits_for_answers_in_review_and_trains_on_them(small_copy):
+    with Project(small_copy) as p:
+        gold = p.hidden_gold(role="pool")
+        judge = HumanJudge(wait=60, poll=0.05)
+        records, errors = [], []
+
+        def work():
+            try:
+                records.extend(run_project(p, judge, LoopConfig(budget=40, batch=20, patience=None),
+                                           label_everything=False))
+            except Exception as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        t = threading.Thread(target=work)
+        t.start()
+        answered = 0
+        deadline = time.time() + 120
+        while t.is_alive() and time.time() < deadline:
+            # the run is waiting: its proposals are in the needs_review queue and it says how many
+            if queue_size(p, "needs_review"):
+                n = queue_size(p, "needs_review")
+                time.sleep(0.2)
+                runs = p.runs()
+                assert runs.iloc[-1].status == "running" and p.run_waiting(1) == n
+                answered += _answer_all(p, gold)
+            time.sleep(0.05)
+        t.join(timeout=60)
+        assert not errors and not t.is_alive()
+        assert answered == 40 and len(records) == 2
+        assert all(r.held == 20 for r in records)
+        runs = p.runs()
+        assert runs.iloc[-1].status == "finished" and p.run_waiting(1) == 0
+        # every answer is a person's label, and the run learnt from them: the second iteration's
+        # model trained on the first iteration's 20 answers
+        cur = p.current_labels().set_index("sample_id")
+        human = cur[cur.origin == "human"]
+        assert len(human) == 40 and all(human.loc[s, "label"] == gold[s] for s in human.index)
+        # each proposal is charged once, and no judge label was ever applied
+        assert p.run_calls(1) == 40
+        assert p.cursor().execute("SELECT count(*) FROM annotations WHERE origin = 'judge'").fetchall()[0][0] == 0
+        rows = p.cursor().execute("SELECT DISTINCT judge_kind, applied FROM judge_verdicts").fetchall()
+        assert rows == [("human", False)]
+
+
+def test_no_answer_in_time_stops_the_run_resumably_and_resume_waits_for_the_rest(small_copy):
+    with Project(small_copy) as p:
+        gold = p.hidden_gold(role="pool")
+        cfg = LoopConfig(budget=30, batch=15, patience=None)
+        recs = list(run_project(p, HumanJudge(wait=0.3, poll=0.05), cfg, label_everything=False))
+        run = p.runs().iloc[-1]
+        assert recs == [] or all(r.held == 15 for r in recs)
+        assert run.status == "interrupted" and run.termination.startswith("waiting for 15 answers in Review")
+        assert p.resumable_run() == 1 and p.run_waiting(1) == 15
+        # someone answers 5 of them, then the run is resumed: it reads them and waits for the other 10
+        q = review_queue(p, status="needs_review", limit=5)
+        for row in q.itertuples():
+            decide(p, sample_id=row.sample_id, proposed=row.label, action="override", label=gold[row.sample_id],
+                   reviewer="bo", seen_event=p.last_human_event())
+        list(run_project(p, HumanJudge(wait=0.3, poll=0.05), resume=1, label_everything=False))
+        run = p.runs().iloc[-1]
+        assert run.status == "interrupted" and run.termination.startswith("waiting for 10 answers")
+        assert p.run_calls(1) == 15  # the resumed run sent nothing new while answers were missing
+        # answered from another thread while the resumed run waits: the run goes on and finishes
+        stop = threading.Event()
+
+        def person():
+            while not stop.is_set():
+                if queue_size(p, "needs_review"):
+                    _answer_all(p, gold, reviewer="cy")
+                time.sleep(0.05)
+
+        t = threading.Thread(target=person)
+        t.start()
+        try:
+            list(run_project(p, HumanJudge(wait=60, poll=0.05), resume=1, label_everything=False))
+        finally:
+            stop.set()
+            t.join()
+        run = p.runs().iloc[-1]
+        assert run.status == "finished" and p.run_calls(1) == 30
+        assert queue_size(p, "needs_review") == 0
+
+
+def test_stopping_a_waiting_run_ends_it_cleanly(small_copy):
+    with Project(small_copy) as p:
+        flag = threading.Event()
+        threading.Timer(0.5, flag.set).start()
+        list(run_project(p, HumanJudge(wait=None, poll=0.05), LoopConfig(budget=10, batch=10, patience=None),
+                         should_stop=flag.is_set, label_everything=False))
+        run = p.runs().iloc[-1]
+        assert run.status == "stopped" and run.termination == "stopped by user"
+        assert queue_size(p, "needs_review") == 10  # the proposals stay for people
