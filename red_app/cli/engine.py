@@ -128,6 +128,8 @@ def cmd_bench(a) -> int:
 
     methods = tuple(m.strip() for m in a.methods.split(",") if m.strip())
     overrides = overrides_from_strings(a.set)
+    if a.final_model:
+        overrides["final_model"] = a.final_model
     p_right, p_wrong = _judge_profile(a)
     judge = None
     if a.judge == "embedded":
@@ -146,7 +148,8 @@ def cmd_bench(a) -> int:
     write_report(result, report, command)
     keys = ["red_accuracy", "red_article_accuracy", "flat_entropy_accuracy", "flat_random_accuracy",
             "seeds_only_accuracy", "seeds_self_training_accuracy", "red_label_precision", "red_applied", "red_held", "export_accuracy",
-            "export_model_accuracy", "export_model_ece", "full_supervision_accuracy", "judge_calls", "accepted", "seconds"]
+            "export_model_accuracy", "export_model_ece", "finetune_accuracy", "finetune_seconds",
+            "finetune_export_model_accuracy", "finetune_export_model_ece", "full_supervision_accuracy", "judge_calls", "accepted", "seconds"]
     for k in keys:
         if result.get(k) is not None:
             v = result[k]
@@ -268,6 +271,9 @@ def register(sub) -> None:
     p.add_argument("--cache-dir", default="bench/out/cache", help="where embeddings are cached")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="change a loop setting of the 'red' method, e.g. --set uncertainty=band --set on_reject=skip")
+    p.add_argument("--final-model", choices=CHOICES["final_model"], default=None,
+                   help="final model of the 'red' method; finetune also reports the fine-tuned encoder's accuracy "
+                   "and the step's time beside the linear probe's")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_bench)
 
