@@ -15,7 +15,7 @@ from red_app.judges import packaged_models  # noqa: E402
 from red_app.judges.factory import JUDGE_KINDS, judge_for_project  # noqa: E402
 from red_app.judges.ollama_judge import ollama_settings  # noqa: E402
 from red_app.judges.openai_judge import DEFAULT_URL  # noqa: E402
-from red_app.method.config import LoopConfig  # noqa: E402
+from red_app.method.config import CHOICES, LoopConfig  # noqa: E402
 from red_app.method.delegation import Calibration  # noqa: E402
 
 sidebar()
@@ -70,6 +70,10 @@ with st.form("settings"):
     cal_seeds = c2.number_input("Seeds to measure the judge on (2 calls each)", 0, 1000, d.calibration_seeds,
                                 help="before the run applies any verdict; 0 takes every verdict at its word")
     trust = c3.checkbox("Trust the judge even if it measures as adding nothing", value=False)
+    final_model = st.selectbox("Final model (labels and confidences after the run)", CHOICES["final_model"],
+                               index=CHOICES["final_model"].index(d.final_model),
+                               help="flat: logistic regression on the embeddings; red: subset classifiers; finetune: "
+                               "fine-tune the encoder on the run's labels first (minutes on a CPU; see README)")
     b1, b2, b3 = st.columns(3)
     start = b1.form_submit_button("Start run", type="primary", disabled=running)
     test = b3.form_submit_button("Test connection", help="openai / ollama judge: ask the server(s) for their models")
@@ -128,7 +132,8 @@ if start and not running:
             proj.set_setting("openai_model", oa_model)
         judge = the_judge()
         cfg = LoopConfig(budget=int(budget), batch=int(batch), selector=selector, patience=int(patience),
-                         precision_target=float(target), calibration_seeds=int(cal_seeds), trust_judge=bool(trust))
+                         precision_target=float(target), calibration_seeds=int(cal_seeds), trust_judge=bool(trust),
+                         final_model=final_model)
         registry.start(proj, judge, cfg)
         st.rerun()
     except RedError as exc:

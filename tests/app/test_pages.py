@@ -55,6 +55,10 @@ def test_run_page_shows_the_finished_run(demo):
     at = page("run").run()
     assert not at.exception
     assert any("run 1" in str(p.proto.text) for p in at.get("progress")) or at.metric
+    from red_app.method.config import CHOICES
+
+    final = next(s for s in at.selectbox if s.label.startswith("Final model"))
+    assert tuple(final.options) == CHOICES["final_model"] and "finetune" in final.options
 
 
 def test_review_accept_is_recorded_with_the_reviewer(demo):
