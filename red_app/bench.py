@@ -107,10 +107,12 @@ def run_bench(
     p_valid_right: float | None = None,
     p_valid_wrong: float | None = None,
     judge=None,
+    model: str = DEFAULT_MODEL,
+    finetune=None,
 ) -> dict:
     set_threads()
     t_all = time.perf_counter()
-    meta, X = load_dataset(data_path, cache_dir)
+    meta, X = load_dataset(data_path, cache_dir, model=model)
     seed_rows, pool_rows, test_rows = split_indices(meta, seeds, seed)
     names = sorted(meta["label"].unique().tolist())
     li = {n: k for k, n in enumerate(names)}
@@ -133,7 +135,7 @@ def run_bench(
         "judge": "simulated" if judge is None else judge.describe(), "judge_accuracy": judge_accuracy,
         "p_valid_right": p_valid_right, "p_valid_wrong": p_valid_wrong, "classes": len(names),
         "seed_examples": int(n_seed), "pool": int(len(pool_rows)), "test": int(len(test_rows)),
-        "model": DEFAULT_MODEL, "curves": {},
+        "model": model, "curves": {},
     }
     t = time.perf_counter()
     flat = FlatClassifier(estimator=default_estimator(), n_labels=len(names)).fit(X[seed_rows], y_all[seed_rows])
@@ -217,7 +219,8 @@ def run_bench(
                 f"ECE {out['export_model_ece']:.4f} (temperature {ml.temperature:.2f})")
             if cfg.final_model == "finetune":
                 test_texts = [texts[i] for i in test_rows]
-                out.update(finetune_step(cfg, data, state, test_texts, y_all[test_rows], ref, truth, n_seed, log=log))
+                out.update(finetune_step(cfg, data, state, test_texts, y_all[test_rows], ref, truth, n_seed, base=model, settings=finetune,
+                                         log=log))
     if "red" in methods:
         out["judge_calls"] = out["red_calls"]
         out["accepted"] = out["red_accepted"]
@@ -228,7 +231,8 @@ def run_bench(
 
 
 def finetune_step(cfg: LoopConfig, data: LoopData, state: LoopState, test_texts: list[str], y_test: np.ndarray,
-                  reference: np.ndarray, truth: np.ndarray, n_seed: int, settings=None, log=print) -> dict:
+                  reference: np.ndarray, truth: np.ndarray, n_seed: int, settings=None, base: str = DEFAULT_MODEL,
+                  log=print) -> dict:
     """The fine-tuned final model after a run, timed as `red predict --final-model finetune` works:
     fine-tune on the labeled set (calibration seeds held out), embed every text, fit the head and
     its temperature, label the pool. Test accuracy and the export's figures, beside the probe's."""
@@ -242,7 +246,7 @@ def finetune_step(cfg: LoopConfig, data: LoopData, state: LoopState, test_texts:
     held = calibration_rows(reference, settings.seed)
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        rep = finetune_encoder(resolve_model_path(DEFAULT_MODEL), data.texts, np.where(held, -1, state.y), tmp, settings)
+        rep = finetune_encoder(resolve_model_path(base), data.texts, np.where(held, -1, state.y), tmp, settings)
         t_train = time.perf_counter() - t0
         E = encode(list(data.texts) + list(test_texts), model=tmp)
         load_model.cache_clear()

@@ -15,7 +15,7 @@ caller's to pin (see ``red_app.project.embed.set_threads``).
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -42,6 +42,21 @@ class FinetuneSettings:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_strings(cls, items) -> "FinetuneSettings":
+        """``KEY=VALUE`` strings (``red bench --finetune epochs=2``) → settings, each checked."""
+        types = {f.name: f.type for f in fields(cls)}
+        kw = {}
+        for item in items or []:
+            key, _, value = item.partition("=")
+            if key not in types or not value:
+                raise ConfigError(f"--finetune {item!r}: use KEY=VALUE with one of {', '.join(types)}")
+            try:
+                kw[key] = float(value) if types[key] == "float" else int(value)
+            except ValueError:
+                raise ConfigError(f"--finetune {item!r}: {key} takes a {types[key]}, not {value!r}") from None
+        return cls(**kw)
 
 
 @dataclass(frozen=True)
@@ -125,7 +140,7 @@ def finetune_encoder(
     loss_v = float("nan")
     for step, batch in enumerate(batches):
         a_idx, p_idx = zip(*batch)
-        feats = model.tokenize([texts[i] for i in a_idx] + [texts[i] for i in p_idx])
+        feats = model.preprocess([texts[i] for i in a_idx] + [texts[i] for i in p_idx])
         emb = model(feats)["sentence_embedding"]
         emb = torch.nn.functional.normalize(emb, dim=1)
         a, p = emb[: len(batch)], emb[len(batch):]
