@@ -272,6 +272,12 @@ def finetune_step(cfg: LoopConfig, data: LoopData, state: LoopState, test_texts:
         "finetune_export_accuracy": float(np.concatenate([state.y[decided] == truth[decided], ok[model_pool]]).mean()),
         "finetune_export_temperature": ml.temperature,
     }
+    # the same temperature fit on seeds the encoder *did* see: what holding some out avoids
+    seen = predict_labels(cfg, ft, state, reference=reference & ~held)
+    ok_seen = seen.label == truth[seen.index]
+    out["finetune_seen_seeds_ece"] = (expected_calibration_error(seen.confidence[pool[seen.index]],
+                                                                 ok_seen[pool[seen.index]]) if model_pool.any() else None)
+    out["finetune_seen_seeds_temperature"] = seen.temperature
     log(f"finetune: test accuracy {out['finetune_accuracy']:.4f} (linear probe on the same labels: see red); "
         f"step {t_all:.0f} s (fine-tune {t_train:.0f} s on {rep.texts} texts, embedding {len(E)} texts "
         f"{t_embed:.0f} s); export model labels {out['finetune_export_model_accuracy']:.4f}, "
@@ -349,7 +355,9 @@ def write_report(result: dict, md_path: str | Path, command: str | None = None) 
                   f"head, temperature and labels the rest. Exported with it: accuracy "
                   f"{result['finetune_export_accuracy']:.4f}; model labels at "
                   f"{result['finetune_export_model_accuracy']:.4f}, ECE {result['finetune_export_model_ece']:.4f} "
-                  f"(temperature {result['finetune_export_temperature']:.2f})."]
+                  f"(temperature {result['finetune_export_temperature']:.2f}, fitted on the held-out seeds; fitted "
+                  f"on seeds the encoder saw it would be {result['finetune_seen_seeds_temperature']:.2f}, ECE "
+                  f"{result['finetune_seen_seeds_ece']:.4f})."]
     if result.get("export_accuracy") is not None:
         lines += ["", f"Exported dataset (every pool text labeled: decisions, and the final model's calibrated labels "
                   f"for the rest): accuracy {result['export_accuracy']:.4f} against hidden gold; "
