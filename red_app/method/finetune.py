@@ -30,7 +30,7 @@ class FinetuneSettings:
 
     epochs: int = 1
     batch_size: int = 32
-    learning_rate: float = 2e-5
+    learning_rate: float = 1e-4
     scale: float = 20.0        # cosine similarities times this are the logits (MNRL's default)
     warmup: float = 0.1        # share of the steps with a linear warm-up
     max_seq_length: int = 64   # short texts; longer ones are cut (cost grows with length)
