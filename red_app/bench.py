@@ -234,16 +234,16 @@ def finetune_step(cfg: LoopConfig, data: LoopData, state: LoopState, test_texts:
                   reference: np.ndarray, truth: np.ndarray, n_seed: int, settings=None, base: str = DEFAULT_MODEL,
                   log=print) -> dict:
     """The fine-tuned final model after a run, timed as `red predict --final-model finetune` works:
-    fine-tune on the labeled set (calibration seeds held out), embed every text, fit the head and
-    its temperature, label the pool. Test accuracy and the export's figures, beside the probe's."""
+    fine-tune on the labeled set (some seeds held out), embed every text, fit the head and its
+    temperature, label the pool. Test accuracy and the export's figures, beside the probe's."""
     import tempfile
 
-    from .finetune import calibration_rows
+    from .finetune import held_out_seeds, temperature_rows
     from .method.finetune import FinetuneSettings, finetune_encoder
     from .project.embed import encode, load_model, resolve_model_path
 
     settings = settings or FinetuneSettings()
-    held = calibration_rows(reference, settings.seed)
+    held = held_out_seeds(reference, settings.seed)
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         rep = finetune_encoder(resolve_model_path(base), data.texts, np.where(held, -1, state.y), tmp, settings)
@@ -253,7 +253,7 @@ def finetune_step(cfg: LoopConfig, data: LoopData, state: LoopState, test_texts:
     t_embed = time.perf_counter() - t0 - t_train
     ft = replace(data, X=E[: len(data.texts)], X_eval=E[len(data.texts):], y_eval=y_test)
     final = RedLoop(cfg, None)._fit(cfg.probe_model, ft, state)
-    ml = predict_labels(cfg, ft, state, reference=held)
+    ml = predict_labels(cfg, ft, state, reference=temperature_rows(reference, settings.seed))
     t_all = time.perf_counter() - t0
     pool = np.arange(len(data.texts)) >= n_seed
     ok = ml.label == truth[ml.index]
@@ -272,12 +272,15 @@ def finetune_step(cfg: LoopConfig, data: LoopData, state: LoopState, test_texts:
         "finetune_export_accuracy": float(np.concatenate([state.y[decided] == truth[decided], ok[model_pool]]).mean()),
         "finetune_export_temperature": ml.temperature,
     }
-    # the same temperature fit on seeds the encoder *did* see: what holding some out avoids
-    seen = predict_labels(cfg, ft, state, reference=reference & ~held)
-    ok_seen = seen.label == truth[seen.index]
-    out["finetune_seen_seeds_ece"] = (expected_calibration_error(seen.confidence[pool[seen.index]],
-                                                                 ok_seen[pool[seen.index]]) if model_pool.any() else None)
-    out["finetune_seen_seeds_temperature"] = seen.temperature
+    # the temperature fitted on the held-out seeds instead: what the hold-out was meant for
+    if held.sum() < 2 * len(data.label_names):
+        return out
+    unseen = predict_labels(cfg, ft, state, reference=held)
+    ok_unseen = unseen.label == truth[unseen.index]
+    out["finetune_held_out_seeds_ece"] = (expected_calibration_error(unseen.confidence[pool[unseen.index]],
+                                                                     ok_unseen[pool[unseen.index]])
+                                          if model_pool.any() else None)
+    out["finetune_held_out_seeds_temperature"] = unseen.temperature
     log(f"finetune: test accuracy {out['finetune_accuracy']:.4f} (linear probe on the same labels: see red); "
         f"step {t_all:.0f} s (fine-tune {t_train:.0f} s on {rep.texts} texts, embedding {len(E)} texts "
         f"{t_embed:.0f} s); export model labels {out['finetune_export_model_accuracy']:.4f}, "
@@ -346,7 +349,7 @@ def write_report(result: dict, md_path: str | Path, command: str | None = None) 
     if result.get("finetune_accuracy") is not None:
         bs = paired_bootstrap(result["finetune_test_correct"], result["red_test_correct"])
         lines += ["", f"Final model `finetune` (encoder fine-tuned on the run's {result['finetune_trained_on']} labeled "
-                  f"texts, {result['finetune_calibration_held_out']} seeds held out for calibration): test accuracy "
+                  f"texts, {result['finetune_calibration_held_out']} seeds held out of it): test accuracy "
                   f"**{result['finetune_accuracy']:.4f}** against the linear probe's {result['red_accuracy']:.4f} on "
                   f"the same labels ({bs['diff'] * 100:+.2f} points, paired bootstrap 95% interval "
                   f"[{bs['low'] * 100:+.2f}, {bs['high'] * 100:+.2f}]). The step took "
@@ -355,9 +358,10 @@ def write_report(result: dict, md_path: str | Path, command: str | None = None) 
                   f"head, temperature and labels the rest. Exported with it: accuracy "
                   f"{result['finetune_export_accuracy']:.4f}; model labels at "
                   f"{result['finetune_export_model_accuracy']:.4f}, ECE {result['finetune_export_model_ece']:.4f} "
-                  f"(temperature {result['finetune_export_temperature']:.2f}, fitted on the held-out seeds; fitted "
-                  f"on seeds the encoder saw it would be {result['finetune_seen_seeds_temperature']:.2f}, ECE "
-                  f"{result['finetune_seen_seeds_ece']:.4f})."]
+                  f"(temperature {result['finetune_export_temperature']:.2f}, fitted on seeds the encoder saw"
+                  + (f"; fitted on the held-out seeds it would be {result['finetune_held_out_seeds_temperature']:.2f}, "
+                     f"ECE {result['finetune_held_out_seeds_ece']:.4f}" if "finetune_held_out_seeds_ece" in result else "")
+                  + ")."]
     if result.get("export_accuracy") is not None:
         lines += ["", f"Exported dataset (every pool text labeled: decisions, and the final model's calibrated labels "
                   f"for the rest): accuracy {result['export_accuracy']:.4f} against hidden gold; "

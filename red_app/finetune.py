@@ -8,10 +8,13 @@ in ``meta``) and in the run it served. Its embeddings are cached like any other 
 under a key made of the folder's name and the checksum of its weights, so a second
 ``red predict`` on the same labels reuses both the folder and the embeddings.
 
-Calibration stays honest by keeping some seeds out of the fine-tune: an encoder that was
-trained on a text places it closer to its label than it would place an unseen text, so a
-temperature fitted on texts it saw would be too sharp. The held-out seeds still train the
-classifier head; they only never reach the encoder.
+Calibration: 30% of the seeds are kept out of the fine-tune (they still train the
+classifier head). The idea was to fit the temperature on texts the encoder never saw, since
+it places a text it trained on closer to its label; measured, that temperature came out
+*sharper* and the export's ECE worse on both benchmarks, while the temperature fitted (on
+folds, as for the probe) on the seeds the encoder did see gave the best ECE. So the
+temperature uses those; the hold-out stays because the accuracy figures were measured with
+it (training on every seed is the next thing to measure).
 """
 
 from __future__ import annotations
@@ -50,10 +53,19 @@ def models_dir(project: Project) -> Path:
     return project.path.with_name(project.path.stem + ".models")
 
 
-def calibration_rows(reference: np.ndarray, seed: int = 0) -> np.ndarray:
+def held_out_seeds(reference: np.ndarray, seed: int = 0) -> np.ndarray:
     """The reference seeds kept out of the fine-tune (a boolean mask like ``reference``)."""
     rng = np.random.default_rng(seed)
     return reference & (rng.random(len(reference)) < CALIBRATION_SHARE)
+
+
+def temperature_rows(reference: np.ndarray, seed: int = 0) -> np.ndarray:
+    """The labeled rows the temperature is fitted on: the seeds the encoder *was* trained on.
+
+    Measured (bench/REPORT.md, issue #14): fitted on the held-out seeds instead, the
+    export's ECE was 0.031 / 0.008 (BANKING77 / CLINC150) against 0.009 / 0.003.
+    """
+    return reference & ~held_out_seeds(reference, seed)
 
 
 def _sha256(path: Path) -> str:
@@ -90,7 +102,7 @@ def ensure_encoder(project: Project, data, state, reference: np.ndarray, setting
     exactly these labels and settings, trained (minutes on a CPU) otherwise."""
     settings = settings or FinetuneSettings()
     base = project_model(project)
-    held = calibration_rows(reference, settings.seed)
+    held = held_out_seeds(reference, settings.seed)
     y_train = np.where(held, -1, state.y)
     key = "finetune-" + _fingerprint(base, settings, data.ids, data.label_names, y_train)[:12]
     record = project.encoders().get(key)

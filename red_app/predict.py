@@ -48,15 +48,15 @@ def predict_project(project: Project, config: LoopConfig | None = None, run_id: 
     reference = np.array([origins.get(i) in ("seed", "import") for i in data.ids], dtype=bool)
     model_name = f"{config.final_model} on {project_model(project)}"
     if config.final_model == "finetune":
-        from .finetune import calibration_rows, ensure_encoder
+        from .finetune import ensure_encoder, temperature_rows
         from .project.embed import embed_project
 
         enc = ensure_encoder(project, data, state, reference, run_id=run_id, retrain=retrain_encoder,
                              progress=progress)
         embed_project(project, model=enc.embedding_key, source=str(enc.folder))
         data, state = load_inputs(project, model=enc.embedding_key)
-        # the temperature comes from seeds the encoder never saw (see red_app.finetune)
-        reference = calibration_rows(reference, enc.record["settings"]["seed"])
+        # the temperature from seeds the encoder saw: measured better than held-out ones (red_app.finetune)
+        reference = temperature_rows(reference, enc.record["settings"]["seed"])
         model_name = f"finetune on {enc.embedding_key}"
     ml = predict_labels(config, data, state, reference=reference if reference.sum() >= 2 * len(data.label_names)
                         else None)

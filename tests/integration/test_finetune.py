@@ -51,6 +51,17 @@ def test_pairs_share_a_label_and_a_batch_never_repeats_one():
     assert all(len({a for a, _ in b}) == len(b) == 2 for b in skewed)
 
 
+def test_some_seeds_stay_out_of_the_fine_tune_and_the_temperature_uses_the_others():
+    from red_app import finetune
+
+    reference = np.arange(1000) < 400  # the seeds
+    held = finetune.held_out_seeds(reference, seed=3)
+    assert not (held & ~reference).any() and 0 < held.sum() < reference.sum()  # only seeds, some of them
+    assert (finetune.held_out_seeds(reference, seed=3) == held).all()  # the same on every predict
+    rows = finetune.temperature_rows(reference, seed=3)
+    assert (rows == (reference & ~held)).all()
+
+
 def test_predict_with_a_fine_tuned_encoder(tiny_project, capsys):
     path = tiny_project
     assert main(["predict", str(path), "--final-model", "finetune"]) == 0
