@@ -24,7 +24,8 @@ from red_app.method.config import LoopConfig
 from red_app.project.dataio import import_file
 from red_app.project.embed import DEFAULT_MODEL, set_threads
 from red_app.project.store import Project
-from red_app.review import nearest_examples, queue_size, review_queue
+from red_app.review import (earlier_verdicts, model_label_queue, model_queue_size, nearest_examples, queue_size,
+                            rejected_labels, review_queue)
 from red_app.runner import run_project
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -70,6 +71,26 @@ def library_timing(path: Path) -> None:
         n = p.cursor().execute("SELECT count(*) FROM samples").fetchall()[0][0]
         print(f"library calls of the Review page, {n:,} samples, {len(labels)} labels: "
               f"median {statistics.median(times) * 1000:.0f} ms (min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}) over 5 warm runs")
+        # what the page asks besides (since #12): the counts it shows, every earlier word on the
+        # item and the labels rejected for it; and the model-label queue's first screen
+        more, model = [], []
+        for _ in range(5):
+            t = time.perf_counter()
+            item = review_queue(p, status="pending", limit=200).iloc[0]
+            queue_size(p, "pending"), queue_size(p, "needs_review"), queue_size(p, "pending", verdict="valid")
+            earlier_verdicts(p, item.sample_id)
+            rejected_labels(p, item.sample_id)
+            more.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            mq = model_label_queue(p, 0.6, limit=200)
+            model_queue_size(p, 0.6)
+            if len(mq):
+                rejected_labels(p, mq.sample_id.iloc[0])
+                earlier_verdicts(p, mq.sample_id.iloc[0])
+            model.append(time.perf_counter() - t)
+        print(f"the page's further calls for one item (counts, earlier verdicts, rejected labels): median "
+              f"{statistics.median(more) * 1000:.0f} ms; model labels below 0.6 ({model_queue_size(p, 0.6):,}): "
+              f"median {statistics.median(model) * 1000:.0f} ms over 5 warm runs")
 
 
 def browser_timing(path: Path, runs: int = 5) -> None:

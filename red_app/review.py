@@ -4,6 +4,11 @@ Machine suggestions (``judge_verdicts``) stay apart from human responses (``huma
 events in ``annotations``). A decision is checked against the last human decision the
 reviewer saw, so two reviewers deciding the same sample get a clear conflict instead of
 silently overwriting each other.
+
+A person answers what the proposed label *is*: ``right`` (accept), ``wrong`` (reject) or
+``another`` label (override), whatever the judge said. Every decision is one action that
+:func:`undo_last` takes back with a revocation (never a delete); :func:`bulk_decide`
+records one decision per verdict a filter matches, in one transaction, as one action.
 """
 
 from __future__ import annotations
@@ -13,20 +18,55 @@ import numpy as np
 from .errors import RedError
 from .project.embed import project_model
 from .project.reviews import (  # noqa: F401  (queue and conflict are part of review's API)
+    JUDGE_SAID,
+    STATUSES,
     ReviewConflictError,
     append_human_decision,
+    append_human_decisions,
     decision_log,
+    earlier_verdicts,
     judge_gold_pairs,
     judge_human_pairs,
     label_members,
+    model_label_queue,
+    model_queue_size,
     override_counts,
     queue_size,
+    rejected_labels,
     review_queue,
+    undo_last_action,
     verdict_record,
 )
 from .project.store import Event, Project
 
 ACTIONS = ("accept", "reject", "override")
+# what a person says about the proposed label → the action it records
+MEANINGS = {"right": "accept", "wrong": "reject", "another": "override"}
+BULK_LIMIT = 5000
+
+
+def _action(action: str) -> str:
+    action = MEANINGS.get(action, action)
+    if action not in ACTIONS:
+        raise RedError(f"unknown review action {action!r}; use right, wrong or another (or {', '.join(ACTIONS)})")
+    return action
+
+
+def _reviewer(reviewer: str | None) -> str:
+    reviewer = (reviewer or "").strip()
+    if not reviewer:
+        raise RedError("enter your name before reviewing: every decision records who made it")
+    return reviewer
+
+
+def _events(sample_id: str, proposed: str, action: str, reviewer: str, label: str | None,
+            verdict_id: int | None, note: str | None) -> list[Event]:
+    if action == "accept":
+        return [Event(sample_id, proposed, "human", "valid", reviewer, verdict_id=verdict_id, note=note)]
+    if action == "reject":
+        return [Event(sample_id, proposed, "human", "invalid", reviewer, verdict_id=verdict_id, note=note)]
+    return [Event(sample_id, proposed, "human", "invalid", reviewer, verdict_id=verdict_id, note=note),
+            Event(sample_id, label, "human", "valid", reviewer, verdict_id=verdict_id, note=note)]
 
 
 def nearest_examples(project: Project, sample_id: str, label: str, k: int = 5, model: str | None = None):
@@ -48,32 +88,90 @@ def nearest_examples(project: Project, sample_id: str, label: str, k: int = 5, m
 def decide(project: Project, *, sample_id: str, proposed: str, action: str, reviewer: str,
            label: str | None = None, seen_event: int = 0, verdict_id: int | None = None,
            note: str | None = None) -> list[int]:
-    """Record a human decision on a judge's proposal; returns the new event ids.
+    """Record a human decision on a proposed label (a judge's or the model's); returns the
+    new event ids.
 
-    accept: the proposed label is right. reject: it is wrong (the sample goes back to the
-    pool with that label excluded). override: it is wrong and ``label`` is right.
-    ``seen_event`` is the last human event id the reviewer saw for this sample; if a newer
-    one exists, someone else decided meanwhile and :class:`ReviewConflictError` is raised.
+    accept (``right``): the proposed label is right. reject (``wrong``): it is wrong (the
+    sample goes back to the pool with that label excluded). override (``another``): it is
+    wrong and ``label`` is right. ``seen_event`` is the last human event id the reviewer saw
+    for this sample; if a newer one exists, someone else decided meanwhile and
+    :class:`ReviewConflictError` is raised.
     """
-    reviewer = (reviewer or "").strip()
-    if not reviewer:
-        raise RedError("enter your name before reviewing: every decision records who made it")
-    if action not in ACTIONS:
-        raise RedError(f"unknown review action {action!r}; use {', '.join(ACTIONS)}")
+    reviewer = _reviewer(reviewer)
+    action = _action(action)
     if action == "override":
         if not label:
             raise RedError("pick the right label to override with")
         if label == proposed:
             action = "accept"
     project.check_labels([proposed] + ([label] if label else []))
-    if action == "accept":
-        events = [Event(sample_id, proposed, "human", "valid", reviewer, verdict_id=verdict_id, note=note)]
-    elif action == "reject":
-        events = [Event(sample_id, proposed, "human", "invalid", reviewer, verdict_id=verdict_id, note=note)]
-    else:
-        events = [Event(sample_id, proposed, "human", "invalid", reviewer, verdict_id=verdict_id, note=note),
-                  Event(sample_id, label, "human", "valid", reviewer, verdict_id=verdict_id, note=note)]
+    events = _events(sample_id, proposed, action, reviewer, label, verdict_id, note)
     return append_human_decision(project, sample_id, events, seen_event)
+
+
+def undo_last(project: Project, reviewer: str) -> dict:
+    """Take back ``reviewer``'s newest decision still in force (a bulk decision as a whole).
+
+    The events stay in the log; a revocation is appended, so the sample's label, the loop and
+    the audit go back to what they were without the decision. Returns {action_id,
+    event_ids, sample_ids, created_at, seq}; a clear error when there is nothing to undo.
+    """
+    reviewer = _reviewer(reviewer)
+    done = undo_last_action(project, reviewer, note="undo")
+    if done is None:
+        raise RedError(f"{reviewer} has no decision to undo")
+    return done
+
+
+def bulk_decide(project: Project, *, reviewer: str, action: str, expected: int, label: str | None = None,
+                verdict: str | None = None, min_conf: float | None = None, max_conf: float | None = None,
+                iteration: int | None = None, status: str = "pending", to_label: str | None = None,
+                note: str | None = None) -> int:
+    """Decide every verdict the filters match (as :func:`review_queue` lists them) the same way.
+
+    Each verdict gets its own events, all in one transaction and as one action (one undo
+    takes them back). ``expected`` is the count the person confirmed (from
+    :func:`queue_size` with the same filters): if the queue changed since, nothing is
+    recorded and the error says so. Returns how many decisions were recorded.
+    """
+    reviewer = _reviewer(reviewer)
+    action = _action(action)
+    if action == "override":
+        if not to_label:
+            raise RedError("pick the right label for the bulk override")
+        project.check_labels([to_label])
+    if status not in ("pending", "needs_review"):
+        raise RedError("bulk decisions are for undecided verdicts: use status pending or needs_review")
+    items = review_queue(project, label=label, verdict=verdict, min_conf=min_conf, max_conf=max_conf,
+                         iteration=iteration, status=status, limit=BULK_LIMIT + 1)
+    if len(items) > BULK_LIMIT:
+        raise RedError(f"more than {BULK_LIMIT} verdicts match: narrow the filters (a label, a confidence range)")
+    if len(items) != expected:
+        raise ReviewConflictError(f"the filters now match {len(items)} verdicts, not the {expected} you confirmed; "
+                                  "nothing was recorded — look at the count again")
+    if not len(items):
+        return 0
+    note = note or "bulk"
+    decisions = []
+    for r in items.itertuples(index=False):
+        act = "accept" if action == "override" and to_label == r.label else action
+        decisions.append((r.sample_id, _events(r.sample_id, r.label, act, reviewer, to_label, int(r.verdict_id), note),
+                          int(r.last_human_event)))
+    append_human_decisions(project, decisions)
+    return len(decisions)
+
+
+def offered_labels(labels: list[str], proposed: str, alternatives, rejected: set[str]) -> tuple[list[str], list[str]]:
+    """(top alternatives, picker order) for a text: the model's alternatives that nobody
+    rejected, then every other label by name, then the labels already rejected for the text
+    (never offered first); the proposed label itself is left out of both."""
+    known = set(labels)
+    alts = [a for a in (list(alternatives) if alternatives is not None else [])
+            if a != proposed and a not in rejected and a in known]
+    seen = set(alts) | {proposed}
+    rest = [x for x in labels if x not in seen and x not in rejected]
+    tail = [x for x in labels if x in rejected and x != proposed]
+    return alts, alts + rest + tail
 
 
 def agreement(project: Project) -> dict:

@@ -43,6 +43,7 @@ class ProjectSink:
         self._pos = {s: k for k, s in enumerate(data.ids)}
         self._label = {name: k for k, name in enumerate(data.label_names)}
         self._seen_human = project.last_human_event()
+        self._seen_revocation = project.last_revocation()
 
     def human_decisions(self) -> list[tuple[int, int, bool]]:
         """People's decisions since the last look, as (sample index, label index, valid)."""
@@ -52,6 +53,23 @@ class ProjectSink:
             if sid in self._pos:
                 # a label people created during the run is not one the loop can train on yet
                 out.append((self._pos[sid], self._label.get(label, -1), verdict == "valid"))
+        return out
+
+    def revoked_decisions(self) -> list[tuple[int, int, list[int], bool, bool]]:
+        """Samples whose decision a person undid since the last look, as the log now has
+        them: (sample index, label index or -1, rejected label indices, decided, held)."""
+        revoked = self.project.revoked_since(self._seen_revocation)
+        if not revoked:
+            return []
+        self._seen_revocation = revoked[-1][0]
+        states = self.project.sample_states(sorted({sid for _, sid in revoked if sid in self._pos}))
+        out = []
+        for sid, st in states.items():
+            lab = self._label.get(st["label"], -1) if st["label"] is not None else -1
+            # a label people created during the run is not one the loop can train on: left to people
+            decided = st["decided"] or (st["label"] is not None and lab < 0)
+            out.append((self._pos[sid], lab, [self._label[x] for x in st["excluded"] if x in self._label],
+                        decided, st["held"]))
         return out
 
     def on_calibration(self, cal) -> None:

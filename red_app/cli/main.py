@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..errors import RedError
 from ..method.config import CHOICES, DEFAULTS
-from . import audit, engine, texts
+from . import audit, engine, review, texts
 from .common import clean, progress_bar
 
 # -- commands -------------------------------------------------------------------------
@@ -221,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     engine.register(sub)
     audit.register(sub)
     texts.register(sub)
+    review.register(sub)
     return ap
 
 

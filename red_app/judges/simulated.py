@@ -82,11 +82,10 @@ class SimulatedJudge(BaseJudge):
         coin = self._coin(request)
         if self.p_valid_right is not None:
             valid = coin < (self.p_valid_right if correct else self.p_valid_wrong)
-            honest = valid == correct
         else:
-            honest = coin < self.accuracy
-            valid = correct if honest else not correct
-        # the rationale never names the gold label: reviewers see it beside the verdict
-        why = "agrees with the hidden gold" if honest else "deliberately wrong"
-        return Verdict(valid=valid, confidence=1.0, model=self.model, rationale=f"simulated: {why}",
-                       latency_ms=self.latency_ms)
+            valid = correct if coin < self.accuracy else not correct
+        # Reviewers read the rationale beside the verdict: it must not tell them the gold label,
+        # nor whether this answer is one of the deliberate errors (that would give gold away).
+        why = ("a simulated judge answers from the hidden gold" if self.trusted else
+               f"a simulated judge that errs on purpose ({self.model}); this answer may be wrong")
+        return Verdict(valid=valid, confidence=1.0, model=self.model, rationale=why, latency_ms=self.latency_ms)

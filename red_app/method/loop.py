@@ -422,7 +422,8 @@ class RedLoop:
         """Apply what people decided since the last look (the sink knows; a bare loop has none).
 
         People are authoritative: their label replaces the loop's, their rejections are
-        excluded, and the sample is never proposed or relabeled by the loop again.
+        excluded, and the sample is never proposed or relabeled by the loop again — until
+        they undo the decision (the sink's ``revoked_decisions``).
         """
         fetch = getattr(self.sink, "human_decisions", None)
         if fetch is None:
@@ -438,6 +439,19 @@ class RedLoop:
                 state.excluded.add((i, lab))
                 if state.y[i] == lab:
                     state.y[i] = -1
+        # An undo: the sample is as the log now says (its label, rejections, whether a person
+        # decided it, whether a verdict waits for one), so a revoked decision stops protecting it.
+        undone = getattr(self.sink, "revoked_decisions", None)
+        changes = undone() if undone is not None else []
+        if not changes:
+            return
+        touched = {c[0] for c in changes}
+        state.excluded.difference_update({p for p in state.excluded if p[0] in touched})
+        for i, lab, excluded, decided, held in changes:
+            state.y[i] = lab
+            state.excluded.update((i, x) for x in excluded)
+            (state.decided.add if decided else state.decided.discard)(i)
+            (state.held.add if held else state.held.discard)(i)
 
     # -- the loop --------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from .dataio import EXPORT_SQL
-from .schema import CURRENT_LABELS_SQL
+from .schema import CURRENT_LABELS_SQL, LIVE_EVENTS_SQL
 from .store import Project, insert_arrow, utcnow
 
 # Every pool text with a current label that is not a seed: label, confidence, origin as
@@ -49,13 +49,13 @@ def active_audit(project: Project) -> dict | None:
     return df.iloc[0].to_dict() if len(df) else None
 
 
-# An item is answered when a person decided its sample after the audit was drawn; it is
+# An item is answered when a person decided its sample after the audit was drawn (and did not undo it); it is
 # right when that person's newest word on the item's own label is 'valid'.
 AUDIT_ITEMS_SQL = """
 WITH a AS (SELECT * FROM audit_samples WHERE audit_id = ?),
 h AS (
     SELECT e.sample_id, e.label, e.verdict, e.actor, e.event_id
-    FROM annotations e, a WHERE e.origin = 'human' AND e.event_id > a.last_event
+    FROM (""" + LIVE_EVENTS_SQL + """) e, a WHERE e.origin = 'human' AND e.event_id > a.last_event
 ),
 per_sample AS (
     SELECT sample_id, max(event_id) AS last_human_event, arg_max(actor, event_id) AS reviewer,
@@ -71,7 +71,7 @@ SELECT i.sample_id, s.text, i.stratum, i.label, i.origin, i.confidence, i.weight
        ps.sample_id IS NOT NULL AS answered,
        CASE WHEN ps.sample_id IS NULL THEN NULL ELSE coalesce(ol.verdict = 'valid', FALSE) END AS correct,
        ps.human_label, ps.reviewer,
-       (SELECT coalesce(max(event_id), 0) FROM annotations x
+       (SELECT coalesce(max(event_id), 0) FROM (""" + LIVE_EVENTS_SQL + """) x
         WHERE x.sample_id = i.sample_id AND x.origin = 'human') AS last_human_event
 FROM audit_items i
 JOIN samples s ON s.id = i.sample_id

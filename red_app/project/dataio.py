@@ -485,15 +485,17 @@ WITH cur AS ({current}),
 ml AS (SELECT * FROM model_labels WHERE set_id = (SELECT max(set_id) FROM model_label_sets)),
 held AS (""" + HELD_SAMPLES_SQL + """),
 hist AS (
-    SELECT sample_id,
-           list({{'event_id': event_id, 'label': label, 'origin': origin, 'verdict': verdict,
-                  'actor': actor, 'iteration': iteration, 'model': model,
-                  'at': strftime(created_at, '%Y-%m-%dT%H:%M:%S')}} ORDER BY event_id) AS decisions,
-           arg_max(verdict, event_id) AS last_verdict,
-           arg_max(origin, event_id) AS last_origin,
-           arg_max(actor, event_id) AS last_actor,
-           max(created_at) AS last_decided_at
-    FROM annotations GROUP BY sample_id
+    SELECT e.sample_id,
+           list({{'event_id': e.event_id, 'label': e.label, 'origin': e.origin, 'verdict': e.verdict,
+                  'actor': e.actor, 'iteration': e.iteration, 'model': e.model,
+                  'at': strftime(e.created_at, '%Y-%m-%dT%H:%M:%S'),
+                  'revoked_by': r.actor,
+                  'revoked_at': strftime(r.created_at, '%Y-%m-%dT%H:%M:%S')}} ORDER BY e.event_id) AS decisions,
+           arg_max(e.verdict, e.event_id) FILTER (WHERE r.event_id IS NULL) AS last_verdict,
+           arg_max(e.origin, e.event_id) FILTER (WHERE r.event_id IS NULL) AS last_origin,
+           arg_max(e.actor, e.event_id) FILTER (WHERE r.event_id IS NULL) AS last_actor,
+           max(e.created_at) FILTER (WHERE r.event_id IS NULL) AS last_decided_at
+    FROM annotations e LEFT JOIN revocations r ON r.event_id = e.event_id GROUP BY e.sample_id
 ),
 rows AS (
     SELECT s.id, s.text,

@@ -7,7 +7,7 @@ entry for a change; never edit an old one (files in the wild are at every versio
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 ORIGINS = ("seed", "import", "judge", "human")
 VERDICTS = ("valid", "invalid")
@@ -184,22 +184,39 @@ MIGRATIONS: list[list[str]] = [
             weight DOUBLE NOT NULL,
             PRIMARY KEY (audit_id, sample_id))""",
     ],
+    # 4: undo — a person's decision is taken back by a revocation row (the event stays in the
+    # log); every human action (one decision, an override's two events, a bulk decision's
+    # many) gets an action id so an undo takes back all of its events together. A revocation's
+    # `seq` comes from event_seq, so revocations and events share one order.
+    [
+        """CREATE SEQUENCE action_seq START 1""",
+        "ALTER TABLE annotations ADD COLUMN action_id BIGINT",
+        """CREATE TABLE revocations (
+            event_id BIGINT PRIMARY KEY,
+            seq BIGINT NOT NULL,
+            actor TEXT NOT NULL,
+            note TEXT,
+            created_at TIMESTAMP NOT NULL)""",
+    ],
 ]
 
-# The current label of every sample, derived from the append-only log.
+# The annotation events still in force: every event but those a later undo revoked.
+LIVE_EVENTS_SQL = "SELECT * FROM annotations WHERE event_id NOT IN (SELECT event_id FROM revocations)"
+
 # Samples whose run verdict was not applied and waits for a person (no human event yet).
 HELD_SAMPLES_SQL = """
 SELECT DISTINCT sample_id FROM judge_verdicts
 WHERE valid IS NOT NULL AND NOT coalesce(applied, TRUE) AND coalesce(purpose, 'run') = 'run'
-  AND sample_id NOT IN (SELECT sample_id FROM annotations WHERE origin = 'human')
+  AND sample_id NOT IN (SELECT sample_id FROM (""" + LIVE_EVENTS_SQL + """) WHERE origin = 'human')
 """
 
+# The current label of every sample, derived from the append-only log (revoked events aside).
 CURRENT_LABELS_SQL = """
 WITH last_per_label AS (
     SELECT sample_id, label,
            max(event_id) AS event_id,
            arg_max(verdict, event_id) AS verdict
-    FROM annotations GROUP BY sample_id, label
+    FROM (""" + LIVE_EVENTS_SQL + """) GROUP BY sample_id, label
 )
 SELECT l.sample_id, l.label, a.origin, a.actor, a.iteration, a.model, a.event_id,
        a.created_at AS decided_at
@@ -212,5 +229,5 @@ JOIN annotations a ON a.event_id = l.event_id
 EXCLUDED_PAIRS_SQL = """
 SELECT sample_id, label FROM (
     SELECT sample_id, label, arg_max(verdict, event_id) AS verdict
-    FROM annotations GROUP BY sample_id, label) WHERE verdict = 'invalid'
+    FROM (""" + LIVE_EVENTS_SQL + """) GROUP BY sample_id, label) WHERE verdict = 'invalid'
 """

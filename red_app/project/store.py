@@ -3,8 +3,9 @@
 Nothing about a sample's label is ever overwritten. Every decision — a seed label, a
 judge verdict, a human review — is appended to ``annotations``; a sample's current
 label is *derived* from that log (the latest ``valid`` event whose label has not been
-revoked by a later ``invalid`` event for the same label). Machine verdicts keep their
-full audit record in ``judge_verdicts``; the annotation they produced points at it.
+revoked by a later ``invalid`` event for the same label). A person's undo appends a row to
+``revocations`` and the event stops counting, though it stays in the log. Machine verdicts
+keep their full audit record in ``judge_verdicts``; the annotation they produced points at it.
 
 Every write goes through :meth:`Project.transaction`, so a failure leaves the file as
 it was before the write began.
@@ -29,6 +30,7 @@ from .schema import (  # noqa: F401  (re-exported: the store's vocabulary)
     CURRENT_LABELS_SQL,
     EXCLUDED_PAIRS_SQL,
     HELD_SAMPLES_SQL,
+    LIVE_EVENTS_SQL,
     MIGRATIONS,
     ORIGINS,
     ROLES,
@@ -76,6 +78,7 @@ class Event:
     confidence: float | None = None
     verdict_id: int | None = None
     note: str | None = None
+    action_id: int | None = None  # one person's action (what an undo takes back); set on append
 
     def __post_init__(self) -> None:
         if self.origin not in ORIGINS:
@@ -311,13 +314,17 @@ class Project:
     # -- annotations ------------------------------------------------------------------
 
     def append_events(self, events: Sequence[Event], cur: duckdb.DuckDBPyConnection | None = None) -> list[int]:
-        """Append events in one transaction (or the caller's); returns their event ids."""
+        """Append events in one transaction (or the caller's); returns their event ids.
+
+        Human events without an ``action_id`` get one new id together: one call is one
+        person's action, which :meth:`revoke_action` takes back as a whole.
+        """
         if not events:
             return []
         now = utcnow()
         rows = [
             (e.sample_id, e.label, e.origin, e.verdict, e.actor, e.iteration, e.run_id,
-             e.model, e.confidence, e.verdict_id, e.note, now)
+             e.model, e.confidence, e.verdict_id, e.note, now, e.action_id)
             for e in events
         ]
         tbl = pa.table(
@@ -338,6 +345,12 @@ class Project:
         )
 
         def _write(c: duckdb.DuckDBPyConnection) -> list[int]:
+            nonlocal tbl
+            actions = [r[12] for r in rows]
+            if any(e.origin == "human" and e.action_id is None for e in events):
+                new = int(c.execute("SELECT nextval('action_seq')").fetchall()[0][0])
+                actions = [new if e.origin == "human" and a is None else a for e, a in zip(events, actions)]
+            tbl = tbl.append_column("action_id", pa.array(actions, pa.int64()))
             c.register("_events", tbl)
             try:
                 unknown = c.execute(
@@ -355,7 +368,7 @@ class Project:
                     raise ProjectError(f"no sample with id {missing[0][0]!r} in the project")
                 ids = c.execute(
                     """INSERT INTO annotations (sample_id, label, origin, verdict, actor, iteration,
-                           run_id, model, confidence, verdict_id, note, created_at)
+                           run_id, model, confidence, verdict_id, note, created_at, action_id)
                        SELECT * FROM _events RETURNING event_id"""
                 ).fetchall()
             finally:
@@ -381,9 +394,99 @@ class Project:
         return {(s, l) for s, l in self.cursor().execute(EXCLUDED_PAIRS_SQL).fetchall()}
 
     def history(self, sample_id: str):
+        """Every event on a sample, oldest first, revoked ones too (``revoked_at``/``revoked_by`` say so)."""
         return self.cursor().execute(
-            "SELECT * FROM annotations WHERE sample_id = ? ORDER BY event_id", [sample_id]
+            """SELECT a.*, r.created_at AS revoked_at, r.actor AS revoked_by FROM annotations a
+               LEFT JOIN revocations r USING (event_id) WHERE a.sample_id = ? ORDER BY a.event_id""", [sample_id]
         ).df()
+
+    # -- undo: revocations ------------------------------------------------------------
+
+    def last_action(self, actor: str, cur: duckdb.DuckDBPyConnection | None = None) -> dict | None:
+        """A person's newest action still in force: {action_id, event_ids, sample_ids, created_at}.
+
+        Events from before actions had ids are grouped by who recorded them and when."""
+        rows = (cur or self.cursor()).execute(
+            f"""WITH e AS (SELECT event_id, sample_id, created_at,
+                                  coalesce(CAST(action_id AS VARCHAR), 'at ' || CAST(created_at AS VARCHAR)) AS grp,
+                                  action_id
+                           FROM ({LIVE_EVENTS_SQL}) WHERE origin = 'human' AND actor = ?),
+                    last AS (SELECT arg_max(grp, event_id) AS grp FROM e)
+                SELECT e.event_id, e.sample_id, e.created_at, e.action_id FROM e, last
+                WHERE e.grp = last.grp ORDER BY e.event_id""", [actor]).fetchall()
+        if not rows:
+            return None
+        return {"action_id": rows[0][3], "event_ids": [r[0] for r in rows],
+                "sample_ids": list(dict.fromkeys(r[1] for r in rows)), "created_at": rows[-1][2]}
+
+    def revoke(self, event_ids: Sequence[int], actor: str, note: str | None = None,
+               cur: duckdb.DuckDBPyConnection | None = None) -> int:
+        """Revoke people's events (an undo): the events stay, a revocation row is appended.
+
+        Returns the revocation's ``seq`` (in the events' order). Only human events still in
+        force can be revoked."""
+        ids = sorted({int(e) for e in event_ids})
+        if not ids:
+            raise ProjectError("nothing to undo")
+
+        def _write(c: duckdb.DuckDBPyConnection) -> int:
+            c.register("_rev", pa.table({"event_id": pa.array(ids, pa.int64())}))
+            try:
+                bad = c.execute(
+                    """SELECT r.event_id, a.origin, v.event_id IS NOT NULL FROM _rev r
+                       LEFT JOIN annotations a USING (event_id) LEFT JOIN revocations v USING (event_id)
+                       WHERE a.origin IS DISTINCT FROM 'human' OR v.event_id IS NOT NULL LIMIT 1""").fetchall()
+                if bad:
+                    eid, origin, revoked = bad[0]
+                    why = ("it was undone already" if revoked else
+                           "there is no such event" if origin is None else f"it is a {origin} event, not a person's")
+                    raise ProjectError(f"cannot undo event {eid}: {why}")
+                seq = int(c.execute("SELECT nextval('event_seq')").fetchall()[0][0])
+                c.execute("INSERT INTO revocations SELECT event_id, ?, ?, ?, ? FROM _rev",
+                          [seq, actor, note, utcnow()])
+            finally:
+                c.unregister("_rev")
+            return seq
+
+        if cur is not None:
+            return _write(cur)
+        with self.transaction() as c:
+            return _write(c)
+
+    def revoked_since(self, seq: int) -> list[tuple[int, str]]:
+        """(seq, sample_id) of the revocations after ``seq``, in order."""
+        return [tuple(r) for r in self.cursor().execute(
+            """SELECT DISTINCT r.seq, a.sample_id FROM revocations r JOIN annotations a USING (event_id)
+               WHERE r.seq > ? ORDER BY r.seq, a.sample_id""", [seq]).fetchall()]
+
+    def last_revocation(self) -> int:
+        return int(self.cursor().execute("SELECT coalesce(max(seq), 0) FROM revocations").fetchall()[0][0])
+
+    def sample_states(self, sample_ids: Sequence[str]) -> dict[str, dict]:
+        """Each sample's state derived from the events in force: {id: {label, excluded,
+        decided, held}} (label None when it has none; excluded: its rejected labels)."""
+        if not len(sample_ids):
+            return {}
+        cur = self.cursor()
+        cur.register("_s", pa.table({"sample_id": pa.array(list(sample_ids), pa.string())}))
+        try:
+            out = {s: {"label": None, "excluded": set(), "decided": False, "held": False} for s in sample_ids}
+            for sid, lab in cur.execute(
+                    f"SELECT c.sample_id, c.label FROM ({CURRENT_LABELS_SQL}) c JOIN _s USING (sample_id)").fetchall():
+                out[sid]["label"] = lab
+            for sid, lab in cur.execute(
+                    f"SELECT x.sample_id, x.label FROM ({EXCLUDED_PAIRS_SQL}) x JOIN _s USING (sample_id)").fetchall():
+                out[sid]["excluded"].add(lab)
+            for (sid,) in cur.execute(
+                    f"""SELECT DISTINCT e.sample_id FROM ({LIVE_EVENTS_SQL}) e JOIN _s USING (sample_id)
+                        WHERE e.origin = 'human'""").fetchall():
+                out[sid]["decided"] = True
+            held = f"SELECT h.sample_id FROM ({HELD_SAMPLES_SQL}) h JOIN _s USING (sample_id)"
+            for (sid,) in cur.execute(held).fetchall():
+                out[sid]["held"] = True
+        finally:
+            cur.unregister("_s")
+        return out
 
     def hidden_gold(self, role: str | None = None) -> dict[str, str]:
         """{sample id: gold label} of samples imported with hidden gold (for simulated judges)."""
@@ -446,8 +549,8 @@ class Project:
             # the decision) is kept for the audit and never applied, checked in this transaction.
             cur.register("_v", tbl)
             decided = {r[0] for r in cur.execute(
-                """SELECT DISTINCT sample_id FROM annotations
-                   WHERE origin = 'human' AND sample_id IN (SELECT sample_id FROM _v)""").fetchall()}
+                f"""SELECT DISTINCT sample_id FROM ({LIVE_EVENTS_SQL})
+                    WHERE origin = 'human' AND sample_id IN (SELECT sample_id FROM _v)""").fetchall()}
             cur.unregister("_v")
             if decided:
                 applied = [a and sid not in decided for a, sid in
@@ -469,7 +572,7 @@ class Project:
         """Samples whose run verdict waits for a person, and samples a person decided."""
         cur = self.cursor()
         decided = {r[0] for r in cur.execute(
-            "SELECT DISTINCT sample_id FROM annotations WHERE origin = 'human'").fetchall()}
+            f"SELECT DISTINCT sample_id FROM ({LIVE_EVENTS_SQL}) WHERE origin = 'human'").fetchall()}
         held = {r[0] for r in cur.execute(HELD_SAMPLES_SQL).fetchall()}
         return held, decided
 
@@ -478,10 +581,11 @@ class Project:
             "SELECT coalesce(max(event_id), 0) FROM annotations WHERE origin = 'human'").fetchall()[0][0])
 
     def human_events_since(self, event_id: int) -> list[tuple[int, str, str, str]]:
-        """(event_id, sample_id, label, verdict) of people's decisions after ``event_id``, in order."""
+        """(event_id, sample_id, label, verdict) of people's decisions in force after ``event_id``, in order
+        (one already undone is left out; :meth:`revoked_since` names the samples undone)."""
         return [tuple(r) for r in self.cursor().execute(
-            """SELECT event_id, sample_id, label, verdict FROM annotations
-               WHERE origin = 'human' AND event_id > ? ORDER BY event_id""", [event_id]).fetchall()]
+            f"""SELECT event_id, sample_id, label, verdict FROM ({LIVE_EVENTS_SQL})
+                WHERE origin = 'human' AND event_id > ? ORDER BY event_id""", [event_id]).fetchall()]
 
     def save_calibration(self, run_id: int, calibration: dict) -> None:
         with self.transaction() as cur:

@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from ..errors import RedError
 from .dataio import EXPORT_ORIGINS, LABEL_ROWS_SQL
-from .schema import CURRENT_LABELS_SQL
+from .schema import CURRENT_LABELS_SQL, LIVE_EVENTS_SQL
 from .store import Project
 
 SORTS = ("confidence", "id")
@@ -92,7 +92,7 @@ def text_row(project: Project, sample_id: str) -> dict | None:
     its model alternatives (the newest prediction's, for a text someone already decided)."""
     sql = f"""{_ROWS}
         SELECT {_COLUMNS},
-               (SELECT coalesce(max(event_id), 0) FROM annotations
+               (SELECT coalesce(max(event_id), 0) FROM ({LIVE_EVENTS_SQL})
                 WHERE sample_id = rows.id AND origin = 'human') AS last_human_event,
                (SELECT alternatives FROM predictions WHERE sample_id = rows.id
                 ORDER BY run_id DESC LIMIT 1) AS predicted_alternatives

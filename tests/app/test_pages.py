@@ -68,7 +68,7 @@ def test_review_accept_is_recorded_with_the_reviewer(demo):
     assert not at.exception
     assert at.title[0].value == "Review"
     first_text = at.text[0].value if at.text else None
-    accept = next(b for b in at.button if b.label.startswith("Accept"))
+    accept = next(b for b in at.button if b.label == "Right")
     accept.click().run()
     assert not at.exception
     with Project(demo) as p:  # same mode as the page's cached connection (one process)
@@ -80,7 +80,7 @@ def test_review_accept_is_recorded_with_the_reviewer(demo):
 def test_review_refuses_a_decision_without_a_name(demo, monkeypatch):
     monkeypatch.setenv("RED_REVIEWER", "")
     at = page("review").run()
-    next(b for b in at.button if b.label.startswith("Accept")).click().run()
+    next(b for b in at.button if b.label == "Right").click().run()
     assert any("enter your name" in e.value for e in at.error)
 
 

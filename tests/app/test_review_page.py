@@ -1,0 +1,123 @@
+"""The Review page through AppTest on the demo: actions named by what they say about the
+label, the judge's verdict and every earlier word shown, undo, bulk with a confirmation,
+filters by what the judge said, and the model-label queue."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from red_app.project.store import Project
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def demo_built(tmp_path_factory):
+    from red_app.demo import build_demo
+    from red_app.judges.simulated import SimulatedJudge
+    from red_app.method.config import LoopConfig
+    from red_app.runner import run_project
+
+    path = build_demo(tmp_path_factory.mktemp("demo") / "demo.duckdb")
+    with Project(path) as p:
+        gold = p.hidden_gold(role="pool")
+        list(run_project(p, SimulatedJudge(gold, accuracy=0.8, seed=1),
+                         LoopConfig(budget=60, batch=30, patience=None, calibration_seeds=0)))
+    return path
+
+
+@pytest.fixture
+def demo(demo_built, tmp_path, monkeypatch):
+    dst = tmp_path / "demo.duckdb"
+    shutil.copy(demo_built, dst)
+    monkeypatch.setenv("RED_PROJECT", str(dst))
+    monkeypatch.setenv("RED_REVIEWER", "tester")
+    return dst
+
+
+def review() -> AppTest:
+    return AppTest.from_file(str(ROOT / "pages" / "review.py"), default_timeout=60).run()
+
+
+def _button(at, label):
+    return next(b for b in at.button if b.label == label)
+
+
+def _human(path):
+    with Project(path) as p:  # same mode as the page's cached connection (one process)
+        return p.cursor().execute(
+            """SELECT a.sample_id, a.label, a.verdict, a.actor, r.actor FROM annotations a
+               LEFT JOIN revocations r USING (event_id) WHERE a.origin = 'human' ORDER BY a.event_id""").fetchall()
+
+
+def test_right_on_an_invalid_verdict_says_the_label_is_right_and_undo_takes_it_back(demo):
+    at = review()
+    assert not at.exception
+    at.selectbox(key="f_said").set_value("invalid").run()
+    # what the judge said is spelled out for the item, apart from the person's action
+    said = [m.value for m in at.markdown if "Judge (" in m.value]
+    assert said and "invalid" in said[0] and "thinks" in said[0]
+    _button(at, "Right").click().run()
+    assert not at.exception
+    rows = _human(demo)
+    assert len(rows) == 1 and rows[0][2:4] == ("valid", "tester")  # Right = the proposed label is right
+    _button(at, "Undo my last decision").click().run()
+    assert not at.exception
+    rows = _human(demo)
+    assert len(rows) == 1 and rows[0][4] == "tester"  # kept, and revoked by the tester
+    # the undone text is shown again with both words in its history
+    shown = " ".join(t.value for t in at.text)
+    assert "person tester:" in shown and "undone by tester" in shown and "judge  simulated" in shown
+
+
+def test_another_label_is_recorded_from_the_picker_and_rejected_labels_are_not_offered_first(demo):
+    at = review()
+    item_pick = next(s for s in at.selectbox if s.label.startswith("Another label"))
+    assert item_pick.value is None  # never pre-filled
+    choice = item_pick.options[0]
+    item_pick.set_value(choice.replace("  (rejected before)", "")).run()
+    assert not at.exception
+    rows = _human(demo)
+    assert [r[2] for r in rows] == ["invalid", "valid"] and rows[1][1] == choice
+
+
+def test_filters_by_what_the_judge_said(demo):
+    at = review()
+    for said in ("valid", "invalid"):
+        at.selectbox(key="f_said").set_value(said).run()
+        assert not at.exception
+        assert any(f"said: :{'green' if said == 'valid' else 'red'}[{said}]" in m.value for m in at.markdown)
+
+
+def test_bulk_counts_asks_and_records_one_event_per_verdict(demo):
+    with Project(demo) as p:
+        from red_app.review import review_queue
+        q = review_queue(p, verdict="valid", status="pending", limit=500)
+    label = q.label.value_counts().index[0]
+    n = int((q.label == label).sum())
+    at = review()
+    at.selectbox(key="f_said").set_value("valid").run()
+    at.selectbox(key="f_label").set_value(label).run()
+    ask = _button(at, f"Decide {n:,}…")
+    ask.click().run()
+    assert not at.exception and _human(demo) == []  # nothing before the confirmation
+    assert any(f"Record {n:,} decisions" in w.value for w in at.warning)
+    _button(at, "Confirm").click().run()
+    assert not at.exception
+    rows = _human(demo)
+    assert len(rows) == n and {r[1] for r in rows} == {label} and {r[2] for r in rows} == {"valid"}
+    _button(at, "Undo my last decision").click().run()
+    assert all(r[4] == "tester" for r in _human(demo))
+
+
+def test_model_labels_below_a_threshold_can_be_confirmed(demo):
+    at = review()
+    at.radio(key="review_mode").set_value("Model labels").run()
+    assert not at.exception
+    assert any("model labels below 0.6" in c.value for c in at.caption)
+    _button(at, "Wrong").click().run()
+    assert not at.exception
+    rows = _human(demo)
+    assert len(rows) == 1 and rows[0][2] == "invalid"
