@@ -79,6 +79,10 @@ with st.form("settings"):
     wait_min = c3.number_input("Human judge: wait for answers (minutes)", 1, 24 * 60, 60,
                                help="the run waits this long for people to answer its proposals in Review, "
                                "then stops; resume it to wait again")
+    final_model = st.selectbox("Final model (labels and confidences after the run)", CHOICES["final_model"],
+                               index=CHOICES["final_model"].index(d.final_model),
+                               help="flat: logistic regression on the embeddings; red: subset classifiers; finetune: "
+                               "fine-tune the encoder on the run's labels first (minutes on a CPU; see README)")
     b1, b2, b3 = st.columns(3)
     start = b1.form_submit_button("Start run", type="primary", disabled=running)
     test = b3.form_submit_button("Test connection", help="openai / ollama judge: ask the server(s) for their models")
@@ -138,7 +142,7 @@ if start and not running:
         judge = the_judge()
         cfg = LoopConfig(budget=int(budget), batch=int(batch), selector=selector, patience=int(patience),
                          precision_target=float(target), calibration_seeds=int(cal_seeds), trust_judge=bool(trust),
-                         question=question, choose_k=int(choose_k))
+                         question=question, choose_k=int(choose_k), final_model=final_model)
         registry.start(proj, judge, cfg)
         st.rerun()
     except RedError as exc:

@@ -108,12 +108,14 @@ def run_bench(
     p_valid_wrong: float | None = None,
     judge=None,
     judge_sample: int = 0,
+    model: str = DEFAULT_MODEL,
+    finetune=None,
 ) -> dict:
     """Every method on the same embeddings, budget and judge; a real ``judge`` (embedded,
     ollama, openai) is first measured on ``judge_sample`` fixed proposals against the gold."""
     set_threads()
     t_all = time.perf_counter()
-    meta, X = load_dataset(data_path, cache_dir)
+    meta, X = load_dataset(data_path, cache_dir, model=model)
     seed_rows, pool_rows, test_rows = split_indices(meta, seeds, seed)
     names = sorted(meta["label"].unique().tolist())
     li = {n: k for k, n in enumerate(names)}
@@ -136,7 +138,7 @@ def run_bench(
         "judge": "simulated" if judge is None else judge.describe(), "judge_accuracy": judge_accuracy,
         "p_valid_right": p_valid_right, "p_valid_wrong": p_valid_wrong, "classes": len(names),
         "seed_examples": int(n_seed), "pool": int(len(pool_rows)), "test": int(len(test_rows)),
-        "model": DEFAULT_MODEL, "curves": {},
+        "model": model, "curves": {},
     }
     t = time.perf_counter()
     flat = FlatClassifier(estimator=default_estimator(), n_labels=len(names)).fit(X[seed_rows], y_all[seed_rows])
@@ -144,9 +146,9 @@ def run_bench(
     # the default final model (self-training on the pool) with no judge at all: what a judge must beat
     st_loop = RedLoop(LoopConfig(seed=seed, **(config_overrides or {})), None)
     st_state = LoopState(y=np.concatenate([y_all[seed_rows], np.full(len(pool_rows), -1)]))
-    if st_loop.config.final_model == "red":
+    if st_loop.config.probe_model == "red":
         st_loop._partition(data, st_state)
-    st_final = st_loop._fit(st_loop.config.final_model, data, st_state)
+    st_final = st_loop._fit(st_loop.config.probe_model, data, st_state)
     out["seeds_self_training_accuracy"] = _accuracy(st_final, X[test_rows], y_all[test_rows])
     out["seeds_self_training_test_correct"] = (st_final.predict(X[test_rows]) == y_all[test_rows]).tolist()
     log(f"seeds only, with the default final model's self-training: {out['seeds_self_training_accuracy']:.4f}")
@@ -208,9 +210,9 @@ def run_bench(
             out[f"{method}_calibration"] = cal.to_dict()
             log(f"{method}: {cal.summary()}")
         if acc is None:  # no iteration ran (e.g. nothing the judge could settle): the seeds' final model
-            acc = _accuracy(loop._fit(cfg.final_model, data, state), X[test_rows], y_all[test_rows])
+            acc = _accuracy(loop._fit(cfg.probe_model, data, state), X[test_rows], y_all[test_rows])
             out[f"{method}_accuracy"] = acc
-        final = loop._fit(cfg.final_model, data, state)
+        final = loop._fit(cfg.probe_model, data, state)
         out[f"{method}_test_correct"] = (final.predict(X[test_rows]) == y_all[test_rows]).tolist()
         if method == "red":
             # the exported dataset: decided labels, and the final model's calibrated labels for the rest
@@ -232,12 +234,74 @@ def run_bench(
             log(f"export: every pool text labeled, accuracy {out['export_accuracy']:.4f} against hidden gold; "
                 f"model labels {out['export_model_labels']} at accuracy {out['export_model_accuracy']:.4f}, "
                 f"ECE {out['export_model_ece']:.4f} (temperature {ml.temperature:.2f})")
+            if cfg.final_model == "finetune":
+                test_texts = [texts[i] for i in test_rows]
+                out.update(finetune_step(cfg, data, state, test_texts, y_all[test_rows], ref, truth, n_seed, base=model, settings=finetune,
+                                         log=log))
     if "red" in methods:
         out["judge_calls"] = out["red_calls"]
         out["accepted"] = out["red_accepted"]
     out["flat_entropy_accuracy"] = out.get("flat_entropy_accuracy")
     out["flat_random_accuracy"] = out.get("flat_random_accuracy")
     out["seconds"] = time.perf_counter() - t_all
+    return out
+
+
+def finetune_step(cfg: LoopConfig, data: LoopData, state: LoopState, test_texts: list[str], y_test: np.ndarray,
+                  reference: np.ndarray, truth: np.ndarray, n_seed: int, settings=None, base: str = DEFAULT_MODEL,
+                  log=print) -> dict:
+    """The fine-tuned final model after a run, timed as `red predict --final-model finetune` works:
+    fine-tune on the labeled set (some seeds held out), embed every text, fit the head and its
+    temperature, label the pool. Test accuracy and the export's figures, beside the probe's."""
+    import tempfile
+
+    from .finetune import held_out_seeds, temperature_rows
+    from .method.finetune import FinetuneSettings, finetune_encoder
+    from .project.embed import encode, load_model, resolve_model_path
+
+    settings = settings or FinetuneSettings()
+    held = held_out_seeds(reference, settings.seed)
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        rep = finetune_encoder(resolve_model_path(base), data.texts, np.where(held, -1, state.y), tmp, settings)
+        t_train = time.perf_counter() - t0
+        E = encode(list(data.texts) + list(test_texts), model=tmp)
+        load_model.cache_clear()
+    t_embed = time.perf_counter() - t0 - t_train
+    ft = replace(data, X=E[: len(data.texts)], X_eval=E[len(data.texts):], y_eval=y_test)
+    final = RedLoop(cfg, None)._fit(cfg.probe_model, ft, state)
+    ml = predict_labels(cfg, ft, state, reference=temperature_rows(reference, settings.seed))
+    t_all = time.perf_counter() - t0
+    pool = np.arange(len(data.texts)) >= n_seed
+    ok = ml.label == truth[ml.index]
+    model_pool = pool[ml.index]
+    decided = np.flatnonzero(pool & (state.y >= 0))
+    out = {
+        "finetune_accuracy": _accuracy(final, ft.X_eval, y_test),
+        "finetune_test_correct": (final.predict(ft.X_eval) == y_test).tolist(),
+        "finetune_settings": settings.to_dict(), "finetune_trained_on": rep.texts, "finetune_steps": rep.steps,
+        "finetune_calibration_held_out": int(held.sum()),
+        "finetune_train_seconds": t_train, "finetune_embed_seconds": t_embed,
+        "finetune_embedded_texts": len(E), "finetune_seconds": t_all,
+        "finetune_export_model_accuracy": float(ok[model_pool].mean()) if model_pool.any() else None,
+        "finetune_export_model_ece": (expected_calibration_error(ml.confidence[model_pool], ok[model_pool])
+                                      if model_pool.any() else None),
+        "finetune_export_accuracy": float(np.concatenate([state.y[decided] == truth[decided], ok[model_pool]]).mean()),
+        "finetune_export_temperature": ml.temperature,
+    }
+    # the temperature fitted on the held-out seeds instead: what the hold-out was meant for
+    if held.sum() < 2 * len(data.label_names):
+        return out
+    unseen = predict_labels(cfg, ft, state, reference=held)
+    ok_unseen = unseen.label == truth[unseen.index]
+    out["finetune_held_out_seeds_ece"] = (expected_calibration_error(unseen.confidence[pool[unseen.index]],
+                                                                     ok_unseen[pool[unseen.index]])
+                                          if model_pool.any() else None)
+    out["finetune_held_out_seeds_temperature"] = unseen.temperature
+    log(f"finetune: test accuracy {out['finetune_accuracy']:.4f} (linear probe on the same labels: see red); "
+        f"step {t_all:.0f} s (fine-tune {t_train:.0f} s on {rep.texts} texts, embedding {len(E)} texts "
+        f"{t_embed:.0f} s); export model labels {out['finetune_export_model_accuracy']:.4f}, "
+        f"ECE {out['finetune_export_model_ece']:.4f} (temperature {ml.temperature:.2f})")
     return out
 
 
@@ -299,6 +363,22 @@ def write_report(result: dict, md_path: str | Path, command: str | None = None) 
             f"| {m} | {result[f'{m}_accuracy']:.4f} | {result[f'{m}_calls']} | {result[f'{m}_accepted']} | "
             f"{'–' if prec is None else f'{prec:.4f}'} | {result[f'{m}_seconds']:.0f} |"
         )
+    if result.get("finetune_accuracy") is not None:
+        bs = paired_bootstrap(result["finetune_test_correct"], result["red_test_correct"])
+        lines += ["", f"Final model `finetune` (encoder fine-tuned on the run's {result['finetune_trained_on']} labeled "
+                  f"texts, {result['finetune_calibration_held_out']} seeds held out of it): test accuracy "
+                  f"**{result['finetune_accuracy']:.4f}** against the linear probe's {result['red_accuracy']:.4f} on "
+                  f"the same labels ({bs['diff'] * 100:+.2f} points, paired bootstrap 95% interval "
+                  f"[{bs['low'] * 100:+.2f}, {bs['high'] * 100:+.2f}]). The step took "
+                  f"{result['finetune_seconds']:.0f} s: fine-tune {result['finetune_train_seconds']:.0f} s, "
+                  f"embedding {result['finetune_embedded_texts']} texts {result['finetune_embed_seconds']:.0f} s, "
+                  f"head, temperature and labels the rest. Exported with it: accuracy "
+                  f"{result['finetune_export_accuracy']:.4f}; model labels at "
+                  f"{result['finetune_export_model_accuracy']:.4f}, ECE {result['finetune_export_model_ece']:.4f} "
+                  f"(temperature {result['finetune_export_temperature']:.2f}, fitted on seeds the encoder saw"
+                  + (f"; fitted on the held-out seeds it would be {result['finetune_held_out_seeds_temperature']:.2f}, "
+                     f"ECE {result['finetune_held_out_seeds_ece']:.4f}" if "finetune_held_out_seeds_ece" in result else "")
+                  + ")."]
     if result.get("export_accuracy") is not None:
         lines += ["", f"Exported dataset (every pool text labeled: decisions, and the final model's calibrated labels "
                   f"for the rest): accuracy {result['export_accuracy']:.4f} against hidden gold; "

@@ -34,12 +34,30 @@ class PredictReport:
                 f"trained on; mean confidence {self.mean_confidence:.2f}, temperature {self.temperature:.2f})")
 
 
-def predict_project(project: Project, config: LoopConfig | None = None, run_id: int | None = None) -> PredictReport:
-    """Label every undecided trainable sample with the final model; store the set."""
+def predict_project(project: Project, config: LoopConfig | None = None, run_id: int | None = None,
+                    retrain_encoder: bool = False, progress=None) -> PredictReport:
+    """Label every undecided trainable sample with the final model; store the set.
+
+    ``final_model="finetune"`` first fine-tunes the encoder on the current labels (or reuses
+    the one trained on the same labels; ``retrain_encoder`` forces a new one), embeds every
+    text with it (cached) and fits the flat model on those embeddings.
+    """
     config = config or DEFAULTS
     data, state = load_inputs(project)
     origins = project.current_labels().set_index("sample_id")["origin"]
     reference = np.array([origins.get(i) in ("seed", "import") for i in data.ids], dtype=bool)
+    model_name = f"{config.final_model} on {project_model(project)}"
+    if config.final_model == "finetune":
+        from .finetune import ensure_encoder, temperature_rows
+        from .project.embed import embed_project
+
+        enc = ensure_encoder(project, data, state, reference, run_id=run_id, retrain=retrain_encoder,
+                             progress=progress)
+        embed_project(project, model=enc.embedding_key, source=str(enc.folder))
+        data, state = load_inputs(project, model=enc.embedding_key)
+        # the temperature from seeds the encoder saw: measured better than held-out ones (red_app.finetune)
+        reference = temperature_rows(reference, enc.record["settings"]["seed"])
+        model_name = f"finetune on {enc.embedding_key}"
     ml = predict_labels(config, data, state, reference=reference if reference.sum() >= 2 * len(data.label_names)
                         else None)
     names = np.asarray(data.label_names, dtype=object)
@@ -51,7 +69,6 @@ def predict_project(project: Project, config: LoopConfig | None = None, run_id: 
         "alternative_confidences": pa.array([r[1:].tolist() for r in ml.top3_confidence], pa.list_(pa.float64())),
     })
     labeled = int((state.y >= 0).sum())
-    set_id = project.save_model_labels(run_id, f"{config.final_model} on {project_model(project)}", ml.temperature,
-                                       labeled, tbl)
+    set_id = project.save_model_labels(run_id, model_name, ml.temperature, labeled, tbl)
     return PredictReport(set_id, len(ml.index), labeled, ml.temperature,
                          float(ml.confidence.mean()) if len(ml.index) else float("nan"))

@@ -131,9 +131,12 @@ def cmd_run(a) -> int:
 
 def cmd_bench(a) -> int:
     from ..bench import run_bench, save_json, write_report
+    from ..method.finetune import FinetuneSettings
 
     methods = tuple(m.strip() for m in a.methods.split(",") if m.strip())
     overrides = overrides_from_strings(a.set)
+    if a.final_model:
+        overrides["final_model"] = a.final_model
     p_right, p_wrong = _judge_profile(a)
     judge = None
     if a.judge != "simulated":  # a real judge: no project, so no verdict cache; measured on --n proposals first
@@ -153,6 +156,7 @@ def cmd_bench(a) -> int:
     result = run_bench(a.data, seeds=a.seeds, budget=a.budget, batch=a.batch, judge_accuracy=a.judge_accuracy,
                        p_valid_right=p_right, p_valid_wrong=p_wrong, judge=judge, judge_sample=a.n,
                        cache_dir=a.cache_dir, methods=methods, seed=a.seed, config_overrides=overrides,
+                       model=a.embedding_model, finetune=FinetuneSettings.from_strings(a.finetune),
                        log=lambda m: print(m, file=sys.stderr, flush=True))
     command = "red " + " ".join(shlex.quote(x) for x in sys.argv[1:]) if sys.argv[1:2] == ["bench"] else None
     result["command"] = command
@@ -162,7 +166,8 @@ def cmd_bench(a) -> int:
     write_report(result, report, command)
     keys = ["red_accuracy", "red_article_accuracy", "flat_entropy_accuracy", "flat_random_accuracy",
             "seeds_only_accuracy", "seeds_self_training_accuracy", "red_label_precision", "red_applied", "red_held", "export_accuracy",
-            "export_model_accuracy", "export_model_ece", "full_supervision_accuracy", "judge_calls", "accepted", "seconds"]
+            "export_model_accuracy", "export_model_ece", "finetune_accuracy", "finetune_seconds",
+            "finetune_export_model_accuracy", "finetune_export_model_ece", "full_supervision_accuracy", "judge_calls", "accepted", "seconds"]
     for k in keys:
         if result.get(k) is not None:
             v = result[k]
@@ -297,8 +302,16 @@ def register(sub) -> None:
     p.add_argument("--json", help="write the figures here")
     p.add_argument("--report", help="Markdown report path (default: next to --json)")
     p.add_argument("--cache-dir", default="bench/out/cache", help="where embeddings are cached")
+    p.add_argument("--finetune", action="append", metavar="KEY=VALUE",
+                   help="with --final-model finetune: a fine-tune setting, e.g. --finetune epochs=2")
+    p.add_argument("--embedding-model", default="all-MiniLM-L6-v2",
+                   help="frozen encoder: the default or a sentence-transformers model folder (embeddings cached "
+                   "per model in --cache-dir)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="change a loop setting of the 'red' method, e.g. --set uncertainty=band --set on_reject=skip")
+    p.add_argument("--final-model", choices=CHOICES["final_model"], default=None,
+                   help="final model of the 'red' method; finetune also reports the fine-tuned encoder's accuracy "
+                   "and the step's time beside the linear probe's")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_bench)
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from ..errors import RedError
+from ..method.config import CHOICES, DEFAULTS
 from . import audit, engine, review, texts
 from .common import clean, progress_bar
 
@@ -102,11 +103,15 @@ def cmd_export(a) -> int:
 
 
 def cmd_predict(a) -> int:
+    from dataclasses import replace
+
     from ..predict import predict_project
     from ..project.store import Project
 
+    config = replace(DEFAULTS, final_model=a.final_model)
     with Project(a.project) as p:
-        rep = predict_project(p)
+        rep = predict_project(p, config, retrain_encoder=a.retrain_encoder,
+                              progress=progress_bar("fine-tune steps") if a.final_model == "finetune" else None)
     print(rep.summary())
     return 0
 
@@ -200,6 +205,12 @@ def build_parser() -> argparse.ArgumentParser:
                        "model: label, calibrated confidence, top alternatives. Stored as a new set (earlier sets "
                        "stay); runs do this at their end too. Exported with origin 'model'.")
     p.add_argument("project")
+    p.add_argument("--final-model", choices=CHOICES["final_model"], default=DEFAULTS.final_model,
+                   help="flat: logistic regression on the embeddings; red: subset classifiers; finetune: first "
+                   "fine-tune the encoder on the current labels (minutes; stored in <project>.models/, reused "
+                   "while the labels stay the same)")
+    p.add_argument("--retrain-encoder", action="store_true",
+                   help="finetune: train a new encoder even where one was trained on the same labels")
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("demo", help="create the bundled demo project",

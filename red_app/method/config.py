@@ -20,10 +20,13 @@ ON_REJECT = ("next", "skip")
 MODELS = ("flat", "red")
 # binary: "is label X right?" about the top candidate; choose: "which of these k labels, or none?"
 QUESTIONS = ("binary", "choose")
+# the final model may also adapt the encoder to the labels first (red_app.method.finetune);
+# the loop itself always ranks and evaluates with a linear probe
+FINAL_MODELS = (*MODELS, "finetune")
 
 # The allowed values of every setting that has a fixed set of them.
 CHOICES: dict[str, tuple[str, ...]] = {
-    "selection": SELECTIONS, "on_reject": ON_REJECT, "selector": MODELS, "final_model": MODELS,
+    "selection": SELECTIONS, "on_reject": ON_REJECT, "selector": MODELS, "final_model": FINAL_MODELS,
     "uncertainty": MEASURES, "noise": NOISE_STRATEGIES, "partition_method": PARTITION_METHODS,
     "question": QUESTIONS,
 }
@@ -91,6 +94,11 @@ class LoopConfig:
         # enough room that the batch can fill, small enough that no label hogs it
         return max(2, math.ceil(3 * self.batch / max(n_labels, 1)))
 
+    @property
+    def probe_model(self) -> str:
+        """The classifier fitted on embeddings: ``finetune`` fits the flat one on the fine-tuned encoder's."""
+        return "flat" if self.final_model == "finetune" else self.final_model
+
     def to_dict(self) -> dict:
         return asdict(self)
 
@@ -135,7 +143,10 @@ def add_loop_arguments(p) -> None:
     g.add_argument("--uncertainty", choices=CHOICES["uncertainty"], default=d.uncertainty)
     g.add_argument("--selector", choices=CHOICES["selector"], default=d.selector,
                    help="model that ranks uncertainty: red = subset classifiers (the article), flat = one model")
-    g.add_argument("--final-model", choices=CHOICES["final_model"], default=d.final_model)
+    g.add_argument("--final-model", choices=CHOICES["final_model"], default=d.final_model,
+                   help="model behind the final labels and exported confidences: flat = one logistic regression, "
+                   "red = subset classifiers, finetune = fine-tune the encoder on the labels first (minutes; "
+                   "see README)")
     g.add_argument("--n", type=int, default=d.n, help="labels per subset")
     g.add_argument("--noise-ratio", type=float, default=d.noise_ratio)
     g.add_argument("--noise", choices=CHOICES["noise"], default=d.noise)

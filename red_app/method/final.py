@@ -49,9 +49,9 @@ def _final_model(config: LoopConfig, data, y: np.ndarray, excluded: set):
 
     loop = RedLoop(config, None)
     state = LoopState(y=y, excluded=set(excluded))
-    if config.final_model == "red":
+    if config.probe_model == "red":
         loop._partition(data, state)
-    return loop._fit(config.final_model, data, state)
+    return loop._fit(config.probe_model, data, state)
 
 
 def _scores(model, data, rows: np.ndarray, excluded: set) -> np.ndarray:

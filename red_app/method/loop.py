@@ -422,7 +422,7 @@ class RedLoop:
         """(final model, test accuracy, pool accuracy) where the data has gold to measure against."""
         final = eval_acc = pool_acc = None
         if data.X_eval is not None or data.gold is not None:
-            final = self._fit(self.config.final_model, data, state)
+            final = self._fit(self.config.probe_model, data, state)
         if data.X_eval is not None and len(data.X_eval):
             eval_acc = float((final.predict(data.X_eval) == data.y_eval).mean())
         if data.gold is not None:
@@ -563,7 +563,7 @@ class RedLoop:
                 self.termination_condition_ = "stopped by user"
                 return
             state.iteration += 1
-            reuse = final is not None and c.selector == c.final_model
+            reuse = final is not None and c.selector == c.probe_model
             selector = final if reuse else self._fit(c.selector, data, state)
             scores = self.score_pool(selector, data, state)
             chosen = self.select(scores, state, n_labels, rng)

@@ -105,8 +105,13 @@ def embed_project(
     model: str = DEFAULT_MODEL,
     batch_size: int = 64,
     progress: Callable[[int, int], None] | None = None,
+    source: str | None = None,
 ) -> EmbedReport:
-    """Embed every sample text not yet cached for ``model``; resumable chunk by chunk."""
+    """Embed every sample text not yet cached for ``model``; resumable chunk by chunk.
+
+    ``source`` is where the model is loaded from when ``model`` is only its cache key (a
+    fine-tuned encoder's folder: the key names it, the folder may move with the project).
+    """
     rows = project.cursor().execute(
         "SELECT text_hash, any_value(text) FROM samples GROUP BY text_hash ORDER BY min(seq)"
     ).fetchall()
@@ -117,11 +122,11 @@ def embed_project(
         progress(0, len(todo))
     for start in range(0, len(todo), CHUNK):
         chunk = todo[start : start + CHUNK]
-        vecs = encode([t for _, t in chunk], model=model, batch_size=batch_size)
+        vecs = encode([t for _, t in chunk], model=source or model, batch_size=batch_size)
         project.put_embeddings(model, [h for h, _ in chunk], vecs)
         if progress:
             progress(min(start + CHUNK, len(todo)), len(todo))
-    if project.get_setting("embedding_model") is None and not project.read_only:
+    if project.get_setting("embedding_model") is None and not project.read_only and source is None:
         project.set_setting("embedding_model", model)
     return EmbedReport(model, len(rows), len(rows) - len(todo), len(todo), time.perf_counter() - t0)
 

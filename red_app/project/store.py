@@ -750,6 +750,26 @@ class Project:
             config.setdefault("judge", {})["server_stats"] = stats
             cur.execute("UPDATE runs SET config = ? WHERE run_id = ?", [json.dumps(config), run_id])
 
+    # -- fine-tuned encoders (folders beside the project file; see red_app.finetune) ---------
+
+    def save_encoder(self, key: str, record: dict, run_id: int | None = None) -> None:
+        """Name a fine-tuned encoder (its folder, checksum, what it learned from) in the project,
+        and in run ``run_id``'s record (``config.final_model``) where the encoder serves a run."""
+        with self.transaction() as cur:
+            cur.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [f"encoder:{key}", json.dumps(record)])
+            if run_id is not None:
+                rows = cur.execute("SELECT config FROM runs WHERE run_id = ?", [run_id]).fetchall()
+                if not rows:
+                    raise ProjectError(f"no run {run_id} in {self.path}; see `red status`")
+                config = json.loads(rows[0][0])
+                config["final_model"] = {"encoder": key, **record}
+                cur.execute("UPDATE runs SET config = ? WHERE run_id = ?", [json.dumps(config), run_id])
+
+    def encoders(self) -> dict[str, dict]:
+        """Every fine-tuned encoder the project names: key → record."""
+        rows = self.cursor().execute("SELECT key, value FROM meta WHERE key LIKE 'encoder:%' ORDER BY key").fetchall()
+        return {k.split(":", 1)[1]: json.loads(v) for k, v in rows}
+
     def resumable_run(self) -> int | None:
         """The newest run that was interrupted (or is still marked running), if any."""
         rows = self.cursor().execute(

@@ -55,6 +55,10 @@ def test_run_page_shows_the_finished_run(demo):
     at = page("run").run()
     assert not at.exception
     assert any("run 1" in str(p.proto.text) for p in at.get("progress")) or at.metric
+    from red_app.method.config import CHOICES
+
+    final = next(s for s in at.selectbox if s.label.startswith("Final model"))
+    assert tuple(final.options) == CHOICES["final_model"] and "finetune" in final.options
 
 
 def test_run_page_says_how_many_answers_a_human_judged_run_waits_for(demo):
