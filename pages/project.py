@@ -58,10 +58,10 @@ st.caption("Current labels by origin: " + ", ".join(f"{k} {v:,}" for k, v in sta
 # What the last action did, carried over the rerun that shows the project as it is now
 flash = st.session_state.pop("project_flash", None)
 if flash:
-    kind, lines = flash
-    (st.success if kind == "ok" else st.error)(md(lines[0]))
-    for line in lines[1:]:
-        st.text(line)
+    title, lines = flash
+    st.success(title)
+    for line in lines:
+        st.text(line)  # file names and labels: plain text
 
 model = project_model(proj)
 missing = missing_texts(proj, model)
@@ -76,7 +76,7 @@ if missing:
 
         try:
             rep = embed_project(proj, model=model, progress=progress)
-            st.session_state["project_flash"] = ("ok", [rep.summary()])
+            st.session_state["project_flash"] = ("Embedded.", [rep.summary()])
             st.rerun()  # the counts and this section, as they are now
         except RedError as exc:
             st.error(md(exc))
@@ -188,7 +188,7 @@ if go:
                               id=None if id_col == NONE else id_col, mode=mode, where=where,
                               source_name=source_name, merge_case=merge_case, delimiter=delimiter,
                               min_examples=int(min_examples))
-            st.session_state["project_flash"] = ("ok", [rep.summary()] + ["warning: " + w for w in rep.warnings])
+            st.session_state["project_flash"] = ("Imported.", [rep.summary()] + ["warning: " + w for w in rep.warnings])
             st.rerun()  # the counts above, as they are after the import
         except RedError as exc:
             st.error("The import was refused; nothing was written.")
