@@ -97,3 +97,19 @@ def test_import_errors_name_settings_per_front_end(tmp_path, demo):
     page = exc.value.phrased({"min_examples": "Minimum examples per label"})
     assert "--" not in page and "Minimum examples per label" in page and exc.value.options == ["min_examples"]
     assert "--text COLUMN" in str(missing.value) and "--" not in missing.value.phrased({"text": "the Text column"})
+
+
+def test_a_corrected_override_leaves_the_override_chart(demo, tmp_path):
+    import shutil
+
+    from red_app.review import decide, override_counts
+
+    path = tmp_path / "d.duckdb"
+    shutil.copy(demo, path)
+    with Project(path) as p:
+        sid = p.cursor().execute("SELECT id FROM samples WHERE role = 'pool' ORDER BY id LIMIT 1").fetchall()[0][0]
+        a, b = p.labels()[:2]
+        ids = decide(p, sample_id=sid, proposed=a, action="override", label=b, reviewer="ann")
+        assert override_counts(p)[["judge_label", "human_label", "n"]].values.tolist() == [[a, b, 1]]
+        decide(p, sample_id=sid, proposed=a, action="accept", reviewer="ann", seen_event=max(ids))
+        assert len(override_counts(p)) == 0  # corrected: the chart no longer shows it
