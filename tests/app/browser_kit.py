@@ -66,10 +66,8 @@ def launch(pw):
 def idle(page, timeout: float = 120_000) -> None:
     """Wait until Streamlit's script run ends (its 'running' status widget is gone)."""
     page.wait_for_timeout(300)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.match(/Running|Stop/)",
-        timeout=timeout)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidgetRunningIcon\"]')",
+                           timeout=timeout)
     page.wait_for_timeout(300)
 
 
