@@ -51,11 +51,13 @@ SERIES_NAMES = {"uncertain_count": "uncertain texts", "pool_size": "unlabeled po
                 "rejected": "rejected", "held": "sent to people", "errors": "errors",
                 "eval_accuracy": "test accuracy", "pool_accuracy": "pool accuracy (hidden gold)"}
 
-kind = st.radio("Judge", list(JUDGE_KINDS), horizontal=True, key="judge_kind",
-                format_func=lambda k: k, help="; ".join(f"{k}: {h}" for k, h in JUDGE_HELP.items()))
-st.caption(md(JUDGE_HELP[kind]))
+# while a run goes, its panel comes first on the screen: the settings fold away
+settings_box = st.expander("Judge and settings" + (" (a run is going)" if running else ""), expanded=not running)
+kind = settings_box.radio("Judge", list(JUDGE_KINDS), horizontal=True, key="judge_kind",
+                          format_func=lambda k: k, help="; ".join(f"{k}: {h}" for k, h in JUDGE_HELP.items()))
+settings_box.caption(md(JUDGE_HELP[kind]))
 d = LoopConfig()
-with st.form("settings"):
+with settings_box.form("settings"):
     # only the chosen judge's settings (the radio above is outside the form, so it redraws them)
     accuracy, host, model, oa_urls, oa_model, emb_model = 1.0, None, None, None, None, None
     if kind == "simulated":
@@ -103,7 +105,7 @@ with st.form("settings"):
                                 help="before the run applies any verdict; 0 takes every verdict at its word")
     trust = c3.checkbox("Trust the judge even if it measures as adding nothing", value=False)
     chosen = {"selector": selector}
-    with st.expander("More settings"):
+    with st.popover("More settings"):
         cols = st.columns(3)
         for k, (name, allowed) in enumerate((n, a) for n, a in CHOICES.items() if n != "selector"):
             default = getattr(d, name, allowed[0])
@@ -234,22 +236,22 @@ def charts(it: pd.DataFrame) -> None:
         acc["measure"] = acc["measure"].map(SERIES_NAMES)
         fig = tidy(px.line(acc, x="iteration", y="value", color="measure", markers=True, height=300,
                            title="Accuracy against hidden gold"), "accuracy")
-        fig.update_yaxes(tickformat=".0%")
+        fig.update_yaxes(tickformat=".1%")
         st.plotly_chart(fig, width="stretch", key="c3")
 
 
 def budget_section(run_id: int) -> None:
     b = budget_report(proj, run_id)
     st.markdown("**Where the budget went**")
-    c = st.columns(6)
+    c = st.columns(3) + st.columns(3)
     c[0].metric("Judge calls", f"{b['measuring'] + b['proposals']:,} of {b['budget']:,}")
     c[1].metric("Measuring the judge", f"{b['measuring']:,}", help="seeds asked about before any verdict applies")
-    c[2].metric("Accepted", f"{b['accepted']:,}")
-    c[3].metric("Rejected", f"{b['rejected']:,}")
-    c[4].metric("Retries after a rejection", f"{b['retries']:,}",
-                help="a rejected text's next most likely label, asked in the same run (After a rejection: next)")
-    c[5].metric("Sent to people", f"{b['to_people']:,}",
+    c[2].metric("Sent to people", f"{b['to_people']:,}",
                 help="verdicts that did not clear the precision target: answer them in Review (needs_review)")
+    c[3].metric("Accepted", f"{b['accepted']:,}")
+    c[4].metric("Rejected", f"{b['rejected']:,}")
+    c[5].metric("Retries after a rejection", f"{b['retries']:,}",
+                help="a rejected text's next most likely label, asked in the same run (After a rejection: next)")
     if b["failed"]:
         st.caption(f"{b['failed']:,} calls failed and were not charged to the budget.")
     if b["warning"]:

@@ -44,7 +44,7 @@ def describe_section(proj, found: str | None, desc: dict) -> None:
         host = c2.text_input("Ollama host", value=h, key="desc_host")
         model = c2.text_input("Ollama model", value=mdl, key="desc_ollama_model")
     which = c3.radio("Labels", (["the found label"] if found else []) + ["labels without a description"],
-                     key="desc_which")
+                     key=f"desc_which:{found}")  # a newly found label is the default choice
     n = c3.number_input("How many (at most)", 1, 200, 5, key="desc_n", disabled=which != "labels without a description")
     todo = [found] if which == "the found label" else [l for l in proj.labels() if l not in desc][: int(n)]
     drafts_key = f"desc_drafts:{proj.path}"
@@ -130,14 +130,15 @@ colours.update({OTHERS: "#c9ced6", FOUND: "#d62728"})
 view = m.assign(label=m["label"].map(lambda v: html.escape(str(v))),
                 description=m["description"].map(lambda v: v if v is None or v != v else html.escape(str(v))),
                 group=groups.to_numpy(), row=np.arange(len(m)))
-view = view.iloc[np.argsort(view["group"].map({g: -k for k, g in enumerate(order)}).to_numpy(), kind="stable")]
 few = len(m) <= 60
 fig = px.scatter(view, x="x", y="y", color="group", hover_name="label", text="label" if few else None,
-                 custom_data=["row"], color_discrete_map=colours, category_orders={"group": order},
+                 custom_data=["row"], color_discrete_map=colours, category_orders={"group": order[::-1]},
                  hover_data={"examples": True, "description": True, "x": False, "y": False, "subset": True,
                              "group": False, "row": False},
                  height=560, render_mode="svg")  # SVG: a point per label can be clicked (and tested)
-fig.update_traces(marker=dict(size=11, line=dict(width=0.5, color="white")), textposition="top center",
+# later traces are drawn on top: the grey rest first, the found label last (legend reversed back)
+fig.update_traces(marker=dict(size=11 if len(m) <= 200 else 8, line=dict(width=0.5, color="white")),
+                  textposition="top center",
                   textfont_size=10)
 if label is not None:
     hit = view[view["group"] == FOUND]
@@ -146,7 +147,7 @@ if label is not None:
         fig.add_annotation(x=float(hit["x"].iloc[0]), y=float(hit["y"].iloc[0]), text=hit["label"].iloc[0],
                            showarrow=True, arrowhead=2, font=dict(size=13, color="#d62728"), bgcolor="white")
 fig.update_layout(legend_title_text=None, xaxis_title=None, yaxis_title=None, showlegend=len(order) <= MAX_COLOURS + 2,
-                  clickmode="event+select")
+                  clickmode="event+select", legend_traceorder="reversed")
 st.plotly_chart(fig, width="stretch", key="label_map", on_select="rerun", selection_mode="points")
 n_sub = m["subset"].nunique()
 st.caption(f"{len(m)} labels in {n_sub} subsets of at most {int(m['n'].iloc[0])} ({m['method'].iloc[0]})."

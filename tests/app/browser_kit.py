@@ -59,6 +59,15 @@ def serve(project: Path, reviewer: str = "e2e-reviewer"):
         proc.kill()
 
 
+def warm(browser, url: str) -> None:
+    """Open the entry page once: the first visit after a server start registers
+    st.navigation; a deep link as the very first visit got Streamlit's legacy page list."""
+    page = browser.new_page(viewport=VIEWPORT)
+    page.goto(url + "/")
+    page.get_by_role("heading", name="Project").first.wait_for(timeout=120_000)
+    page.close()
+
+
 def launch(pw):
     return pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
 
@@ -66,8 +75,10 @@ def launch(pw):
 def idle(page, timeout: float = 120_000) -> None:
     """Wait until Streamlit's script run ends (its 'running' status widget is gone)."""
     page.wait_for_timeout(300)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidgetRunningIcon\"]')",
-                           timeout=timeout)
+    page.wait_for_function(
+        "() => { const a = document.querySelector('[data-testid=\"stApp\"]');"
+        " return a && a.dataset.testScriptState === 'notRunning'"
+        " && !document.querySelector('[data-testid=\"stStatusWidgetRunningIcon\"]'); }", timeout=timeout)
     page.wait_for_timeout(300)
 
 
@@ -90,9 +101,19 @@ def switch(page, title: str, heading: str, timeout: float = 120_000) -> float:
 
 
 def shot(page, name: str) -> Path:
+    """The page as a person sees it at 1440×900 (NAME.png) and its whole length (NAME-full.png:
+    Streamlit scrolls inside its main section, so a full-page capture needs a tall window)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     out = SHOTS / f"{name}.png"
-    page.screenshot(path=str(out), full_page=True)
+    page.screenshot(path=str(out))
+    height = page.evaluate("() => Math.max(...[...document.querySelectorAll('[data-testid=\"stMain\"], "
+                           "[data-testid=\"stMainBlockContainer\"]')].map(e => e.scrollHeight), 900)")
+    if height > VIEWPORT["height"] + 50:
+        page.set_viewport_size({"width": VIEWPORT["width"], "height": min(int(height) + 100, 8000)})
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(SHOTS / f"{name}-full.png"))
+        page.set_viewport_size(VIEWPORT)
+        page.wait_for_timeout(300)
     return out
 
 
