@@ -236,7 +236,7 @@ def charts(it: pd.DataFrame) -> None:
         acc["measure"] = acc["measure"].map(SERIES_NAMES)
         fig = tidy(px.line(acc, x="iteration", y="value", color="measure", markers=True, height=300,
                            title="Accuracy against hidden gold"), "accuracy")
-        fig.update_yaxes(tickformat=".1%")
+        fig.update_yaxes(tickformat=".1%", range=[0, 1.02] if len(it) == 1 else None)  # one point: no -50% axis
         st.plotly_chart(fig, width="stretch", key="c3")
 
 
