@@ -35,11 +35,12 @@ if st.button("Prepare export", type="primary"):
         out = Path(tempfile.mkdtemp(prefix="red-export-")) / f"{proj.path.stem}-labels.{fmt}"
         n = export_labels(proj, out, include_unlabeled=unl, min_confidence=min_conf or None, origins=origins,
                           history=hist, review_below=review_below or None)
-        st.session_state["export_file"] = str(out)
+        # kept per project: another project's file is never offered here
+        st.session_state.setdefault("export_files", {})[str(proj.path)] = str(out)
         st.success(f"{n:,} rows ready")
     except RedError as exc:
         st.error(md(exc))
-path = st.session_state.get("export_file")
+path = st.session_state.get("export_files", {}).get(str(proj.path))
 if path and Path(path).exists():
     mime = {"csv": "text/csv", "parquet": "application/octet-stream", "jsonl": "application/json"}[Path(path).suffix[1:]]
     st.download_button(f"Download {md(Path(path).name)}", Path(path).read_bytes(), file_name=Path(path).name, mime=mime)

@@ -9,7 +9,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import init_session, md, project, sidebar  # noqa: E402
 
 from red_app.errors import RedError  # noqa: E402
-from red_app.project.dataio import file_columns, import_file, save_upload  # noqa: E402
+from red_app.project.dataio import (  # noqa: E402
+    DEFAULT_MIN_EXAMPLES,
+    DELIMITERS,
+    MODES,
+    detect_delimiter,
+    import_file,
+    preview_file,
+    save_upload,
+)
 from red_app.project.embed import embed_project, missing_texts, project_model  # noqa: E402
 from red_app.project.filters import OPERATORS, Condition, build_filter  # noqa: E402
 from red_app.project.store import Project  # noqa: E402
@@ -47,6 +55,14 @@ c[3].metric("Pool still unlabeled", f"{status['pool_unlabeled']:,}")
 c[4].metric("Held out (test)", f"{status['roles']['holdout']:,}")
 st.caption("Current labels by origin: " + ", ".join(f"{k} {v:,}" for k, v in status["labeled_by_origin"].items()))
 
+# What the last action did, carried over the rerun that shows the project as it is now
+flash = st.session_state.pop("project_flash", None)
+if flash:
+    title, lines = flash
+    st.success(title)
+    for line in lines:
+        st.text(line)  # file names and labels: plain text
+
 model = project_model(proj)
 missing = missing_texts(proj, model)
 st.subheader("Embeddings")
@@ -60,11 +76,20 @@ if missing:
 
         try:
             rep = embed_project(proj, model=model, progress=progress)
-            st.success(md(rep.summary()))
+            st.session_state["project_flash"] = ("Embedded.", [rep.summary()])
+            st.rerun()  # the counts and this section, as they are now
         except RedError as exc:
             st.error(md(exc))
 else:
     st.success(f"Every text is embedded ({md(model)}).")
+
+# How the import's errors name its settings on this page (the CLI names them as flags).
+FIELDS = {"text": "the Text column choice", "label": "the Label column choice", "id": "the Id column choice",
+          "format": "a file named .csv, .tsv, .jsonl or .parquet", "where": "the row filter",
+          "max_chars": "the longest-text limit (the CLI's red import --max-chars)",
+          "min_examples": "Minimum examples per label", "merge_case": "the Merge labels box below",
+          "delimiter": "the Delimiter choice"}
+NONE = "(none)"
 
 st.subheader("Import texts")
 st.caption("CSV, TSV, JSONL or Parquet. All or nothing: a file that fails a check changes nothing.")
@@ -72,7 +97,7 @@ src = st.radio("Source", ["Upload", "Path on the server"], horizontal=True)
 file_path = None
 source_name = None
 if src == "Upload":
-    up = st.file_uploader("File", type=["csv", "tsv", "jsonl", "ndjson", "parquet"])
+    up = st.file_uploader("File", type=["csv", "tsv", "txt", "jsonl", "ndjson", "parquet"])
     if up is not None:
         # The upload's name is only displayed and recorded; it is never part of a path.
         key = (up.file_id, up.name, up.size)
@@ -81,7 +106,7 @@ if src == "Upload":
                 st.session_state["upload_path"] = str(save_upload(up.getvalue(), up.name))
                 st.session_state["upload_key"] = key
             except RedError as exc:
-                st.error(md(exc))
+                st.error(md(exc.phrased(FIELDS)))
         if st.session_state.get("upload_key") == key:
             file_path = Path(st.session_state["upload_path"])
             source_name = up.name
@@ -90,22 +115,59 @@ else:
     file_path = Path(typed) if typed else None
 
 columns: list[str] = []
-if file_path is not None and file_path.exists():
+delimiter = None
+if file_path is not None and not file_path.exists():
+    st.error(f"no such file: {md(file_path)}")
+elif file_path is not None:
+    if file_path.suffix.lower() in (".csv", ".tsv", ".txt"):
+        try:
+            guessed = detect_delimiter(file_path)
+        except OSError as exc:
+            guessed = ","
+            st.error(md(exc))
+        names = list(DELIMITERS)
+        delimiter = st.selectbox("Delimiter", names, index=names.index(guessed), format_func=DELIMITERS.get,
+                                 key=f"imp_delim_{guessed}_{source_name or file_path}",
+                                 help="guessed from the file's first lines; change it if the preview looks wrong")
     try:
-        columns = file_columns(file_path)
+        preview = preview_file(file_path, 5, delimiter=delimiter)
+        columns = [str(c) for c in preview.columns]
+        st.caption(f"First rows of {md(source_name or file_path.name)} ({len(columns)} columns):")
+        st.dataframe(preview.astype(str), hide_index=True, width="stretch")
     except RedError as exc:
-        st.error(md(exc))
+        st.error(md(exc.phrased(FIELDS)))
+
+
+def _guess(names: list[str], *wanted: str) -> int | None:
+    low = [c.lower() for c in names]
+    for w in wanted:
+        if w in low:
+            return low.index(w)
+    return None
+
+
 n_cond = st.number_input("Row filter conditions (all must hold)", min_value=0, max_value=6, value=0, step=1,
                          disabled=not columns, help="Import only the rows that match: choose a column, an "
                          "operator and a value. Values are taken literally.")
 with st.form("import"):
     c1, c2, c3 = st.columns(3)
-    text_col = c1.text_input("Text column", "text")
-    label_col = c2.text_input("Label column (empty: none)", "label")
-    id_col = c3.text_input("Id column (optional)", "")
-    mode = st.selectbox("Mode", ["labeled", "hidden-gold", "holdout"],
+    text_col = c1.selectbox("Text column", columns, index=_guess(columns, "text", "message", "utterance", "sentence")
+                            or 0, disabled=not columns, placeholder="choose a file first")
+    label_opts = [NONE] + columns
+    li = _guess(columns, "label", "category", "intent", "class", "gold")
+    label_col = c2.selectbox("Label column", label_opts, index=(li + 1) if li is not None else 0,
+                             disabled=not columns, help="(none): every text joins the pool unlabeled")
+    ii = _guess(columns, "id")
+    id_col = c3.selectbox("Id column (optional)", [NONE] + columns, index=(ii + 1) if ii is not None else 0,
+                          disabled=not columns, help="(none): ids are made from the file name and row number")
+    c1, c2 = st.columns([2, 1])
+    mode = c1.selectbox("Mode", list(MODES),
                         help="labeled: labeled rows are seeds, others join the pool. hidden-gold: all rows join "
                         "the pool and the labels are kept apart for evaluation. holdout: a test set.")
+    min_examples = c2.number_input("Minimum examples per label", min_value=1, max_value=1000,
+                                   value=DEFAULT_MIN_EXAMPLES, step=1,
+                                   help="labeled mode: a label with fewer examples (counting the project's) is "
+                                   "refused, since a classifier cannot learn it from so few")
     conditions = []
     for i in range(int(n_cond) if columns else 0):
         f1, f2, f3 = st.columns([2, 1, 2])
@@ -115,22 +177,22 @@ with st.form("import"):
         conditions.append(Condition(col, op, val))
     merge_case = st.checkbox("Merge labels that differ only by case or surrounding spaces (onto the "
                              "project's or the first-seen spelling)")
-    go = st.form_submit_button("Import", type="primary")
+    go = st.form_submit_button("Import", type="primary", disabled=not columns)
 if go:
-    if file_path is None:
+    if file_path is None or not columns:
         st.error("choose a file first")
     else:
         try:
             where = build_filter(conditions, columns) if conditions else None
-            rep = import_file(proj, file_path, text=text_col or "text", label=label_col or None,
-                              id=id_col or None, mode=mode, where=where, source_name=source_name,
-                              merge_case=merge_case)
-            st.text(rep.summary())
-            for w in rep.warnings:
-                st.text("warning: " + w)
+            rep = import_file(proj, file_path, text=text_col, label=None if label_col == NONE else label_col,
+                              id=None if id_col == NONE else id_col, mode=mode, where=where,
+                              source_name=source_name, merge_case=merge_case, delimiter=delimiter,
+                              min_examples=int(min_examples))
+            st.session_state["project_flash"] = ("Imported.", [rep.summary()] + ["warning: " + w for w in rep.warnings])
+            st.rerun()  # the counts above, as they are after the import
         except RedError as exc:
             st.error("The import was refused; nothing was written.")
-            st.text(str(exc))
+            st.text(exc.phrased(FIELDS))
 
 per_label = status["per_label"]
 if len(per_label):

@@ -48,24 +48,52 @@ def writer_for(kind: str, *, host: str | None = None, model: str | None = None, 
     return (lambda msgs: judge.complete(msgs, max_tokens=120)), judge.model
 
 
-def describe_labels(project: Project, write: Callable[[list[dict]], str], model: str, *,
-                    labels: Sequence[str] | None = None, force: bool = False, n_examples: int = 8,
-                    progress: Callable[[int, int], None] | None = None) -> dict[str, str]:
-    """Write a description for each label that has none (or every one, with ``force``)."""
+def draft_descriptions(project: Project, write: Callable[[list[dict]], str], *,
+                       labels: Sequence[str] | None = None, force: bool = False, n_examples: int = 8,
+                       progress: Callable[[int, int], None] | None = None) -> dict[str, str]:
+    """Descriptions a model writes from each label's examples, *not saved*: for a preview
+    that a person edits before :func:`save_descriptions`. Labels that have a description
+    are skipped unless ``force`` (or named in ``labels``)."""
     have = project.descriptions()
     todo = list(labels) if labels else project.labels()
     project.check_labels(todo)
-    if not force:
+    if not force and not labels:
         todo = [l for l in todo if l not in have]
     cur = project.current_labels()
-    written: dict[str, str] = {}
+    drafts: dict[str, str] = {}
     for k, label in enumerate(todo):
         ids = cur.loc[cur["label"] == label, "sample_id"].tolist()[:n_examples]
         texts = list(project.texts(ids).values())
         text = _clean(write(_prompt(label, texts)))
         if text:
-            project.set_description(label, text, author="llm", model=model)
-            written[label] = text
+            drafts[label] = text
         if progress:
             progress(k + 1, len(todo))
-    return written
+    return drafts
+
+
+def save_descriptions(project: Project, descriptions: dict[str, str], *, model: str | None,
+                      author: str = "llm") -> dict[str, int]:
+    """Store each (edited) description as a new version; returns label -> version."""
+    project.check_labels(list(descriptions))
+    out = {}
+    for label, text in descriptions.items():
+        text = _clean(text)
+        if text:
+            out[label] = project.set_description(label, text, author=author or "llm", model=model)
+    return out
+
+
+def describe_labels(project: Project, write: Callable[[list[dict]], str], model: str, *,
+                    labels: Sequence[str] | None = None, force: bool = False, n_examples: int = 8,
+                    progress: Callable[[int, int], None] | None = None) -> dict[str, str]:
+    """Write a description for each label that has none (or every one, with ``force``)."""
+    if labels and not force:
+        have = project.descriptions()
+        labels = [l for l in labels if l not in have]
+        if not labels:
+            return {}
+    drafts = draft_descriptions(project, write, labels=labels, force=force, n_examples=n_examples,
+                                progress=progress)
+    save_descriptions(project, drafts, model=model)
+    return drafts

@@ -7,11 +7,13 @@ reads the same run; this registry only holds the thread and its stop flag.
 from __future__ import annotations
 
 import threading
+import time
 import traceback
 from dataclasses import dataclass, field
 
 from .judges.base import Judge
 from .method.config import LoopConfig
+from .method.loop import Stage
 from .project.store import Project
 from .runner import run_project
 
@@ -26,10 +28,33 @@ class RunJob:
     thread: threading.Thread | None = None
     error: str | None = None
     iterations_done: int = 0
+    run_id: int | None = None  # set once the run is recorded in the project
+    stage: Stage | None = None
+    stage_since: float = 0.0   # time.monotonic() when the stage began (judging: its first chunk)
+    first_run_after: int = 0   # the newest run id when the job started
 
     @property
     def running(self) -> bool:
         return self.thread is not None and self.thread.is_alive()
+
+    def _on_stage(self, stage: Stage) -> None:
+        same = self.stage is not None and (self.stage.iteration, self.stage.stage) == (stage.iteration, stage.stage)
+        if not same:
+            self.stage_since = time.monotonic()
+        self.stage = stage
+
+    def status(self) -> dict | None:
+        """The live stage in words: ``{"iteration", "stage", "done", "total", "seconds", "eta"}``
+        (``eta`` in seconds where judging has answered some of its proposals), or None."""
+        st = self.stage
+        if st is None or not self.running:
+            return None
+        elapsed = time.monotonic() - self.stage_since
+        eta = None
+        if st.stage == "judging" and 0 < st.done < st.total:
+            eta = elapsed / st.done * (st.total - st.done)
+        return {"iteration": st.iteration, "stage": st.stage, "done": st.done, "total": st.total,
+                "seconds": elapsed, "eta": eta}
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -37,7 +62,7 @@ class RunJob:
     def _work(self) -> None:
         try:
             for _ in run_project(self.project, self.judge, self.config, resume=self.resume,
-                                 should_stop=self.stop_event.is_set):
+                                 should_stop=self.stop_event.is_set, progress=self._on_stage):
                 self.iterations_done += 1
         except Exception as exc:  # shown on the Run page; the run stays resumable
             self.error = f"{type(exc).__name__}: {exc}"
@@ -61,7 +86,13 @@ class JobRegistry:
                 return job  # a second tab sees the same run, never starts another
             rid = project.resumable_run() if resume else None
             job = RunJob(project, judge, None if rid else config, resume=rid)
+            job.first_run_after = _newest_run(project)  # the run this job makes is newer than this
             job.thread = threading.Thread(target=job._work, name=f"red-run-{project.path.name}", daemon=True)
             self._jobs[str(project.path)] = job
             job.thread.start()
             return job
+
+
+def _newest_run(project: Project) -> int:
+    runs = project.runs()
+    return int(runs["run_id"].max()) if len(runs) else 0

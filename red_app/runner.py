@@ -19,7 +19,7 @@ from .judges.base import Judge
 from .label_map import compute_partition, stored_partition
 from .method.config import LoopConfig, config_from_dict
 from .method.delegation import Calibration, Delegation
-from .method.loop import IterationRecord, Judged, LoopData, RedLoop
+from .method.loop import IterationRecord, Judged, LoopData, RedLoop, Stage
 from .project.store import Project
 
 
@@ -125,19 +125,24 @@ def run_project(
     should_stop: Callable[[], bool] | None = None,
     judge_settings: dict | None = None,
     label_everything: bool = True,
+    progress: Callable[[Stage], None] | None = None,
 ) -> Iterator[IterationRecord]:
     """Start (or resume) a run; yields each finished iteration's record.
 
     Resuming re-reads the event log, so every verdict committed before a kill counts,
-    and spends only the budget the run has left.
+    and spends only the budget the run has left. ``progress`` is told each stage inside an
+    iteration (:class:`red_app.method.loop.Stage`), for a live status.
     """
     seen_human = project.last_human_event()
+    tell = progress or (lambda stage: None)
+    tell(Stage(0, "loading the project"))
     data, state = load_inputs(project)
     if resume is not None:
         config = config_from_dict(project.run_config(resume)["loop"])
     config = config or LoopConfig()
     part = stored_partition(project, data.label_names, config.n, config.partition_method)
     if part is None:
+        tell(Stage(0, "grouping the labels into subsets"))
         part = compute_partition(project, data, state, config.n, config.partition_method,
                                  config.umap_dim, config.seed)
     if resume is not None:
@@ -159,7 +164,8 @@ def run_project(
             delegation = Delegation(Calibration.from_dict(stored), config.precision_target, config.trust_judge)
         elif getattr(judge, "trusted", False) or (stored is None and state.calls):
             delegation = Delegation(None)
-    loop = RedLoop(config, judge, ProjectSink(project, run_id, data, judge, seen_human), partition=part, delegation=delegation)
+    loop = RedLoop(config, judge, ProjectSink(project, run_id, data, judge, seen_human), partition=part,
+                   delegation=delegation, progress=progress)
     status = "interrupted"
     try:
         for record in loop.run(data, state, should_stop=should_stop):
@@ -169,6 +175,7 @@ def run_project(
             # a label for every text after every run (a prediction, never a decision)
             from .predict import predict_project
 
+            tell(Stage(int(state.iteration), "labeling every text with the final model"))
             predict_project(project, config, run_id)
     finally:
         termination = loop.termination_condition_
@@ -181,3 +188,26 @@ def run_project(
         project.finish_run(run_id, status, termination)
         if hasattr(judge, "server_stats"):  # which servers answered, how often and how fast
             project.save_run_judge_stats(run_id, judge.server_stats())
+
+
+REJECTIONS_DOMINATE = 0.5  # share of the proposals the judge rejected above which the page warns
+
+
+def budget_report(project: Project, run_id: int) -> dict:
+    """Where a run's judge calls went, with a plain-words warning when rejections dominate.
+
+    Keys: ``measuring`` (calls measuring the judge on seeds), ``proposals`` (answered
+    proposals), ``accepted``, ``rejected``, ``to_people``, ``failed`` (free), ``retries``
+    (proposals of a text's next label after a rejection), ``budget``, ``warning`` (or None).
+    """
+    out = project.run_budget(run_id)
+    out["budget"] = int(project.run_config(run_id)["loop"]["budget"])
+    out["warning"] = None
+    if out["proposals"] >= 10 and out["rejected"] > REJECTIONS_DOMINATE * out["proposals"]:
+        out["warning"] = (
+            f"The judge rejected {out['rejected']:,} of {out['proposals']:,} proposals "
+            f"({out['rejected'] / out['proposals']:.0%}); {out['retries']:,} calls went to a text's next label after "
+            "a rejection. The classifier's proposals are mostly wrong here: add seeds to the labels it confuses "
+            "(Texts, Subsets), write label descriptions, or lower the batch so each iteration learns from fewer, "
+            "better proposals.")
+    return out

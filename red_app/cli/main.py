@@ -36,7 +36,7 @@ def cmd_import(a) -> int:
         rep = import_file(
             p, a.file, text=a.text, label=None if a.no_label else a.label, id=a.id, fmt=a.format,
             mode=a.mode, where=a.where, max_chars=a.max_chars, min_examples=a.min_examples,
-            merge_case=a.merge_case,
+            merge_case=a.merge_case, delimiter=a.delimiter,
         )
     print(clean(rep.summary()))
     for w in rep.warnings:
@@ -161,6 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--merge-case", action="store_true",
                    help="map labels that differ only by case or surrounding spaces onto the project's or the "
                    "first-seen spelling (default: refuse the file, naming both spellings)")
+    p.add_argument("--delimiter", choices=[",", ";", "\t", "|"],
+                   help="CSV/TSV field separator (default: guessed from the file's first lines)")
     p.add_argument("--max-chars", type=int, default=50_000, help="longest text accepted (default 50000)")
     p.add_argument("--min-examples", type=int, default=3, help="fewest examples a label may have (default 3)")
     p.set_defaults(func=cmd_import)

@@ -131,6 +131,20 @@ class JudgeRound:
     termination: str | None = None
 
 
+STAGES = ("measuring the judge", "fitting", "predicting", "judging", "evaluating")
+
+
+@dataclass(frozen=True)
+class Stage:
+    """Where an iteration is: one of :data:`STAGES`, and ``done`` of ``total`` where counted
+    (judging: proposals answered of those sent so far)."""
+
+    iteration: int
+    stage: str
+    done: int = 0
+    total: int = 0
+
+
 class Sink(Protocol):
     def on_verdicts(self, iteration: int, judged: list[Judged]) -> None: ...
 
@@ -152,8 +166,10 @@ class RedLoop:
     """Recursive expert delegation over a :class:`LoopData` with a :class:`Judge`."""
 
     def __init__(self, config: LoopConfig, judge: Judge, sink: Sink | None = None,
-                 partition: LabelPartition | None = None, delegation: Delegation | None = None):
+                 partition: LabelPartition | None = None, delegation: Delegation | None = None,
+                 progress: Callable[[Stage], None] | None = None):
         self.config = config
+        self.progress = progress  # told each stage inside an iteration (the Run page's live status)
         self.judge = judge
         self.sink = sink
         self.partition = partition
@@ -162,6 +178,10 @@ class RedLoop:
         self.calibration_: Calibration | None = delegation.calibration if delegation else None
         self._failures = 0  # failed judge calls in a row
         self.termination_condition_: str | None = None
+
+    def _stage(self, iteration: int, stage: str, done: int = 0, total: int = 0) -> None:
+        if self.progress is not None:
+            self.progress(Stage(iteration, stage, done, total))
 
     # -- models --------------------------------------------------------------------
 
@@ -335,6 +355,8 @@ class RedLoop:
         rnd = JudgeRound(per_subset={s: {"selected": 0, "accepted": 0, "rejected": 0}
                                      for s in range(len(self.partition.subsets))})
         proposals = [(int(kp), int(scores.pred[kp]), 0) for kp in chosen]
+        sent, answered = len(proposals), 0
+        self._stage(state.iteration, "judging", 0, sent)
         while proposals and state.calls < c.budget:
             room = c.budget - state.calls
             proposals, later = proposals[:room], proposals[room:]
@@ -399,6 +421,7 @@ class RedLoop:
                             if (S[kp, nxt] > 0 and (i, nxt) not in state.excluded
                                     and scores.prior[kp, rank + 1] >= d.min_prior()):
                                 retry.append((kp, nxt, rank + 1))
+                                sent += 1
                     elif decision == "review":
                         state.held.add(i)
                         rnd.held += 1
@@ -409,6 +432,8 @@ class RedLoop:
                 rnd.judged.extend(judged)
                 if self.sink:
                     self.sink.on_verdicts(state.iteration, judged)
+                answered += len(judged)
+                self._stage(state.iteration, "judging", answered, sent)
                 if self._failures >= c.max_failures:
                     rnd.termination = (f"judge failing: {self._failures} calls in a row failed, the last with "
                                        f"{last_error!r}; none was charged to the budget — fix the judge and resume")
@@ -533,6 +558,7 @@ class RedLoop:
         final = None
         if self.delegation is None:
             try:
+                self._stage(state.iteration, "measuring the judge")
                 self.delegation = self.measure_judge(data, state)
             except JudgeUnavailableError as exc:
                 self.termination_condition_ = f"judge unavailable: {exc}"
@@ -564,12 +590,16 @@ class RedLoop:
                 return
             state.iteration += 1
             reuse = final is not None and c.selector == c.probe_model
+            if not reuse:
+                self._stage(state.iteration, "fitting")
             selector = final if reuse else self._fit(c.selector, data, state)
+            self._stage(state.iteration, "predicting")
             scores = self.score_pool(selector, data, state)
             chosen = self.select(scores, state, n_labels, rng)
             rnd = self.ask_judge(data, state, scores, chosen, should_stop)
             if waits and not rnd.termination:  # people answer the proposals; use each answer as it comes
                 rnd.termination = self.wait_for_people(state, should_stop)
+            self._stage(state.iteration, "evaluating")
             final, eval_acc, pool_acc = self.evaluate(data, state)
             stats = [{"subset": s, "labels": len(members), "labeled": int(np.isin(state.y, members).sum()),
                       **rnd.per_subset[s]} for s, members in enumerate(self.partition.subsets)]

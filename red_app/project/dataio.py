@@ -15,7 +15,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..errors import ImportValidationError
+from ..errors import ImportValidationError, option
 from .filters import apply_filter, check_filter
 from .schema import HELD_SAMPLES_SQL
 from .store import Event, Project, utcnow
@@ -56,16 +56,50 @@ def detect_format(path: Path, fmt: str | None = None) -> str:
     suffix = aliases.get(suffix, suffix)
     if suffix not in FORMATS:
         raise ImportValidationError(
-            f"cannot tell the format of {path.name} from its extension; pass --format "
+            f"cannot tell the format of {path.name} from its extension; choose it with {option('format')} "
             f"({', '.join(FORMATS)})"
         )
     return suffix
 
 
-def _reader_sql(path: Path, fmt: str) -> str:
+DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+def detect_delimiter(path: str | Path) -> str:
+    """The delimiter of a CSV/TSV file, guessed from its first lines (comma when unsure).
+
+    A ``;``-separated file read as comma-separated becomes one column named ``a;b``; the
+    header line decides: the candidate that splits it into the most fields, and splits the
+    next lines into as many, wins.
+    """
+    with Path(path).open("rb") as fh:
+        head = fh.read(64 * 1024).decode("utf-8", errors="replace")
+    lines = [ln for ln in head.splitlines()[:20] if ln.strip()]
+    if not lines:
+        return ","
+    import csv
+    import io
+
+    best, best_n = ",", 1
+    for d in DELIMITERS:
+        rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=d))
+        n = len(rows[0])
+        # every complete line below the header splits the same way (the last may be cut off)
+        consistent = all(len(r) == n for r in rows[1:-1]) if len(rows) > 2 else True
+        if n > best_n and consistent:
+            best, best_n = d, n
+    return best
+
+
+def _reader_sql(path: Path, fmt: str, delimiter: str | None = None) -> str:
     quoted = "'" + str(path).replace("'", "''") + "'"
     if fmt in ("csv", "tsv"):
-        delim = "\\t" if fmt == "tsv" else ","
+        if delimiter is None:
+            delimiter = "\t" if fmt == "tsv" else detect_delimiter(path)
+        if delimiter not in DELIMITERS:
+            raise ImportValidationError(
+                f"unknown delimiter {delimiter!r}; use one of {', '.join(DELIMITERS.values())} ({option('delimiter')})")
+        delim = {"\t": "\\t", "'": "''"}.get(delimiter, delimiter)
         # all_varchar: ids like 007 stay strings; a large max_line_size lets our own,
         # clearer length check report an over-long text instead of the CSV sniffer.
         return (
@@ -77,13 +111,18 @@ def _reader_sql(path: Path, fmt: str) -> str:
     return f"read_parquet({quoted})"
 
 
-def file_columns(path: str | Path, fmt: str | None = None) -> list[str]:
+def file_columns(path: str | Path, fmt: str | None = None, delimiter: str | None = None) -> list[str]:
     """The column names of an input file (for choosing text/label columns and filters)."""
+    return list(preview_file(path, 0, fmt, delimiter).columns)
+
+
+def preview_file(path: str | Path, n: int = 5, fmt: str | None = None, delimiter: str | None = None):
+    """The first ``n`` rows of an input file as read for import (a DataFrame of strings)."""
     path = Path(path)
     fmt = detect_format(path, fmt)
     con = duckdb.connect()
     try:
-        return [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {_reader_sql(path, fmt)}").fetchall()]
+        return con.sql(f"SELECT * FROM {_reader_sql(path, fmt, delimiter)} LIMIT {int(n)}").df()
     except duckdb.Error as exc:
         raise ImportValidationError(_explain_read_error(path.name, fmt, exc)) from exc
     finally:
@@ -146,6 +185,7 @@ def read_table(
     max_chars: int = DEFAULT_MAX_CHARS,
     name: str | None = None,
     id_prefix: str | None = None,
+    delimiter: str | None = None,
 ) -> pa.Table:
     """Read and check one input file; returns columns row, id, text, label (strings).
 
@@ -172,7 +212,11 @@ def read_table(
                 "file). Check that the file is complete; if it is, add a final line break"
             )
     con = duckdb.connect()
-    reader = _reader_sql(path, fmt)
+    try:
+        reader = _reader_sql(path, fmt, delimiter)
+    except ImportValidationError:
+        con.close()
+        raise
     try:
         cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
     except duckdb.Error as exc:
@@ -181,11 +225,11 @@ def read_table(
     wanted = {"text": text, "label": label, "id": id}
     for role, col in wanted.items():
         if col is not None and col not in cols:
-            hint = f"--{role} COLUMN" if role != "id" else "--id COLUMN (or leave it out)"
             con.close()
             raise ImportValidationError(
                 f"{name} has no column {col!r} (for the {role}); its columns are "
-                f"{', '.join(repr(c) for c in cols)}. Pass {hint}"
+                f"{', '.join(repr(c) for c in cols)}. Choose one with {option(role)}"
+                + (" (or leave it out)" if role == "id" else "")
             )
 
     def q(c: str) -> str:
@@ -220,7 +264,7 @@ def read_table(
 
     if tbl.num_rows == 0:
         raise ImportValidationError(
-            f"{name} has no rows" + (f" matching --where {where!r}" if where else "")
+            f"{name} has no rows" + (f" matching the row filter ({option('where')}) {where!r}" if where else "")
         )
     rows = tbl.column("_row").to_pylist()
     texts = tbl.column("text").to_pylist()
@@ -237,7 +281,7 @@ def read_table(
         raise ImportValidationError(
             f"{name}: row {r} has a text of {n:,} characters, over the limit of "
             f"{max_chars:,} ({len(long_rows)} such row(s): {_rows_list([x[0] for x in long_rows])}). "
-            "Split or shorten it, or raise --max-chars"
+            f"Split or shorten it, or raise {option('max_chars')}"
         )
     bad = [rows[i] for i, t in enumerate(texts) if "\x00" in t]
     if bad:
@@ -250,7 +294,7 @@ def read_table(
         if missing:
             raise ImportValidationError(
                 f"{name}: {len(missing)} row(s) have no id in column {id!r} "
-                f"(row {_rows_list(missing)}); give every row an id or leave out --id"
+                f"(row {_rows_list(missing)}); give every row an id or leave out {option('id')}"
             )
         seen: dict[str, int] = {}
         dups = []
@@ -287,7 +331,7 @@ def _explain_read_error(name: str, fmt: str, exc: Exception) -> str:
         )
     return (
         f"cannot read {name} as {fmt.upper()}: {msg}. Check that the file is complete "
-        "(not truncated) and really is " + fmt.upper() + (" (or pass --format)" if fmt else "")
+        "(not truncated) and really is " + fmt.upper() + (f" (or choose the format with {option('format')})" if fmt else "")
     )
 
 
@@ -306,6 +350,7 @@ def import_file(
     actor: str = "import",
     source_name: str | None = None,
     merge_case: bool = False,
+    delimiter: str | None = None,
 ) -> ImportReport:
     """Import one file into the project, all or nothing.
 
@@ -334,10 +379,11 @@ def import_file(
         raise ImportValidationError(f"unknown import mode {mode!r}; use one of {', '.join(MODES)}")
     path = Path(path)
     name = source_name or path.name
-    tbl = read_table(path, text=text, label=label, id=id, fmt=fmt, where=where, max_chars=max_chars, name=name)
+    tbl = read_table(path, text=text, label=label, id=id, fmt=fmt, where=where, max_chars=max_chars, name=name,
+                     delimiter=delimiter)
     report = ImportReport(path=str(path) if source_name is None else name, mode=mode, rows=tbl.num_rows)
     if mode != "labeled" and label is None:
-        raise ImportValidationError(f"mode {mode} needs a --label column holding the gold labels")
+        raise ImportValidationError(f"mode {mode} needs a label column holding the gold labels: choose it with {option('label')}")
     sha = file_sha256(path)
 
     with project.transaction() as cur:
@@ -376,7 +422,7 @@ def import_file(
                 raise ImportValidationError(
                     f"{name}: {len(counts)} label(s) have fewer than {min_examples} examples: "
                     f"{shown}{' …' if len(counts) > 5 else ''}. Add examples, merge those labels, "
-                    "or lower --min-examples"
+                    f"or lower {option('min_examples')}"
                 )
         first_run_done = cur.execute("SELECT count(*) FROM runs").fetchall()[0][0] > 0
         seq0 = project.next_seq(cur)
@@ -466,7 +512,7 @@ def _fold_label_case(cur, tbl: pa.Table, name: str, merge_case: bool) -> pa.Tabl
             if not merge_case:
                 raise ImportValidationError(
                     f"{name}: label {lab!r} (row {r}) differs from {first[0]!r} ({first[1]}) only by case "
-                    "or surrounding spaces. Use one spelling in the file, or pass --merge-case to map "
+                    f"or surrounding spaces. Use one spelling in the file, or use {option('merge_case')} to map "
                     f"such labels onto the first or existing spelling ({first[0]!r})"
                 )
             lab, changed = first[0], True

@@ -180,13 +180,17 @@ def judge_gold_pairs(project: Project):
 
 
 def override_counts(project: Project):
-    """judge_label → human_label counts of overrides (a person's invalid then valid on one sample)."""
+    """judge_label → human_label counts of the overrides that stand (a person's invalid then valid
+    on one sample, with no later human decision on it)."""
     return project.cursor().execute(
         f"""SELECT a.label AS judge_label, b.label AS human_label, count(*) AS n
            FROM ({LIVE_EVENTS_SQL}) a JOIN ({LIVE_EVENTS_SQL}) b
              ON a.sample_id = b.sample_id AND b.event_id = a.event_id + 1
            WHERE a.origin = 'human' AND a.verdict = 'invalid' AND b.origin = 'human' AND b.verdict = 'valid'
              AND a.actor = b.actor
+             -- only overrides that still stand: a later human decision on the text corrected it
+             AND NOT EXISTS (SELECT 1 FROM annotations c
+                             WHERE c.sample_id = b.sample_id AND c.origin = 'human' AND c.event_id > b.event_id)
            GROUP BY ALL ORDER BY n DESC""").df()
 
 

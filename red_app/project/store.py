@@ -771,11 +771,34 @@ class Project:
         return {k.split(":", 1)[1]: json.loads(v) for k, v in rows}
 
     def resumable_run(self) -> int | None:
-        """The newest run that was interrupted (or is still marked running), if any."""
-        rows = self.cursor().execute(
-            "SELECT run_id FROM runs WHERE status IN ('running', 'interrupted') ORDER BY run_id DESC LIMIT 1"
-        ).fetchall()
-        return int(rows[0][0]) if rows else None
+        """The newest run, if it was interrupted (or is still marked running).
+
+        Only the newest: once a later run started, an older interrupted one is history
+        (resuming it would train on state that the later run already moved on from).
+        """
+        rows = self.cursor().execute("SELECT run_id, status FROM runs ORDER BY run_id DESC LIMIT 1").fetchall()
+        return int(rows[0][0]) if rows and rows[0][1] in ("running", "interrupted") else None
+
+    def run_budget(self, run_id: int) -> dict:
+        """Where a run's judge calls went: measuring the judge, accepted, rejected, sent to
+        people, failed (free), and retries (a proposal for a text whose earlier proposal in
+        this run the judge rejected)."""
+        row = self.cursor().execute(
+            """SELECT
+                 count(*) FILTER (WHERE purpose = 'calibration' AND valid IS NOT NULL) AS measuring,
+                 count(*) FILTER (WHERE coalesce(purpose, 'run') = 'run' AND valid IS NOT NULL) AS proposals,
+                 count(*) FILTER (WHERE coalesce(purpose, 'run') = 'run' AND valid AND applied) AS accepted,
+                 count(*) FILTER (WHERE coalesce(purpose, 'run') = 'run' AND NOT valid AND applied) AS rejected,
+                 count(*) FILTER (WHERE coalesce(purpose, 'run') = 'run' AND valid IS NOT NULL AND NOT coalesce(applied, TRUE))
+                   AS to_people,
+                 count(*) FILTER (WHERE valid IS NULL) AS failed,
+                 count(*) FILTER (WHERE coalesce(purpose, 'run') = 'run' AND valid IS NOT NULL AND EXISTS (
+                     SELECT 1 FROM judge_verdicts w
+                     WHERE w.run_id = v.run_id AND w.sample_id = v.sample_id AND w.verdict_id < v.verdict_id
+                       AND coalesce(w.purpose, 'run') = 'run' AND NOT w.valid)) AS retries
+               FROM judge_verdicts v WHERE run_id = ?""", [run_id]).fetchall()[0]
+        keys = ("measuring", "proposals", "accepted", "rejected", "to_people", "failed", "retries")
+        return {k: int(v or 0) for k, v in zip(keys, row)}
 
     def mark_running(self, run_id: int) -> None:
         with self.transaction() as cur:
