@@ -22,7 +22,7 @@ from .method.config import LoopConfig
 from .method.final import expected_calibration_error, predict_labels
 from .method.loop import LoopData, LoopState, RedLoop
 from .project.dataio import import_file
-from .project.embed import DEFAULT_MODEL, embed_project, set_threads
+from .project.embed import DEFAULT_MODEL, cache_key, embed_project, set_threads
 from .project.store import Project
 
 # The article's design, kept as a named option: subset classifiers select by entropy,
@@ -107,10 +107,14 @@ def run_bench(
     p_valid_right: float | None = None,
     p_valid_wrong: float | None = None,
     judge=None,
+    engine: str = "torch",
 ) -> dict:
     set_threads()
     t_all = time.perf_counter()
-    meta, X = load_dataset(data_path, cache_dir)
+    # torch by default, so figures stay comparable with earlier reports; each engine has
+    # its own key in the cache file (red_app/project/encoders.py), never mixed
+    model_key = cache_key(DEFAULT_MODEL, engine)
+    meta, X = load_dataset(data_path, cache_dir, model=model_key)
     seed_rows, pool_rows, test_rows = split_indices(meta, seeds, seed)
     names = sorted(meta["label"].unique().tolist())
     li = {n: k for k, n in enumerate(names)}
@@ -133,7 +137,7 @@ def run_bench(
         "judge": "simulated" if judge is None else judge.describe(), "judge_accuracy": judge_accuracy,
         "p_valid_right": p_valid_right, "p_valid_wrong": p_valid_wrong, "classes": len(names),
         "seed_examples": int(n_seed), "pool": int(len(pool_rows)), "test": int(len(test_rows)),
-        "model": DEFAULT_MODEL, "curves": {},
+        "model": model_key, "engine": engine, "curves": {},
     }
     t = time.perf_counter()
     flat = FlatClassifier(estimator=default_estimator(), n_labels=len(names)).fit(X[seed_rows], y_all[seed_rows])

@@ -137,7 +137,7 @@ def cmd_bench(a) -> int:
     result = run_bench(a.data, seeds=a.seeds, budget=a.budget, batch=a.batch, judge_accuracy=a.judge_accuracy,
                        p_valid_right=p_right, p_valid_wrong=p_wrong, judge=judge,
                        cache_dir=a.cache_dir, methods=methods, seed=a.seed, config_overrides=overrides,
-                       log=lambda m: print(m, file=sys.stderr, flush=True))
+                       engine=a.engine, log=lambda m: print(m, file=sys.stderr, flush=True))
     command = "red " + " ".join(shlex.quote(x) for x in sys.argv[1:]) if sys.argv[1:2] == ["bench"] else None
     result["command"] = command
     if a.json:
@@ -266,6 +266,9 @@ def register(sub) -> None:
     p.add_argument("--json", help="write the figures here")
     p.add_argument("--report", help="Markdown report path (default: next to --json)")
     p.add_argument("--cache-dir", default="bench/out/cache", help="where embeddings are cached")
+    p.add_argument("--engine", choices=["torch", "onnx"], default="torch",
+                   help="embedding engine (default torch, comparable with earlier reports; each engine's "
+                   "vectors are cached under their own key)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="change a loop setting of the 'red' method, e.g. --set uncertainty=band --set on_reject=skip")
     p.add_argument("--seed", type=int, default=0)
