@@ -96,14 +96,18 @@ def plan_key(project: Project, model: str | None = None, engine: str | None = No
         key = cache_key(base, engine)
     else:
         raise RedError(f"unknown embedding engine {engine!r}: choose onnx, torch or ray")
-    if split_key(key)[1] == "onnx":
+    return key, notes
+
+
+def _check_engine(key: str, engine: str | None) -> None:
+    """Before computing anything: the onnx engine can run here (else say what to do)."""
+    if split_key(key)[1] == "onnx" and engine != "ray":
         why = onnx_missing()
         if why:
             raise RedError(
                 f"this project's embeddings come from the onnx engine, which cannot run here: {why}. "
                 "Install it, or re-embed every text with the plain engine: red embed PROJECT --engine torch"
             )
-    return key, notes
 
 
 def _todo(project: Project, key: str) -> tuple[int, list[tuple[str, str]]]:
@@ -145,6 +149,8 @@ def embed_project(
     key, notes = plan_key(project, model, engine)
     base, local = split_key(key)
     total, todo = _todo(project, key)
+    if todo:
+        _check_engine(key, engine)
     t0 = time.perf_counter()
     if progress:
         progress(0, len(todo))

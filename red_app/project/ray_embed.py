@@ -99,7 +99,8 @@ def embed_on_ray(
     blocks = [df.iloc[i : i + size] for i in range(0, len(df), size)]
     ds = ray.data.from_pandas(blocks).map_batches(
         _Embedder, fn_constructor_kwargs={"base": base, "engine": engine, "batch_size": batch_size},
-        batch_size=size, batch_format="numpy", concurrency=workers, num_cpus=1,
+        batch_size=size, batch_format="numpy", num_cpus=1,
+        compute=ray.data.ActorPoolStrategy(size=workers),
     )
     done = 0
     for out in ds.iter_batches(batch_size=chunk, batch_format="numpy"):
