@@ -61,11 +61,19 @@ def _connect(workers: int) -> None:
 
     if ray.is_initialized():
         return
-    if os.environ.get("RAY_ADDRESS"):
-        ray.init(log_to_driver=False)  # the cluster named by RAY_ADDRESS
-    else:
-        ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False,
-                 configure_logging=False)
+    address = os.environ.get("RAY_ADDRESS")
+    try:
+        if address:
+            ray.init(log_to_driver=False)  # the cluster named by RAY_ADDRESS
+        else:
+            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False,
+                     configure_logging=False)
+    except Exception as exc:  # ray raises ConnectionError, RuntimeError, ValueError here
+        where = f"the Ray cluster at RAY_ADDRESS={address}" if address else "a local Ray instance"
+        raise RedError(
+            f"cannot start {where} ({type(exc).__name__}: {exc}). Check the address, or unset "
+            "RAY_ADDRESS for a local instance, or embed on this machine: red embed PROJECT"
+        ) from exc
 
 
 def embed_on_ray(
