@@ -44,7 +44,7 @@ def cmd_import(a) -> int:
 
 
 def cmd_embed(a) -> int:
-    from ..project.embed import embed_project, project_model
+    from ..project.embed import embed_project
     from ..project.store import Project
 
     with Project(a.project) as p:

@@ -40,9 +40,9 @@ def test_fast_engine_matches_fp32_on_every_real_text(banking_path):
     assert np.allclose(again, fast, atol=1e-4)
 
 
-def _new_project(tmp_path, banking_path, n_labels=3):
+def _new_project(tmp_path, banking_path):
     path = tmp_path / "e.duckdb"
-    labels = "('activate_my_card', 'age_limit', 'apple_pay_or_google_pay')"[: None]
+    labels = "('activate_my_card', 'age_limit', 'apple_pay_or_google_pay')"
     with Project(path, create=True) as p:
         import_file(p, banking_path, where=f"label IN {labels} AND split = 'train' AND shot10")
     return path
