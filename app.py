@@ -10,10 +10,11 @@ import plotly.express  # noqa: F401
 import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "pages"))
-from common import init_session  # noqa: E402
+from common import init_session, warm_up  # noqa: E402
 
 st.set_page_config(page_title="red — Recursive Expert Delegation", page_icon=":material/label:", layout="wide")
 init_session()
+warm_up()  # UMAP's one-time compilation starts now, in the background, once per server
 
 pages = [
     st.Page("pages/project.py", title="Project", icon=":material/folder_open:", default=True),

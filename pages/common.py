@@ -58,6 +58,14 @@ def open_project(path: str) -> Project:
 
 
 @st.cache_resource(show_spinner=False)
+def warm_up() -> None:
+    """Once per server: UMAP's compilation in a background thread, out of the pages' way."""
+    from red_app.method.subsets import warm_umap
+
+    warm_umap(background=True)
+
+
+@st.cache_resource(show_spinner=False)
 def jobs() -> JobRegistry:
     return JobRegistry()
 

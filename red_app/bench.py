@@ -22,7 +22,7 @@ from .method.config import LoopConfig
 from .method.final import expected_calibration_error, predict_labels
 from .method.loop import LoopData, LoopState, RedLoop
 from .project.dataio import import_file
-from .project.embed import DEFAULT_MODEL, embed_project, set_threads
+from .project.embed import DEFAULT_MODEL, cache_key, embed_project, set_threads
 from .project.store import Project
 
 # The article's design, kept as a named option: subset classifiers select by entropy,
@@ -110,12 +110,16 @@ def run_bench(
     judge_sample: int = 0,
     model: str = DEFAULT_MODEL,
     finetune=None,
+    engine: str = "torch",
 ) -> dict:
     """Every method on the same embeddings, budget and judge; a real ``judge`` (embedded,
     ollama, openai) is first measured on ``judge_sample`` fixed proposals against the gold."""
     set_threads()
     t_all = time.perf_counter()
-    meta, X = load_dataset(data_path, cache_dir, model=model)
+    # torch by default, so figures stay comparable with earlier reports; each engine (and each
+    # frozen encoder) has its own key in the cache file (red_app/project/encoders.py), never mixed
+    model_key = cache_key(model, engine)
+    meta, X = load_dataset(data_path, cache_dir, model=model_key)
     seed_rows, pool_rows, test_rows = split_indices(meta, seeds, seed)
     names = sorted(meta["label"].unique().tolist())
     li = {n: k for k, n in enumerate(names)}
@@ -138,7 +142,7 @@ def run_bench(
         "judge": "simulated" if judge is None else judge.describe(), "judge_accuracy": judge_accuracy,
         "p_valid_right": p_valid_right, "p_valid_wrong": p_valid_wrong, "classes": len(names),
         "seed_examples": int(n_seed), "pool": int(len(pool_rows)), "test": int(len(test_rows)),
-        "model": model, "curves": {},
+        "model": model_key, "engine": engine, "curves": {},
     }
     t = time.perf_counter()
     flat = FlatClassifier(estimator=default_estimator(), n_labels=len(names)).fit(X[seed_rows], y_all[seed_rows])

@@ -157,6 +157,7 @@ def cmd_bench(a) -> int:
                        p_valid_right=p_right, p_valid_wrong=p_wrong, judge=judge, judge_sample=a.n,
                        cache_dir=a.cache_dir, methods=methods, seed=a.seed, config_overrides=overrides,
                        model=a.embedding_model, finetune=FinetuneSettings.from_strings(a.finetune),
+                       engine=a.engine,
                        log=lambda m: print(m, file=sys.stderr, flush=True))
     command = "red " + " ".join(shlex.quote(x) for x in sys.argv[1:]) if sys.argv[1:2] == ["bench"] else None
     result["command"] = command
@@ -307,6 +308,9 @@ def register(sub) -> None:
     p.add_argument("--embedding-model", default="all-MiniLM-L6-v2",
                    help="frozen encoder: the default or a sentence-transformers model folder (embeddings cached "
                    "per model in --cache-dir)")
+    p.add_argument("--engine", choices=["torch", "onnx"], default="torch",
+                   help="embedding engine (default torch, comparable with earlier reports; each engine's "
+                   "vectors are cached under their own key)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="change a loop setting of the 'red' method, e.g. --set uncertainty=band --set on_reject=skip")
     p.add_argument("--final-model", choices=CHOICES["final_model"], default=None,

@@ -45,12 +45,14 @@ def cmd_import(a) -> int:
 
 
 def cmd_embed(a) -> int:
-    from ..project.embed import embed_project, project_model
+    from ..project.embed import embed_project
     from ..project.store import Project
 
     with Project(a.project) as p:
-        model = a.model or project_model(p)
-        rep = embed_project(p, model=model, batch_size=a.batch_size, progress=progress_bar("embedding"))
+        rep = embed_project(p, model=a.model, batch_size=a.batch_size, progress=progress_bar("embedding"),
+                            engine=a.engine, workers=a.workers)
+    for note in rep.notes:
+        print(f"note: {clean(note)}", file=sys.stderr)
     print(clean(rep.summary()))
     return 0
 
@@ -175,6 +177,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("project")
     p.add_argument("--model", help="sentence-transformers name or path (default: the project's, else all-MiniLM-L6-v2, offline)")
     p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--engine", choices=["onnx", "torch", "ray"], default=None,
+                   help="onnx: the fast quantized copy of the model on ONNX Runtime (default for a new project); "
+                   "torch: plain sentence-transformers fp32; ray: the project's engine on a Ray Data actor pool "
+                   "(RAY_ADDRESS for a cluster; pip install 'red-app[ray]'). Default: the engine the project's "
+                   "embeddings already come from. Choosing onnx or torch on a project embedded with the other "
+                   "re-embeds every text under that engine's own key, then switches the project to it")
+    p.add_argument("--workers", type=int, default=None, help="ray: actors (default: one per CPU)")
     p.set_defaults(func=cmd_embed)
 
     p = sub.add_parser("status", help="counts per role, origin and label", description="Show what the project holds.")

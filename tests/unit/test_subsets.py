@@ -52,3 +52,14 @@ def test_partition_is_deterministic_under_a_seed():
 def test_centroids_need_an_example_per_label():
     with pytest.raises(ValueError):
         label_centroids(_points(3, 4), np.array([0, 0, 2]), 3)
+
+
+def test_umap_warm_up_runs_once_per_process_in_the_background():
+    import sys
+
+    from red_app.method.subsets import warm_umap
+
+    first = warm_umap()
+    assert warm_umap() is first and first.daemon  # later calls start nothing new
+    first.join(timeout=120)
+    assert not first.is_alive() and "umap" in sys.modules
