@@ -29,7 +29,7 @@ import numpy as np
 
 from .errors import RedError
 from .method.finetune import FinetuneSettings, finetune_encoder
-from .project.embed import load_model, project_model, resolve_model_path, set_threads
+from .project.embed import load_model, project_model, resolve_model_path, set_threads, split_key
 from .project.store import Project
 
 CALIBRATION_SHARE = 0.3  # share of the reference seeds kept out of the fine-tune, for the temperature
@@ -101,7 +101,8 @@ def ensure_encoder(project: Project, data, state, reference: np.ndarray, setting
     """The encoder fine-tuned on the project's current labels: reused where one was trained on
     exactly these labels and settings, trained (minutes on a CPU) otherwise."""
     settings = settings or FinetuneSettings()
-    base = project_model(project)
+    # the torch weights under the project's embeddings (an onnx key names the same model)
+    base = split_key(project_model(project))[0]
     held = held_out_seeds(reference, settings.seed)
     y_train = np.where(held, -1, state.y)
     key = "finetune-" + _fingerprint(base, settings, data.ids, data.label_names, y_train)[:12]

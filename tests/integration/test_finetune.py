@@ -76,7 +76,7 @@ def test_predict_with_a_fine_tuned_encoder(tiny_project, capsys):
         # embeddings cached under the encoder's own key, for every sample, and different from MiniLM's
         key_emb = rec["embedding_key"]
         ids, X_ft = p.embedding_matrix(key_emb)
-        ids0, X0 = p.embedding_matrix("all-MiniLM-L6-v2")
+        ids0, X0 = p.embedding_matrix(p.get_setting("embedding_model"))  # the frozen encoder's key (onnx or torch)
         assert ids == ids0 and len(ids) == p.sample_count()
         assert not np.allclose(X_ft, X0, atol=1e-3)
         # the labels and confidences come from it
