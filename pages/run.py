@@ -7,7 +7,7 @@ import plotly.express as px
 import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import jobs, md, project, sidebar  # noqa: E402
+from common import jobs, md, project, require, sidebar  # noqa: E402
 
 from red_app.errors import RedError  # noqa: E402
 from red_app.judge_eval import describe_result, judge_eval, remembered  # noqa: E402
@@ -19,6 +19,7 @@ from red_app.method.config import LoopConfig  # noqa: E402
 from red_app.method.delegation import Calibration  # noqa: E402
 
 sidebar()
+require("run", "Running the loop")
 proj = project()
 registry = jobs()
 st.title("Run")

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from ..errors import RedError
-from . import audit, engine, texts
+from . import audit, engine, texts, users
 from .common import clean, progress_bar
 
 # -- commands -------------------------------------------------------------------------
@@ -210,6 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     engine.register(sub)
     audit.register(sub)
     texts.register(sub)
+    users.register(sub)
     return ap
 
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from red_app.accounts import local_user
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = ROOT / "artifacts" / "screenshots"
@@ -61,7 +63,7 @@ def server(tmp_path_factory):
 
 def _serve(project):
     port = _free_port()
-    env = dict(os.environ, RED_REVIEWER="e2e-reviewer", HF_HUB_OFFLINE="1")
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
          "--server.headless", "true", "--", "--project", str(project)],
@@ -157,7 +159,7 @@ def test_demo_run_override_audit_export(server, browser, tmp_path):
     import duckdb
 
     rows = duckdb.sql(f"SELECT text, origin, actor FROM read_csv('{out}') WHERE origin = 'human'").fetchall()
-    assert rows == [(text, "human", "e2e-reviewer")]
+    assert rows == [(text, "human", local_user())]  # local single-user mode: the OS user
     assert not dialogs, f"data text was executed as HTML: {dialogs}"
 
 
@@ -215,12 +217,10 @@ def test_hostile_data_makes_no_request_no_dialog_no_link(hostile_server, browser
             "a[href]", "els => els.map(e => e.getAttribute('href')).filter(h => h.includes('127.0.0.1:9'))")
         # plotly's SVG text: an <a> or <b> from a label would be an element, not text
         links[path] += page.eval_on_selector_all(".js-plotly-plot a", "els => els.map(e => e.outerHTML)")
-    # The app's own page icons (app.py's :material/...: names) are fetched by Streamlit
-    # from Google's icon font server; nothing else may leave the app, least of all data.
-    icons = [u for u in outside if u.startswith("https://fonts.gstatic.com/s/i/short-term/release/materialsymbols")]
-    from_data = [u for u in outside if u not in icons]
-    print(f"dialogs {len(dialogs)}, outside requests from data {len(from_data)} (plus {len(icons)} of the "
-          f"app's own icons), live links {sum(len(v) for v in links.values())} over {len(visits)} pages")
+    # nothing leaves the app: neither data nor Streamlit's own icons (the tab icon is a file
+    # the app serves; a :material/…: favicon would be fetched from fonts.gstatic.com)
+    print(f"dialogs {len(dialogs)}, outside requests {len(outside)}, "
+          f"live links {sum(len(v) for v in links.values())} over {len(visits)} pages")
     assert dialogs == [], dialogs
-    assert from_data == [], from_data
+    assert outside == [], outside
     assert all(v == [] for v in links.values()), links
