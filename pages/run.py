@@ -130,7 +130,7 @@ if start and not running:
         judge = the_judge()
         cfg = LoopConfig(budget=int(budget), batch=int(batch), selector=selector, patience=int(patience),
                          precision_target=float(target), calibration_seeds=int(cal_seeds), trust_judge=bool(trust))
-        registry.start(proj, judge, cfg)
+        registry.start(proj, judge, cfg, started_by=st.session_state["reviewer"])
         st.rerun()
     except RedError as exc:
         st.error(md(exc))

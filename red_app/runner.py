@@ -91,8 +91,11 @@ def run_project(
     should_stop: Callable[[], bool] | None = None,
     judge_settings: dict | None = None,
     label_everything: bool = True,
+    started_by: str | None = None,
 ) -> Iterator[IterationRecord]:
     """Start (or resume) a run; yields each finished iteration's record.
+
+    ``started_by`` (the account or OS user who started it) is kept in the run's config.
 
     Resuming re-reads the event log, so every verdict committed before a kill counts,
     and spends only the budget the run has left.
@@ -113,7 +116,8 @@ def run_project(
     else:
         own = judge.run_settings() if hasattr(judge, "run_settings") else {}  # e.g. the openai judge's URLs, to resume
         run_id = project.start_run({"loop": config.to_dict(), "judge": {"kind": judge.kind, "model": judge.model,
-                                                                        **own, **(judge_settings or {})}})
+                                                                        **own, **(judge_settings or {})},
+                                  "started_by": started_by})
     if (state.y < 0).sum() == 0:
         project.finish_run(run_id, "finished", "pool exhausted")
         return

@@ -139,3 +139,23 @@ def test_the_app_refuses_an_exposed_address_without_accounts(demo_built, tmp_pat
     assert not at.exception
     assert len(at.error) == 1 and "refusing to serve on 0.0.0.0" in at.error[0].value
     assert not at.title and not at.metric  # no page ran
+
+
+def test_a_run_is_recorded_under_the_admin_who_started_it(env):
+    import time
+
+    from red_app.project.store import Project
+
+    dst, _ = env
+    at = login(page("run").run(), "ana")
+    next(b for b in at.button if b.label == "Start run").click().run()
+    assert not at.exception
+    deadline = time.time() + 120
+    while time.time() < deadline:  # the run goes on in a thread of this process
+        with Project(dst) as p:
+            runs = p.runs()
+        if len(runs) == 2 and runs.status.iloc[-1] != "running":
+            break
+        time.sleep(1)
+    with Project(dst) as p:
+        assert p.run_config(int(p.runs().run_id.iloc[-1]))["started_by"] == "ana"
