@@ -43,6 +43,14 @@ class ProjectSink:
         self._pos = {s: k for k, s in enumerate(data.ids)}
         self._label = {name: k for k, name in enumerate(data.label_names)}
         self._seen_human = project.last_human_event()
+        # A resumed run: verdicts a kill left in the iteration it cut short count in that
+        # iteration's figures when the resumed run finishes it (same iteration number).
+        self._carried: tuple[int, dict] | None = None
+        if run_id is not None:
+            nxt = project.last_iteration(run_id) + 1
+            counts = project.iteration_verdict_counts(run_id, nxt)
+            if counts["calls"]:
+                self._carried = (nxt, counts)
 
     def human_decisions(self) -> list[tuple[int, int, bool]]:
         """People's decisions since the last look, as (sample index, label index, valid)."""
@@ -70,10 +78,15 @@ class ProjectSink:
             for j in judged])
 
     def on_iteration(self, record: IterationRecord, predictions: dict) -> None:
+        figures = asdict(record)
+        if self._carried and self._carried[0] == record.iteration:
+            for k, v in self._carried[1].items():
+                figures[k] += v
+            self._carried = None
         idx = predictions["index"]
         names = np.asarray(self.data.label_names, dtype=object)
         alts = predictions.get("alternatives")
-        self.project.record_iteration(self.run_id, asdict(record), pa.table({
+        self.project.record_iteration(self.run_id, figures, pa.table({
             "sample_id": pa.array([self.data.ids[i] for i in idx], pa.string()),
             "label": pa.array(names[predictions["label"]].tolist(), pa.string()),
             "score": pa.array(np.asarray(predictions["score"], dtype=np.float64)),

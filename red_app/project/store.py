@@ -496,6 +496,17 @@ class Project:
         return int(self.cursor().execute(
             "SELECT count(*) FROM judge_verdicts WHERE run_id = ? AND valid IS NOT NULL", [run_id]).fetchall()[0][0])
 
+    def iteration_verdict_counts(self, run_id: int, iteration: int) -> dict:
+        """What a run's judge verdicts of one iteration add up to, as the iteration figures
+        count them: calls (answered or failed), accepted / rejected (applied), errors
+        (failed), held (answered, not applied). For an iteration a kill cut short."""
+        row = self.cursor().execute(
+            """SELECT count(*), count(*) FILTER (applied AND valid), count(*) FILTER (applied AND NOT valid),
+                      count(*) FILTER (valid IS NULL), count(*) FILTER (valid IS NOT NULL AND NOT applied)
+               FROM judge_verdicts WHERE run_id = ? AND iteration = ? AND purpose = 'run'""",
+            [run_id, iteration]).fetchall()[0]
+        return dict(zip(("calls", "accepted", "rejected", "errors", "held"), map(int, row)))
+
     def verdict_iterations(self) -> list[int]:
         """The iterations that have judge verdicts, in order."""
         return [r[0] for r in self.cursor().execute(
