@@ -10,7 +10,7 @@ import plotly.express  # noqa: F401
 import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "pages"))
-from common import allowed, init_session  # noqa: E402
+from common import allowed, init_session, release_project  # noqa: E402
 
 from red_app.accounts import serve_refusal  # noqa: E402
 
@@ -36,4 +36,7 @@ pages = [
     st.Page("pages/audit.py", title="Audit", icon=":material/policy:"),
     st.Page("pages/export.py", title="Export", icon=":material/download:") if allowed("export") else None,
 ]
-st.navigation([p for p in pages if p is not None]).run()
+try:
+    st.navigation([p for p in pages if p is not None]).run()
+finally:
+    release_project()  # idle, the app holds no lock on the project file

@@ -127,10 +127,39 @@ def require(action: str, what: str) -> None:
         st.stop()
 
 
-@st.cache_resource(show_spinner=False)
 def open_project(path: str) -> Project:
-    """One connection per project per server process (DuckDB has one writer)."""
-    return Project(Path(path))
+    """The session's own Project on ``path``. Its connection is opened on first use and
+    closed after each page run (``release_project``), so the file is free for `red`
+    commands whenever no page is loading and no run is going (a run has its own)."""
+    held = st.session_state.get("_project")
+    if held is not None and str(held.path) == path:
+        return held
+    if held is not None:
+        held.release()
+    proj = Project(Path(path))
+    st.session_state["_project"] = proj
+    return proj
+
+
+def release_project() -> None:
+    """Close the session's connection (the end of a page run, or of a fragment's run)."""
+    held = st.session_state.get("_project")
+    if held is not None:
+        held.release()
+
+
+def releasing(fn):
+    """For a fragment that reruns alone (``run_every``): release the project after it."""
+    import functools
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            release_project()
+
+    return run
 
 
 @st.cache_resource(show_spinner=False)

@@ -7,7 +7,7 @@ import plotly.express as px
 import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import jobs, md, project, require, sidebar  # noqa: E402
+from common import jobs, md, project, releasing, require, sidebar  # noqa: E402
 
 from red_app.errors import RedError  # noqa: E402
 from red_app.judge_eval import describe_result, judge_eval, remembered  # noqa: E402
@@ -137,6 +137,7 @@ if start and not running:
 
 
 @st.fragment(run_every=2.0)
+@releasing
 def live() -> None:
     job = registry.get(proj)
     if running and not (job and job.running):

@@ -43,6 +43,8 @@ class RunJob:
         except Exception as exc:  # shown on the Run page; the run stays resumable
             self.error = f"{type(exc).__name__}: {exc}"
             traceback.print_exc()
+        finally:
+            self.project.close()  # the file is free again once the run ends
 
 
 class JobRegistry:
@@ -57,12 +59,17 @@ class JobRegistry:
 
     def start(self, project: Project, judge: Judge, config: LoopConfig | None, resume: bool = False,
               started_by: str | None = None) -> RunJob:
+        """Start a run in a thread, on a connection of its own (the caller's may be released
+        while the run goes on); the judge's verdict cache moves to it too."""
         with self._lock:
             job = self._jobs.get(str(project.path))
             if job and job.running:
                 return job  # a second tab sees the same run, never starts another
             rid = project.resumable_run() if resume else None
-            job = RunJob(project, judge, None if rid else config, resume=rid, started_by=started_by)
+            own = Project(project.path)
+            if getattr(judge, "cache", None) is not None:
+                judge.cache = own
+            job = RunJob(own, judge, None if rid else config, resume=rid, started_by=started_by)
             job.thread = threading.Thread(target=job._work, name=f"red-run-{project.path.name}", daemon=True)
             self._jobs[str(project.path)] = job
             job.thread.start()
