@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import threading
 from pathlib import Path
 
 import streamlit as st
@@ -127,25 +128,33 @@ def require(action: str, what: str) -> None:
         st.stop()
 
 
+# The Projects this thread's script run has used: released at its end without touching
+# Streamlit (after st.stop(), any st.* call raises StopException again).
+_used = threading.local()
+
+
 def open_project(path: str) -> Project:
     """The session's own Project on ``path``. Its connection is opened on first use and
     closed after each page run (``release_project``), so the file is free for `red`
     commands whenever no page is loading and no run is going (a run has its own)."""
     held = st.session_state.get("_project")
-    if held is not None and str(held.path) == path:
-        return held
-    if held is not None:
-        held.release()
-    proj = Project(Path(path))
-    st.session_state["_project"] = proj
-    return proj
+    if held is None or str(held.path) != path:
+        if held is not None:
+            held.release()
+        held = Project(Path(path))
+        st.session_state["_project"] = held
+    if not hasattr(_used, "projects"):
+        _used.projects = []
+    _used.projects.append(held)
+    return held
 
 
 def release_project() -> None:
-    """Close the session's connection (the end of a page run, or of a fragment's run)."""
-    held = st.session_state.get("_project")
-    if held is not None:
-        held.release()
+    """Close the connections this script run used (the end of a page run, or of a
+    fragment's run). Safe to call in a ``finally`` after st.stop()."""
+    for proj in getattr(_used, "projects", []):
+        proj.release()
+    _used.projects = []
 
 
 def releasing(fn):
@@ -154,9 +163,12 @@ def releasing(fn):
 
     @functools.wraps(fn)
     def run(*args, **kwargs):
+        held = st.session_state.get("_project")  # what the fragment's code reopens
         try:
             return fn(*args, **kwargs)
         finally:
+            if held is not None:
+                held.release()
             release_project()
 
     return run
