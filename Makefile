@@ -28,7 +28,7 @@ $(DEMO): $(STAMP) assets/demo_seeds.csv assets/demo_pool.csv
 demo: $(DEMO)
 
 run: $(DEMO)
-	$(BIN)/streamlit run app.py --server.port $(PORT) -- --project $(DEMO)
+	$(BIN)/red app --port $(PORT) --project $(DEMO)
 
 # Debian's chromium + chromedriver for the end-to-end browser test (a test tool's own
 # browser download does not work here). Skipped quietly where apt is not usable.

@@ -9,7 +9,7 @@ import plotly.express as px
 import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import md, project, sidebar  # noqa: E402
+from common import allowed, md, project, sidebar  # noqa: E402
 
 from red_app.audit import best_coverage, draw_audit, quality_report  # noqa: E402
 from red_app.errors import RedError  # noqa: E402
@@ -29,7 +29,7 @@ def quality_section(proj) -> None:
     st.subheader("Quality")
     c = st.columns([1, 1, 2])
     n = c[0].number_input("Texts to draw", min_value=10, max_value=5000, value=200, step=10)
-    if c[1].button("Draw an audit sample"):
+    if c[1].button("Draw an audit sample", disabled=not allowed("audit_sample")):
         try:
             st.toast(md(draw_audit(proj, int(n)).summary()))
         except RedError as exc:

@@ -1,6 +1,11 @@
-"""Shared page helpers: the open project, the reviewer's name, the run registry.
+"""Shared page helpers: the open project, who is using the app, the run registry.
 
 Every page calls these itself, so each page file also runs alone (AppTest.from_file).
+
+Identity: ``st.session_state["reviewer"]`` is the one place pages read the current
+person from, and ``st.session_state["role"]`` what they may do (``allowed``). With
+accounts (``red user add``) it is the logged-in user; without, on a loopback address, it
+is the operating-system user (local single-user mode). Nobody types a name.
 """
 
 from __future__ import annotations
@@ -8,10 +13,12 @@ from __future__ import annotations
 import os
 import re
 import sys
+import threading
 from pathlib import Path
 
 import streamlit as st
 
+from red_app.accounts import load_config, local_user, may, role_of, users_file
 from red_app.errors import RedError
 from red_app.jobs import JobRegistry
 from red_app.project.store import Project
@@ -47,14 +54,124 @@ def _argv_project() -> str | None:
 
 
 def init_session() -> None:
+    """The session's project path and person; with accounts and nobody logged in, the
+    login form and a stop (no page shows anything before a login)."""
     st.session_state.setdefault("project_path", _argv_project() or os.environ.get("RED_PROJECT") or DEFAULT_PROJECT)
-    st.session_state.setdefault("reviewer", os.environ.get("RED_REVIEWER", ""))
+    _identify()
 
 
-@st.cache_resource(show_spinner=False)
+def _authenticator(path: Path, cfg: dict):
+    """streamlit-authenticator's login, one per session, rebuilt when the accounts file
+    changes (a new user can log in at once). The library gets the accounts as a dict, so
+    it never writes the file; logins last for the browser session (no re-login cookie)."""
+    import streamlit_authenticator as stauth
+
+    key = (str(path), path.stat().st_mtime_ns)
+    if st.session_state.get("_auth_key") != key:
+        cookie = cfg.get("cookie") or {}
+        st.session_state["_auth"] = stauth.Authenticate(
+            cfg["credentials"], cookie.get("name", "red_auth"), cookie.get("key") or os.urandom(32).hex(),
+            cookie_expiry_days=0, auto_hash=False, login_sleep_time=0)  # no cookie to wait for
+        st.session_state["_auth_key"] = key
+    return st.session_state["_auth"]
+
+
+def _identify() -> None:
+    path = users_file()
+    try:
+        cfg = load_config(path)
+    except RedError as exc:
+        st.error(md(exc))
+        st.stop()
+    if not cfg["credentials"]["usernames"]:
+        st.session_state["reviewer"] = local_user()
+        st.session_state["role"] = "admin"
+        st.session_state["auth_mode"] = "local"
+        return
+    st.session_state["auth_mode"] = "accounts"
+    auth = _authenticator(path, cfg)
+    role = role_of(st.session_state.get("username"), path) if st.session_state.get("authentication_status") else None
+    if role is None:  # not logged in, or the account was removed since
+        if st.session_state.get("authentication_status"):
+            auth.logout(location="unrendered")
+        st.session_state["reviewer"] = ""
+        st.session_state["role"] = None
+        box = st.empty()
+        with box.container():
+            st.title("red — log in")
+            try:
+                auth.login(location="main", key="red-login",
+                           fields={"Form name": "Log in", "Username": "User name", "Password": "Password",
+                                   "Login": "Log in"})
+            except Exception as exc:  # the library's LoginError: e.g. an unknown user in the token
+                st.error(md(exc))
+            if st.session_state.get("authentication_status") is False:
+                st.error("Wrong user name or password.")
+        role = role_of(st.session_state.get("username"), path) if st.session_state.get("authentication_status") else None
+        if role is None:
+            st.stop()
+        box.empty()
+    st.session_state["reviewer"] = st.session_state["username"]
+    st.session_state["role"] = role
+
+
+def allowed(action: str) -> bool:
+    """Whether the person using this session may do ``action`` (see red_app.accounts.ACTIONS)."""
+    return may(st.session_state.get("role"), action)
+
+
+def require(action: str, what: str) -> None:
+    """Stop the page with a clear line unless the session's role allows ``action``."""
+    if not allowed(action):
+        st.info(f"{what} is for admins; you are logged in as {md(st.session_state.get('reviewer'))} "
+                f"({md(st.session_state.get('role'))}).")
+        st.stop()
+
+
+# The Projects this thread's script run has used: released at its end without touching
+# Streamlit (after st.stop(), any st.* call raises StopException again).
+_used = threading.local()
+
+
 def open_project(path: str) -> Project:
-    """One connection per project per server process (DuckDB has one writer)."""
-    return Project(Path(path))
+    """The session's own Project on ``path``. Its connection is opened on first use and
+    closed after each page run (``release_project``), so the file is free for `red`
+    commands whenever no page is loading and no run is going (a run has its own)."""
+    held = st.session_state.get("_project")
+    if held is None or str(held.path) != path:
+        if held is not None:
+            held.release()
+        held = Project(Path(path))
+        st.session_state["_project"] = held
+    if not hasattr(_used, "projects"):
+        _used.projects = []
+    _used.projects.append(held)
+    return held
+
+
+def release_project() -> None:
+    """Close the connections this script run used (the end of a page run, or of a
+    fragment's run). Safe to call in a ``finally`` after st.stop()."""
+    for proj in getattr(_used, "projects", []):
+        proj.release()
+    _used.projects = []
+
+
+def releasing(fn):
+    """For a fragment that reruns alone (``run_every``): release the project after it."""
+    import functools
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        held = st.session_state.get("_project")  # what the fragment's code reopens
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if held is not None:
+                held.release()
+            release_project()
+
+    return run
 
 
 @st.cache_resource(show_spinner=False)
@@ -89,5 +206,13 @@ def sidebar() -> None:
     with st.sidebar:
         st.caption("Project file")
         st.text(st.session_state["project_path"])
-        st.text_input("Your name (recorded with every decision)", key="reviewer")
+        who = st.session_state["reviewer"]
+        if st.session_state.get("auth_mode") == "accounts":
+            st.caption(f"Logged in as {md(who)} ({md(st.session_state['role'])}); decisions are recorded under "
+                       "this name.")
+            if st.button("Log out", key="red-logout"):
+                st.session_state["_auth"].logout(location="unrendered")
+                st.rerun()
+        else:
+            st.caption(f"Deciding as {md(who)} (this computer's user; `red user add` creates accounts).")
 

@@ -7,12 +7,13 @@ from pathlib import Path
 import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import md, project, sidebar  # noqa: E402
+from common import md, project, require, sidebar  # noqa: E402
 
 from red_app.errors import RedError  # noqa: E402
 from red_app.project.dataio import EXPORT_ORIGINS, export_labels  # noqa: E402
 
 sidebar()
+require("export", "Exporting the labels")
 proj = project()
 st.title("Export")
 st.caption("One row per text: its label, a confidence, its origin — seed, import, judge, human, or model (the "

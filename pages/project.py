@@ -6,7 +6,7 @@ from pathlib import Path
 import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import init_session, md, project, sidebar  # noqa: E402
+from common import allowed, init_session, md, project, sidebar  # noqa: E402
 
 from red_app.errors import RedError  # noqa: E402
 from red_app.project.dataio import (  # noqa: E402
@@ -26,11 +26,13 @@ init_session()
 sidebar()
 st.title("Project")
 
-with st.form("open"):
-    path = st.text_input("Project file (.duckdb)", value=st.session_state["project_path"])
-    c1, c2 = st.columns(2)
-    opened = c1.form_submit_button("Open")
-    created = c2.form_submit_button("Create new")
+opened = created = False
+if allowed("open_project"):  # a free path on the server: admins only
+    with st.form("open"):
+        path = st.text_input("Project file (.duckdb)", value=st.session_state["project_path"])
+        c1, c2 = st.columns(2)
+        opened = c1.form_submit_button("Open")
+        created = c2.form_submit_button("Create new")
 if opened or created:
     p = Path(path)
     if created and p.exists():
@@ -68,7 +70,7 @@ missing = missing_texts(proj, model)
 st.subheader("Embeddings")
 if missing:
     st.warning(f"{missing:,} texts are not embedded yet with {md(model)}.")
-    if st.button("Embed now", type="primary"):
+    if st.button("Embed now", type="primary", disabled=not allowed("import")):
         bar = st.progress(0.0, text="embedding…")
 
         def progress(done, total):
@@ -91,9 +93,20 @@ FIELDS = {"text": "the Text column choice", "label": "the Label column choice", 
           "delimiter": "the Delimiter choice"}
 NONE = "(none)"
 
+
+def labels_table() -> None:
+    if len(status["per_label"]):
+        st.subheader("Labels")
+        st.dataframe(status["per_label"], hide_index=True, width="stretch")
+
+
+if not allowed("import"):
+    labels_table()
+    st.stop()
+
 st.subheader("Import texts")
 st.caption("CSV, TSV, JSONL or Parquet. All or nothing: a file that fails a check changes nothing.")
-src = st.radio("Source", ["Upload", "Path on the server"], horizontal=True)
+src = st.radio("Source", ["Upload", "Path on the server"] if allowed("server_paths") else ["Upload"], horizontal=True)
 file_path = None
 source_name = None
 if src == "Upload":
@@ -194,7 +207,4 @@ if go:
             st.error("The import was refused; nothing was written.")
             st.text(exc.phrased(FIELDS))
 
-per_label = status["per_label"]
-if len(per_label):
-    st.subheader("Labels")
-    st.dataframe(per_label, hide_index=True, width="stretch")
+labels_table()

@@ -8,7 +8,7 @@ import plotly.express as px
 import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import jobs, md, project, sidebar  # noqa: E402
+from common import jobs, md, project, releasing, require, sidebar  # noqa: E402
 
 from red_app.errors import RedError  # noqa: E402
 from red_app.judge_eval import describe_result, judge_eval, remembered  # noqa: E402
@@ -21,6 +21,7 @@ from red_app.method.delegation import Calibration  # noqa: E402
 from red_app.runner import budget_report  # noqa: E402
 
 sidebar()
+require("run", "Running the loop")
 proj = project()
 registry = jobs()
 st.title("Run")
@@ -195,7 +196,7 @@ if start and not running:
         cfg = LoopConfig(**{**chosen, "budget": int(budget), "batch": int(batch), "patience": int(patience),
                             "precision_target": float(target), "calibration_seeds": int(cal_seeds),
                             "trust_judge": bool(trust), "choose_k": int(choose_k)})
-        registry.start(proj, judge, cfg)
+        registry.start(proj, judge, cfg, started_by=st.session_state["reviewer"])
         st.session_state.pop("run_shown", None)  # the new run takes the panel
         st.rerun()
     except RedError as exc:
@@ -266,6 +267,7 @@ def budget_section(run_id: int) -> None:
 
 
 @st.fragment(run_every=2.0)
+@releasing
 def live() -> None:
     job = registry.get(proj)
     if running and not (job and job.running):

@@ -10,7 +10,7 @@ import plotly.express as px
 import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import md, project, sidebar  # noqa: E402
+from common import allowed, md, project, sidebar  # noqa: E402
 
 from red_app.errors import RedError  # noqa: E402
 from red_app.describe import draft_descriptions, save_descriptions, writer_for  # noqa: E402
@@ -86,7 +86,7 @@ st.caption("Each subset holds labels that are far apart, so one small classifier
 c1, c2, c3 = st.columns([1, 1, 2])
 n = c1.number_input("Labels per subset (n)", min_value=2, max_value=200, value=10, step=1)
 method = c2.selectbox("Rule", ["greedy", "random"], help="greedy: the article's rule; random: a baseline")
-if c3.button("Compute subsets", type="primary") or not len(proj.label_map()):
+if c3.button("Compute subsets", type="primary", disabled=not allowed("settings")) or not len(proj.label_map()):
     try:
         with st.spinner("UMAP over the label centroids…"):
             repartition(proj, int(n), method)

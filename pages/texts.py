@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import md, project, sidebar  # noqa: E402
+from common import allowed, md, project, sidebar  # noqa: E402
 
 from red_app.errors import RedError  # noqa: E402
 from red_app.project.dataio import EXPORT_ORIGINS  # noqa: E402
@@ -142,4 +142,4 @@ cols[1].button("Label it", type="primary", on_click=_label, args=(ctx,))
 with st.expander("New label from this text"):
     st.text_input("Name of the new label", key=ctx["name"])
     st.text_area("What it means (optional)", key=ctx["desc"])
-    st.button("Create the label", on_click=_new_label, args=(ctx,))
+    st.button("Create the label", on_click=_new_label, args=(ctx,), disabled=not allowed("add_label"))

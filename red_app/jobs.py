@@ -24,6 +24,7 @@ class RunJob:
     judge: Judge
     config: LoopConfig | None
     resume: int | None = None
+    started_by: str | None = None
     stop_event: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
     error: str | None = None
@@ -62,11 +63,14 @@ class RunJob:
     def _work(self) -> None:
         try:
             for _ in run_project(self.project, self.judge, self.config, resume=self.resume,
-                                 should_stop=self.stop_event.is_set, progress=self._on_stage):
+                                 should_stop=self.stop_event.is_set, progress=self._on_stage,
+                                 started_by=self.started_by):
                 self.iterations_done += 1
         except Exception as exc:  # shown on the Run page; the run stays resumable
             self.error = f"{type(exc).__name__}: {exc}"
             traceback.print_exc()
+        finally:
+            self.project.close()  # the file is free again once the run ends
 
 
 class JobRegistry:
@@ -79,13 +83,19 @@ class JobRegistry:
     def get(self, project: Project) -> RunJob | None:
         return self._jobs.get(str(project.path))
 
-    def start(self, project: Project, judge: Judge, config: LoopConfig | None, resume: bool = False) -> RunJob:
+    def start(self, project: Project, judge: Judge, config: LoopConfig | None, resume: bool = False,
+              started_by: str | None = None) -> RunJob:
+        """Start a run in a thread, on a connection of its own (the caller's may be released
+        while the run goes on); the judge's verdict cache moves to it too."""
         with self._lock:
             job = self._jobs.get(str(project.path))
             if job and job.running:
                 return job  # a second tab sees the same run, never starts another
             rid = project.resumable_run() if resume else None
-            job = RunJob(project, judge, None if rid else config, resume=rid)
+            own = Project(project.path)
+            if getattr(judge, "cache", None) is not None:
+                judge.cache = own
+            job = RunJob(own, judge, None if rid else config, resume=rid, started_by=started_by)
             job.first_run_after = _newest_run(project)  # the run this job makes is newer than this
             job.thread = threading.Thread(target=job._work, name=f"red-run-{project.path.name}", daemon=True)
             self._jobs[str(project.path)] = job

@@ -56,6 +56,14 @@ class ProjectSink:
         # the loop's inputs were loaded, so an answer given in between is not lost
         self._seen_human = project.last_human_event() if seen_human is None else seen_human
         self._seen_revocation = project.last_revocation()
+        # A resumed run: verdicts a kill left in the iteration it cut short count in that
+        # iteration's figures when the resumed run finishes it (same iteration number).
+        self._carried: tuple[int, dict] | None = None
+        if run_id is not None:
+            nxt = project.last_iteration(run_id) + 1
+            counts = project.iteration_verdict_counts(run_id, nxt)
+            if counts["calls"]:
+                self._carried = (nxt, counts)
 
     def human_decisions(self) -> list[tuple[int, int, bool]]:
         """People's decisions since the last look, as (sample index, label index, valid)."""
@@ -104,10 +112,15 @@ class ProjectSink:
             for j in judged])
 
     def on_iteration(self, record: IterationRecord, predictions: dict) -> None:
+        figures = asdict(record)
+        if self._carried and self._carried[0] == record.iteration:
+            for k, v in self._carried[1].items():
+                figures[k] += v
+            self._carried = None
         idx = predictions["index"]
         names = np.asarray(self.data.label_names, dtype=object)
         alts = predictions.get("alternatives")
-        self.project.record_iteration(self.run_id, asdict(record), pa.table({
+        self.project.record_iteration(self.run_id, figures, pa.table({
             "sample_id": pa.array([self.data.ids[i] for i in idx], pa.string()),
             "label": pa.array(names[predictions["label"]].tolist(), pa.string()),
             "score": pa.array(np.asarray(predictions["score"], dtype=np.float64)),
@@ -126,8 +139,11 @@ def run_project(
     judge_settings: dict | None = None,
     label_everything: bool = True,
     progress: Callable[[Stage], None] | None = None,
+    started_by: str | None = None,
 ) -> Iterator[IterationRecord]:
     """Start (or resume) a run; yields each finished iteration's record.
+
+    ``started_by`` (the account or OS user who started it) is kept in the run's config.
 
     Resuming re-reads the event log, so every verdict committed before a kill counts,
     and spends only the budget the run has left. ``progress`` is told each stage inside an
@@ -153,7 +169,8 @@ def run_project(
     else:
         own = judge.run_settings() if hasattr(judge, "run_settings") else {}  # e.g. the openai judge's URLs, to resume
         run_id = project.start_run({"loop": config.to_dict(), "judge": {"kind": judge.kind, "model": judge.model,
-                                                                        **own, **(judge_settings or {})}})
+                                                                        **own, **(judge_settings or {})},
+                                  "started_by": started_by})
     if (state.y < 0).sum() == 0:
         project.finish_run(run_id, "finished", "pool exhausted")
         return

@@ -8,6 +8,11 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import pytest  # noqa: E402
 
+# Accounts: no test reads the developer's own ~/.config/red/users.yaml. Tests that need
+# accounts point RED_USERS at a file of their own (local single-user mode otherwise).
+os.environ["RED_USERS"] = str(Path(__file__).resolve().parent / ".no-accounts.yaml")
+os.environ.pop("RED_REVIEWER", None)
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = (ROOT.parent / "shared" / "data").resolve()
 

@@ -114,7 +114,9 @@ def cmd_run(a) -> int:
             cfg = config_from_args(a)
         judge = build_judge(a, p)
         print(f"judge: {clean(judge.describe())}", file=sys.stderr)
-        for rec in run_project(p, judge, cfg, resume=resume):
+        from ..accounts import local_user
+
+        for rec in run_project(p, judge, cfg, resume=resume, started_by=local_user()):
             acc = f", test accuracy {rec.eval_accuracy:.4f}" if rec.eval_accuracy is not None else ""
             pacc = f", pool accuracy {rec.pool_accuracy:.4f}" if rec.pool_accuracy is not None else ""
             print(f"iteration {rec.iteration}: pool {rec.pool_size}, uncertain {rec.uncertain_count}, "

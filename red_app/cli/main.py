@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..errors import RedError
 from ..method.config import CHOICES, DEFAULTS
-from . import audit, engine, review, texts
+from . import audit, engine, review, texts, users
 from .common import clean, progress_bar
 
 # -- commands -------------------------------------------------------------------------
@@ -233,6 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.register(sub)
     texts.register(sub)
     review.register(sub)
+    users.register(sub)
     return ap
 
 

@@ -126,6 +126,10 @@ class OllamaJudge(BaseJudge):
                 "or pass --ollama-host / set OLLAMA_HOST") from exc
         except ollama.ResponseError as exc:
             raise JudgeUnavailableError(f"the Ollama server at {self.host} answered an error: {exc}") from exc
+        except (httpx.HTTPError, ValueError) as exc:  # a dropped connection; a body that is not Ollama's JSON
+            raise JudgeUnavailableError(
+                f"the server at {self.host} does not answer like Ollama ({type(exc).__name__}: {str(exc)[:120]}); "
+                "check --ollama-host") from exc
         names = {m.model for m in models.models} | {m.model.split(":")[0] for m in models.models if m.model.endswith(":latest")}
         if self.model not in names:
             raise JudgeUnavailableError(
@@ -171,6 +175,8 @@ class OllamaJudge(BaseJudge):
                 last_error = f"timed out after {self.timeout:g} s"
             except httpx.ConnectError as exc:
                 raise JudgeUnavailableError(f"lost the Ollama server at {self.host}: {exc}") from exc
+            except httpx.HTTPError as exc:  # e.g. the connection dropped before a reply
+                last_error = f"connection failed: {type(exc).__name__}: {str(exc)[:120]}"
             except ollama.ResponseError as exc:
                 if exc.status_code == 404:
                     raise JudgeUnavailableError(

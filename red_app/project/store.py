@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -87,6 +88,40 @@ class Event:
             raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
 
 
+_WRITE_LOCKS: dict[str, threading.RLock] = {}
+_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+def _write_lock_for(path: Path) -> threading.RLock:
+    """One write lock per project file per process, shared by every Project object on it
+    (the app opens one per session and one per background run)."""
+    key = str(path.resolve())
+    with _WRITE_LOCKS_GUARD:
+        return _WRITE_LOCKS.setdefault(key, threading.RLock())
+
+
+def lock_holder(message: str) -> str:
+    """Which process holds a DuckDB file lock, from DuckDB's error ("… (PID 123) …"):
+    its id and command line, for a message that says whom to close."""
+    m = re.search(r"PID (\d+)", message)
+    if not m:
+        return "another process"
+    pid = m.group(1)
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        cmd = " ".join(a.decode(errors="replace") for a in argv if a)
+    except OSError:
+        cmd = ""
+    if len(cmd) > 160:
+        cmd = cmd[:157] + "..."
+    what = ""
+    if "streamlit" in cmd:
+        what = " — the app, while a run goes on or a page is loading"
+    elif " run " in f" {cmd} ":
+        what = " — a `red run`"
+    return f"process {pid}" + (f" ({cmd}){what}" if cmd else "")
+
+
 class Project:
     """A red project: one DuckDB file.
 
@@ -108,23 +143,13 @@ class Project:
             )
         if self.path.exists() and self.path.is_dir():
             raise ProjectError(f"{self.path} is a directory, not a project file")
-        try:
-            self.con = duckdb.connect(str(self.path), read_only=read_only)
-        except duckdb.IOException as exc:
-            if "lock" in str(exc).lower():
-                raise ProjectError(
-                    f"{self.path} is open for writing in another process (the app or "
-                    "another `red` command); close that first"
-                ) from exc
-            raise ProjectError(f"cannot open {self.path}: {exc}") from exc
-        except duckdb.ConnectionException as exc:
-            raise ProjectError(f"{self.path} is already open in this process in another mode: {exc}") from exc
-        except duckdb.Error as exc:
-            raise ProjectError(f"{self.path} is not a red project (DuckDB says: {exc})") from exc
         self.read_only = read_only
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._con_guard = threading.Lock()
+        self._connect()
         # DuckDB has one writer; writers from several threads (two reviewers in the app)
         # are serialised here so each transaction sees the previous one's result.
-        self._write_lock = threading.RLock()
+        self._write_lock = _write_lock_for(self.path)
         # An empty DuckDB file opened without ``create`` gets its schema inside the first
         # write transaction, so a write that fails (a refused import) leaves it byte-identical.
         self._pending_schema = False
@@ -132,8 +157,42 @@ class Project:
 
     # -- plumbing ---------------------------------------------------------------------
 
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        try:
+            con = duckdb.connect(str(self.path), read_only=self.read_only)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise ProjectError(
+                    f"{self.path} is open for writing in {lock_holder(str(exc))}; wait for it to finish or "
+                    "close it first"
+                ) from exc
+            raise ProjectError(f"cannot open {self.path}: {exc}") from exc
+        except duckdb.ConnectionException as exc:
+            raise ProjectError(f"{self.path} is already open in this process in another mode: {exc}") from exc
+        except duckdb.Error as exc:
+            raise ProjectError(f"{self.path} is not a red project (DuckDB says: {exc})") from exc
+        self._con = con
+        return con
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The connection, opened again on first use after :meth:`release`."""
+        con = self._con
+        if con is None:
+            with self._con_guard:
+                con = self._con or self._connect()
+        return con
+
+    def release(self) -> None:
+        """Close the connection so other processes can open the file; the next use of this
+        object opens it again (the app releases its project after every page run)."""
+        with self._con_guard:
+            con, self._con = self._con, None
+        if con is not None:
+            con.close()
+
     def close(self) -> None:
-        self.con.close()
+        self.release()
 
     def __enter__(self) -> "Project":
         return self
@@ -611,6 +670,17 @@ class Project:
         """Judge calls charged to a run's budget: every answered verdict (failed calls are free)."""
         return int(self.cursor().execute(
             "SELECT count(*) FROM judge_verdicts WHERE run_id = ? AND valid IS NOT NULL", [run_id]).fetchall()[0][0])
+
+    def iteration_verdict_counts(self, run_id: int, iteration: int) -> dict:
+        """What a run's judge verdicts of one iteration add up to, as the iteration figures
+        count them: calls (answered or failed), accepted / rejected (applied), errors
+        (failed), held (answered, not applied). For an iteration a kill cut short."""
+        row = self.cursor().execute(
+            """SELECT count(*), count(*) FILTER (applied AND valid), count(*) FILTER (applied AND NOT valid),
+                      count(*) FILTER (valid IS NULL), count(*) FILTER (valid IS NOT NULL AND NOT applied)
+               FROM judge_verdicts WHERE run_id = ? AND iteration = ? AND purpose = 'run'""",
+            [run_id, iteration]).fetchall()[0]
+        return dict(zip(("calls", "accepted", "rejected", "errors", "held"), map(int, row)))
 
     def verdict_iterations(self) -> list[int]:
         """The iterations that have judge verdicts, in order."""

@@ -33,10 +33,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(project: Path, reviewer: str = "e2e-reviewer"):
+def serve(project: Path):
     """Yield the URL of `streamlit run app.py -- --project PROJECT`; stop it afterwards."""
     port = free_port()
-    env = dict(os.environ, RED_REVIEWER=reviewer, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
          "--server.headless", "true", "--server.maxUploadSize", "20", "--", "--project", str(project)],

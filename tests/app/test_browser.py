@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from red_app.accounts import local_user
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = ROOT / "artifacts" / "screenshots"
@@ -59,9 +61,9 @@ def server(tmp_path_factory):
     yield from _serve(project)
 
 
-def _serve(project):
+def _serve(project, **extra_env):
     port = _free_port()
-    env = dict(os.environ, RED_REVIEWER="e2e-reviewer", HF_HUB_OFFLINE="1")
+    env = dict(os.environ, HF_HUB_OFFLINE="1", **extra_env)
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
          "--server.headless", "true", "--", "--project", str(project)],
@@ -161,7 +163,7 @@ def test_demo_run_override_audit_export(server, browser, tmp_path):
     import duckdb
 
     rows = duckdb.sql(f"SELECT text, origin, actor FROM read_csv('{out}') WHERE origin = 'human'").fetchall()
-    assert rows == [(text, "human", "e2e-reviewer")]
+    assert rows == [(text, "human", local_user())]  # local single-user mode: the OS user
     assert not dialogs, f"data text was executed as HTML: {dialogs}"
 
 
@@ -219,12 +221,121 @@ def test_hostile_data_makes_no_request_no_dialog_no_link(hostile_server, browser
             "a[href]", "els => els.map(e => e.getAttribute('href')).filter(h => h.includes('127.0.0.1:9'))")
         # plotly's SVG text: an <a> or <b> from a label would be an element, not text
         links[path] += page.eval_on_selector_all(".js-plotly-plot a", "els => els.map(e => e.outerHTML)")
-    # The app's own page icons (app.py's :material/...: names) are fetched by Streamlit
-    # from Google's icon font server; nothing else may leave the app, least of all data.
-    icons = [u for u in outside if u.startswith("https://fonts.gstatic.com/s/i/short-term/release/materialsymbols")]
-    from_data = [u for u in outside if u not in icons]
-    print(f"dialogs {len(dialogs)}, outside requests from data {len(from_data)} (plus {len(icons)} of the "
-          f"app's own icons), live links {sum(len(v) for v in links.values())} over {len(visits)} pages")
+    # nothing leaves the app: neither data nor Streamlit's own icons (the tab icon is a file
+    # the app serves; a :material/…: favicon would be fetched from fonts.gstatic.com)
+    print(f"dialogs {len(dialogs)}, outside requests {len(outside)}, "
+          f"live links {sum(len(v) for v in links.values())} over {len(visits)} pages")
     assert dialogs == [], dialogs
-    assert from_data == [], from_data
+    assert outside == [], outside
     assert all(v == [] for v in links.values()), links
+
+
+def _red(*args, **kw):
+    red = Path(sys.executable).parent / "red"
+    return subprocess.run([str(red), *args], capture_output=True, text=True, timeout=120, **kw)
+
+
+def test_single_user_mode_keeps_the_name_and_frees_the_file_when_idle(server, browser):
+    """#12 item 2 and #9: the OS user on every page and after a reload, nothing to type;
+    between page runs the app holds no lock, so `red status` works beside it."""
+    url, project = server
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    outside = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith((url, "data:", "blob:")) else None)
+    for path, heading in [("", "Project"), ("review", "Review"), ("texts", "Texts")]:
+        _open(page, f"{url}/{path}", heading)
+        page.get_by_test_id("stSidebar").get_by_text(f"Deciding as {local_user()}").wait_for(timeout=30_000)
+        assert page.get_by_role("textbox", name="Your name").count() == 0
+    page.reload()
+    page.get_by_role("heading", name="Texts").first.wait_for(timeout=60_000)
+    page.get_by_test_id("stSidebar").get_by_text(f"Deciding as {local_user()}").wait_for(timeout=30_000)
+    page.wait_for_timeout(1500)
+    deadline = time.time() + 60
+    while True:  # the earlier test's run may still be labeling every text (it holds the file)
+        r = _red("status", str(project))
+        if r.returncode == 0 or time.time() > deadline or "red run" in r.stderr:
+            break
+        assert "the app, while a run goes on" in r.stderr, r.stderr  # the holder is named
+        time.sleep(2)
+    assert r.returncode == 0, r.stderr  # the app is idle: the file is free
+    assert outside == [], outside
+
+
+@pytest.fixture(scope="module")
+def accounts_server(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (make test installs it with apt-get where it can)")
+    pytest.importorskip("playwright")
+    from red_app.accounts import add_user
+    from red_app.demo import build_demo
+
+    tmp = tmp_path_factory.mktemp("accounts")
+    users = tmp / "users.yaml"
+    add_user("ana", "ana-admin-pw", "admin", users)
+    add_user("rev", "rev-reviewer-pw", "reviewer", users)
+    project = build_demo(tmp / "demo.duckdb")
+    from red_app.judges.simulated import SimulatedJudge
+    from red_app.method.config import LoopConfig
+    from red_app.project.store import Project
+    from red_app.runner import run_project
+
+    with Project(project) as p:
+        gold = dict(p.cursor().execute("SELECT id, gold_label FROM samples WHERE role = 'pool'").fetchall())
+        list(run_project(p, SimulatedJudge(gold, accuracy=0.8, seed=1),
+                         LoopConfig(budget=40, batch=20, patience=None, calibration_seeds=0)))
+    yield from _serve(project, RED_USERS=str(users))
+
+
+def _login(page, url, name, password):
+    page.goto(url)
+    page.get_by_role("heading", name="red — log in").wait_for(timeout=60_000)
+    page.get_by_role("textbox", name="User name").fill(name)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_accounts_login_roles_and_decisions_under_the_account(accounts_server, browser):
+    url, project = accounts_server
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    outside = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith((url, "data:", "blob:")) else None)
+    # every page asks for a login first, and shows nothing of the project
+    for path in ("", "review", "run", "export"):
+        page.goto(f"{url}/{path}")
+        page.get_by_role("heading", name="red — log in").wait_for(timeout=60_000)
+        page.wait_for_timeout(500)
+        assert page.get_by_test_id("stMetric").count() == 0
+    _shot(page, "accounts-login")
+    # a reviewer: no Run or Export in the navigation, refused by URL, no server paths
+    _login(page, f"{url}/", "rev", "rev-reviewer-pw")
+    page.get_by_role("heading", name="Project").first.wait_for(timeout=60_000)
+    nav = page.get_by_test_id("stSidebarNav")
+    nav.get_by_text("Review").wait_for(timeout=30_000)
+    assert nav.get_by_text("Run", exact=True).count() == 0 and nav.get_by_text("Export").count() == 0
+    assert page.get_by_role("button", name="Import").count() == 0
+    assert page.get_by_text("Path on the server").count() == 0
+    page.goto(f"{url}/run")  # a reload: a new browser session asks again
+    page.get_by_role("heading", name="red — log in").wait_for(timeout=60_000)
+    _login(page, f"{url}/run", "rev", "rev-reviewer-pw")
+    page.get_by_role("heading", name="Project").first.wait_for(timeout=60_000)  # /run is not offered
+    assert page.get_by_role("button", name="Start run").count() == 0
+    # the reviewer's decision is recorded under the account
+    nav.get_by_text("Review").click()
+    page.get_by_role("heading", name="Review").first.wait_for(timeout=60_000)
+    page.get_by_test_id("stSidebar").get_by_text("Logged in as rev").wait_for(timeout=30_000)
+    _shot(page, "accounts-review")
+    page.get_by_text("Item 1 of").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Accept").first.click()
+    page.wait_for_timeout(3000)
+    _shot(page, "accounts-review-done")
+    r = _red("texts", str(project), "--origin", "human", "--json")  # the app is idle: the file is free
+    assert r.returncode == 0, r.stderr
+    import json
+
+    assert json.loads(r.stdout)["count"] == 1
+    from red_app.project.store import Project
+
+    with Project(project, read_only=True) as p:
+        actors = p.cursor().execute("SELECT DISTINCT actor FROM annotations WHERE origin = 'human'").fetchall()
+    assert actors == [("rev",)]
+    assert outside == [], outside

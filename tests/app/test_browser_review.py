@@ -14,7 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from red_app.accounts import local_user
 from red_app.project.store import Project
+
+ME = local_user()  # local single-user mode: decisions are recorded as the OS user
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -64,7 +67,7 @@ def served(tmp_path_factory):
             sink.on_verdicts(0, [Judged(0, 0, req, Verdict(valid=valid, confidence=0.9, rationale="judged"),
                                         0.5, ("damaged_item", "missing_item"))])
     port = _free_port()
-    env = dict(os.environ, RED_REVIEWER="kb-reviewer", HF_HUB_OFFLINE="1")
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
          "--server.headless", "true", "--", "--project", str(path)],
@@ -174,7 +177,7 @@ def test_keyboard_right_wrong_another_and_undo_without_the_mouse(served):
     page.keyboard.press("a")  # Right
     _toast(page, "recorded — right")
     rows = _human(path)
-    assert len(rows) == before + 1 and rows[-1][2:4] == ("valid", "kb-reviewer")
+    assert len(rows) == before + 1 and rows[-1][2:4] == ("valid", ME)
     page.wait_for_timeout(800)
     page.keyboard.press("x")  # Wrong
     _toast(page, "recorded — wrong")
@@ -200,7 +203,7 @@ def test_keyboard_right_wrong_another_and_undo_without_the_mouse(served):
     _toast(page, "undone")
     page.wait_for_timeout(1000)
     rows = _human(path)
-    assert rows[-1][4] == "kb-reviewer" and rows[-2][4] == "kb-reviewer" and rows[-3][4] is None
+    assert rows[-1][4] == ME and rows[-2][4] == ME and rows[-3][4] is None
     _shot(page, "review-3-undone")
     page.close()
 
@@ -228,5 +231,5 @@ def test_bulk_with_a_count_and_a_confirmation(served):
     _toast(page, "undone")
     page.wait_for_timeout(1000)
     rows = _human(path)
-    assert all(r[4] == "kb-reviewer" for r in rows[-n:])
+    assert all(r[4] == ME for r in rows[-n:])
     page.close()

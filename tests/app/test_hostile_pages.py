@@ -28,7 +28,6 @@ def hostile(hostile_built, tmp_path, monkeypatch):
     dst = tmp_path / "h.duckdb"
     shutil.copy(hostile_built, dst)
     monkeypatch.setenv("RED_PROJECT", str(dst))
-    monkeypatch.setenv("RED_REVIEWER", "tester")
     return dst
 
 

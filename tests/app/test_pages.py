@@ -6,22 +6,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from red_app.accounts import local_user
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def demo_built(tmp_path_factory):
-    from red_app.demo import build_demo
-    from red_app.judges.simulated import SimulatedJudge
-    from red_app.method.config import LoopConfig
-    from red_app.project.store import Project
-    from red_app.runner import run_project
-
-    path = build_demo(tmp_path_factory.mktemp("demo") / "demo.duckdb")
-    with Project(path) as p:
-        gold = dict(p.cursor().execute("SELECT id, gold_label FROM samples WHERE role = 'pool'").fetchall())
-        list(run_project(p, SimulatedJudge(gold, accuracy=0.8, seed=1), LoopConfig(budget=60, batch=30, patience=None, calibration_seeds=0)))
-    return path
 
 
 @pytest.fixture
@@ -29,7 +16,6 @@ def demo(demo_built, tmp_path, monkeypatch):
     dst = tmp_path / "demo.duckdb"
     shutil.copy(demo_built, dst)
     monkeypatch.setenv("RED_PROJECT", str(dst))
-    monkeypatch.setenv("RED_REVIEWER", "tester")
     return dst
 
 
@@ -91,15 +77,18 @@ def test_review_accept_is_recorded_with_the_reviewer(demo):
     assert not at.exception
     with Project(demo) as p:  # same mode as the page's cached connection (one process)
         h = p.cursor().execute("SELECT actor, verdict FROM annotations WHERE origin = 'human'").fetchall()
-    assert h == [("tester", "valid")]
+    assert h == [(local_user(), "valid")]  # local single-user mode: the OS user
     assert first_text is not None
 
 
-def test_review_refuses_a_decision_without_a_name(demo, monkeypatch):
-    monkeypatch.setenv("RED_REVIEWER", "")
+def test_local_mode_decides_as_the_os_user_with_no_name_field(demo):
+    """#12 item 2: nothing to type, so nothing to forget between pages or on reload."""
     at = page("review").run()
-    next(b for b in at.button if b.label == "Right").click().run()
-    assert any("enter your name" in e.value for e in at.error)
+    assert not at.exception
+    assert not [t for t in at.text_input if "name" in t.label.lower()]
+    assert at.session_state["reviewer"] == local_user()
+    at.run()  # another script run of the same session
+    assert at.session_state["reviewer"] == local_user()
 
 
 def test_audit_and_export_pages(demo):
@@ -151,7 +140,7 @@ def test_audit_sample_is_answered_on_review_and_measured_on_audit(demo):
         _, items = current_audit(p)
         assert int(items.answered.sum()) == 1
         h = p.cursor().execute("SELECT actor, verdict FROM annotations WHERE origin = 'human'").fetchall()
-    assert h == [("tester", "valid")]
+    assert h == [(local_user(), "valid")]  # local single-user mode: the OS user
     at = page("audit").run()
     assert not at.exception
     assert "Estimated accuracy" in [m.label for m in at.metric]

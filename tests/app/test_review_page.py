@@ -8,9 +8,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from red_app.accounts import local_user
 from red_app.project.store import Project
 
 ROOT = Path(__file__).resolve().parents[2]
+
+ME = local_user()  # local single-user mode: decisions are recorded as the OS user
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +36,6 @@ def demo(demo_built, tmp_path, monkeypatch):
     dst = tmp_path / "demo.duckdb"
     shutil.copy(demo_built, dst)
     monkeypatch.setenv("RED_PROJECT", str(dst))
-    monkeypatch.setenv("RED_REVIEWER", "tester")
     return dst
 
 
@@ -62,14 +64,14 @@ def test_right_on_an_invalid_verdict_says_the_label_is_right_and_undo_takes_it_b
     _button(at, "Right").click().run()
     assert not at.exception
     rows = _human(demo)
-    assert len(rows) == 1 and rows[0][2:4] == ("valid", "tester")  # Right = the proposed label is right
+    assert len(rows) == 1 and rows[0][2:4] == ("valid", ME)  # Right = the proposed label is right
     _button(at, "Undo my last decision").click().run()
     assert not at.exception
     rows = _human(demo)
-    assert len(rows) == 1 and rows[0][4] == "tester"  # kept, and revoked by the tester
+    assert len(rows) == 1 and rows[0][4] == ME  # kept, and revoked by the tester
     # the undone text is shown again with both words in its history
     shown = " ".join(t.value for t in at.text)
-    assert "person tester:" in shown and "undone by tester" in shown and "judge  simulated" in shown
+    assert f"person {ME}:" in shown and f"undone by {ME}" in shown and "judge  simulated" in shown
 
 
 def test_another_label_is_recorded_from_the_picker_and_rejected_labels_are_not_offered_first(demo):
@@ -109,7 +111,7 @@ def test_bulk_counts_asks_and_records_one_event_per_verdict(demo):
     rows = _human(demo)
     assert len(rows) == n and {r[1] for r in rows} == {label} and {r[2] for r in rows} == {"valid"}
     _button(at, "Undo my last decision").click().run()
-    assert all(r[4] == "tester" for r in _human(demo))
+    assert all(r[4] == ME for r in _human(demo))
 
 
 def test_model_labels_below_a_threshold_can_be_confirmed(demo):

@@ -5,13 +5,14 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from red_app.accounts import local_user
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def proj(small_copy, monkeypatch):
     monkeypatch.setenv("RED_PROJECT", str(small_copy))
-    monkeypatch.setenv("RED_REVIEWER", "tester")
     return small_copy
 
 
@@ -41,7 +42,7 @@ def test_search_open_and_label_a_text(proj):
     assert not at.exception and not at.error
     with Project(proj) as p:
         h = p.history(sid)
-    assert list(zip(h.label, h.origin, h.verdict, h.actor)) == [(target, "human", "valid", "tester")]
+    assert list(zip(h.label, h.origin, h.verdict, h.actor)) == [(target, "human", "valid", local_user())]
     # the text now shows its human label
     assert any("human" in m.value for m in at.markdown)
 

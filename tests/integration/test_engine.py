@@ -101,6 +101,16 @@ def test_a_run_killed_mid_iteration_resumes_with_nothing_lost(small_copy):
             "SELECT count(*) FROM (SELECT sample_id, label FROM judge_verdicts GROUP BY ALL HAVING count(*) > 1)"
         ).fetchall()[0][0]
         assert dup == 0
+        # the per-iteration figures add up to the verdicts exactly, the iteration the kill
+        # cut short included (its verdicts before the kill count where they were made)
+        it = p.iterations()
+        v = p.cursor().execute(
+            """SELECT iteration, count(*), count(*) FILTER (applied AND valid), count(*) FILTER (applied AND NOT valid),
+                      count(*) FILTER (valid IS NULL)
+               FROM judge_verdicts WHERE purpose = 'run' GROUP BY iteration ORDER BY iteration""").fetchall()
+        assert [(int(r.iteration), int(r.calls), int(r.accepted), int(r.rejected), int(r.errors))
+                for r in it.itertuples()] == [tuple(map(int, row)) for row in v]
+        assert int(it.calls.sum()) == 300
 
 
 def test_judge_eval_measures_agreement_with_gold(small_copy):

@@ -255,3 +255,37 @@ def test_upload_names_are_never_used_as_paths(tmp_path):
         rep = import_file(p, save_upload(data, "../../x.csv"), source_name="../../x.csv")
         assert "from x.csv" in rep.summary() or "../../x.csv" in rep.path
         assert p.sources() == {"../../x.csv"}
+
+
+def test_a_locked_project_names_the_process_that_holds_it(small_copy):
+    """While a `red run` writes, other commands are refused with one line that says which
+    process holds the file (DuckDB locks it for other processes)."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from red_app.errors import ProjectError
+
+    red = Path(sys.executable).parent / "red"
+    env = dict(os.environ, HF_HUB_OFFLINE="1", RED_SLOW_JUDGE_MS="50")
+    proc = subprocess.Popen([str(red), "run", str(small_copy), "--budget", "200", "--batch", "100"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline, message = time.time() + 120, None
+        while time.time() < deadline and message is None:
+            time.sleep(0.5)
+            try:
+                Project(small_copy, read_only=True).close()
+            except ProjectError as exc:
+                message = str(exc)
+        assert message is not None, "the run never held the file"
+        assert f"process {proc.pid}" in message and "red run" in message and "\n" not in message
+        r = subprocess.run([str(red), "status", str(small_copy)], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 1 and f"process {proc.pid}" in r.stderr and "Traceback" not in r.stderr
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+    with Project(small_copy, read_only=True) as p:  # free again once the holder is gone
+        assert p.status()["samples"] > 0

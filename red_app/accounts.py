@@ -1,0 +1,211 @@
+"""Who may use the app and what each role may do (issue #9 item 3).
+
+Accounts live in one YAML file *outside the repository and the project*, in the format
+streamlit-authenticator reads (``credentials.usernames.NAME.{name, password, roles}`` and
+a ``cookie`` block with a random signing key). Passwords are stored as bcrypt hashes —
+the hash streamlit-authenticator's ``Hasher`` makes and checks at login; this module
+never sees a password again after hashing it.
+
+Where the file is: ``$RED_USERS`` if set, else ``$XDG_CONFIG_HOME/red/users.yaml``
+(``~/.config/red/users.yaml``). The file is written with mode 0600.
+
+Two modes:
+
+- **accounts** (the file lists at least one user): every page asks for a login; every
+  decision, description and run is recorded under the account's user name; what a role
+  may do is :func:`may`.
+- **local single-user** (no account, the app bound to a loopback address): the person
+  is the operating-system user (:func:`local_user`), with every right. Serving on any
+  other address without an account is refused (:func:`serve_refusal`).
+"""
+
+from __future__ import annotations
+
+import getpass
+import ipaddress
+import os
+import re
+import secrets
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .errors import RedError
+
+ROLES = ("admin", "reviewer")
+
+# What each role may do. Reviewers answer questions about labels and write descriptions;
+# everything that changes the project's data, spends a judge's budget, reads or writes
+# files on the server, or takes data out is for admins.
+ACTIONS: dict[str, frozenset[str]] = {
+    "review": frozenset(ROLES),          # decide on a label: Review, Texts, audit answers
+    "describe": frozenset(ROLES),        # write a label's description
+    "import": frozenset({"admin"}),      # import texts, embed them
+    "run": frozenset({"admin"}),         # start / stop / resume runs, measure a judge
+    "settings": frozenset({"admin"}),    # judge hosts, models, servers
+    "export": frozenset({"admin"}),      # download the labeled dataset
+    "open_project": frozenset({"admin"}),  # open or create a project file
+    "server_paths": frozenset({"admin"}),  # read a file by its path on the server
+    "add_label": frozenset({"admin"}),   # change the label set
+    "audit_sample": frozenset({"admin"}),  # draw an audit sample
+}
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+MIN_PASSWORD = 8
+
+
+class AccountError(RedError):
+    """A bad user name, role or password, or an unreadable accounts file."""
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+    role: str
+
+
+def may(role: str | None, action: str) -> bool:
+    """Whether ``role`` may do ``action`` (one of :data:`ACTIONS`). No role: nothing."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
+    return role in ACTIONS[action]
+
+
+def users_file() -> Path:
+    """The accounts file: ``$RED_USERS``, else the user's config folder."""
+    env = os.environ.get("RED_USERS")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "red" / "users.yaml"
+
+
+def load_config(path: Path | None = None) -> dict:
+    """The accounts file as streamlit-authenticator's config dict (empty when absent)."""
+    path = path or users_file()
+    if not path.exists():
+        return {"credentials": {"usernames": {}}, "cookie": {}}
+    try:
+        cfg = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise AccountError(f"cannot read the accounts file {path}: {exc}") from exc
+    if not isinstance(cfg, dict) or not isinstance((cfg.get("credentials") or {}).get("usernames") or {}, dict):
+        raise AccountError(f"{path} is not an accounts file (no credentials.usernames); "
+                           "fix or remove it, then `red user add`")
+    cfg.setdefault("credentials", {})
+    cfg["credentials"]["usernames"] = cfg["credentials"].get("usernames") or {}
+    cfg.setdefault("cookie", {})
+    return cfg
+
+
+def accounts(path: Path | None = None) -> list[Account]:
+    """Every account, by name."""
+    users = load_config(path)["credentials"]["usernames"]
+    return [Account(str(n), _role_of(u)) for n, u in sorted(users.items())]
+
+
+def role_of(name: str | None, path: Path | None = None) -> str | None:
+    """The role of account ``name`` as the file says now (None: no such account)."""
+    if not name:
+        return None
+    user = load_config(path)["credentials"]["usernames"].get(str(name).lower())
+    return _role_of(user) if user is not None else None
+
+
+def _role_of(user: dict) -> str:
+    roles = [r for r in (user.get("roles") or []) if r in ROLES]
+    return "admin" if "admin" in roles else "reviewer"
+
+
+def has_accounts(path: Path | None = None) -> bool:
+    return bool(load_config(path)["credentials"]["usernames"])
+
+
+def check_name(name: str) -> str:
+    """A user name as stored: lower case (the login form compares in lower case)."""
+    clean = (name or "").strip().lower()
+    if not _NAME.match(clean):
+        raise AccountError(f"user name {name!r} is not allowed: use 1–64 letters, digits, '.', '_' or '-', "
+                           "starting with a letter or digit")
+    return clean
+
+
+def add_user(name: str, password: str, role: str, path: Path | None = None, replace: bool = False) -> Account:
+    """Create (or with ``replace``, reset) an account. The password is stored bcrypt-hashed."""
+    import bcrypt  # streamlit-authenticator's own hash: its Hasher.check_pw verifies it at login
+
+    path = path or users_file()
+    name = check_name(name)
+    if role not in ROLES:
+        raise AccountError(f"role {role!r} is not one of {', '.join(ROLES)}")
+    if len(password or "") < MIN_PASSWORD:
+        raise AccountError(f"the password must have at least {MIN_PASSWORD} characters")
+    cfg = load_config(path)
+    users = cfg["credentials"]["usernames"]
+    if name in users and not replace:
+        raise AccountError(f"user {name} exists; `red user remove {name}` first, or pass --replace")
+    users[name] = {"name": name, "email": f"{name}@localhost", "roles": [role],
+                   "password": bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()}
+    cookie = cfg["cookie"]
+    cookie.setdefault("name", "red_auth")
+    cookie.setdefault("key", secrets.token_hex(32))  # signs the re-login cookie; never leaves the server
+    cookie.setdefault("expiry_days", 7)
+    _write(path, cfg)
+    return Account(name, role)
+
+
+def remove_user(name: str, path: Path | None = None) -> None:
+    path = path or users_file()
+    name = (name or "").strip().lower()
+    cfg = load_config(path)
+    if name not in cfg["credentials"]["usernames"]:
+        raise AccountError(f"no user {name!r} in {path}; see `red user list`")
+    del cfg["credentials"]["usernames"][name]
+    _write(path, cfg)
+
+
+def _write(path: Path, cfg: dict) -> None:
+    """Replace the file atomically, readable by its owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".users-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            yaml.safe_dump(cfg, f, sort_keys=True)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def local_user() -> str:
+    """The operating-system user: who decides in local single-user mode."""
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):
+        name = ""
+    return name or "local"
+
+
+def is_loopback(address: str | None) -> bool:
+    """Whether a server bound to ``address`` is reachable from this machine only.
+    No address (Streamlit's default) means every interface."""
+    if not address:
+        return False
+    if address.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def serve_refusal(address: str | None, path: Path | None = None) -> str | None:
+    """One clear line when the app must not start: a non-loopback address and no account."""
+    if is_loopback(address) or has_accounts(path):
+        return None
+    return (f"refusing to serve on {address or 'every interface'} without accounts: anyone who reaches it could "
+            f"decide as anyone. Create one with `red user add NAME --role admin` (accounts file: {path or users_file()}) "
+            "or bind to 127.0.0.1.")

@@ -1,0 +1,18 @@
+"""Fixtures the page tests share: the demo project after one short run (built once)."""
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def demo_built(tmp_path_factory):
+    from red_app.demo import build_demo
+    from red_app.judges.simulated import SimulatedJudge
+    from red_app.method.config import LoopConfig
+    from red_app.project.store import Project
+    from red_app.runner import run_project
+
+    path = build_demo(tmp_path_factory.mktemp("demo") / "demo.duckdb")
+    with Project(path) as p:
+        gold = dict(p.cursor().execute("SELECT id, gold_label FROM samples WHERE role = 'pool'").fetchall())
+        list(run_project(p, SimulatedJudge(gold, accuracy=0.8, seed=1), LoopConfig(budget=60, batch=30, patience=None, calibration_seeds=0)))
+    return path

@@ -1,0 +1,119 @@
+"""TEST DOUBLE: an Ollama-API server on 127.0.0.1 that fails in one chosen way (issue #9
+item 7). No Ollama server can be installed here (FACTS.md); this stands at the network
+boundary only and produces each fault for real on the wire: a status code, a body that is
+not JSON, a socket closed mid-request, a reply that never comes.
+
+Modes (the 13 of the issue, the closed port being no server at all):
+  tags_500, tags_404, tags_no_model, tags_hang, tags_not_json — /api/tags fails;
+  chat_drop (connection closed without a reply), chat_garbage_body (200, body not JSON),
+  chat_garbage_content (a reply whose content is not JSON), chat_500, chat_hang,
+  chat_valid_yes ({"valid": "yes"}), chat_every_other (a 500 for every second request).
+Otherwise chat answers well-formed verdicts.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+MODEL = "double-judge:latest"
+HANG_S = 30.0  # longer than any timeout a test sets; a test's timeout ends it first
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: "OllamaFaults"
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def _raw(self, code: int, body: bytes, ctype: str = "application/json") -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _json(self, code: int, obj) -> None:
+        self._raw(code, json.dumps(obj).encode())
+
+    def _hang(self) -> None:
+        end = time.time() + HANG_S
+        while time.time() < end and not self.server.closing.is_set():
+            time.sleep(0.05)
+        self.close_connection = True
+
+    def do_GET(self):
+        mode = self.server.mode
+        if self.path == "/api/version":
+            return self._json(200, {"version": "0.12.11-test-double"})
+        if self.path != "/api/tags":
+            return self._json(404, {"error": "not found"})
+        if mode == "tags_500":
+            return self._json(500, {"error": "internal server error"})
+        if mode == "tags_404":
+            return self._json(404, {"error": "404 page not found"})
+        if mode == "tags_hang":
+            return self._hang()
+        if mode == "tags_not_json":
+            return self._raw(200, b"<html><body>Welcome to nginx!</body></html>", "text/html")
+        names = ["other-model:latest"] if mode == "tags_no_model" else [MODEL]
+        self._json(200, {"models": [{"name": n, "model": n, "modified_at": "2026-01-01T00:00:00Z", "size": 1,
+                                     "digest": "0" * 64, "details": {}} for n in names]})
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        mode = self.server.mode
+        with self.server.lock:
+            self.server.chats += 1
+            n = self.server.chats
+        if mode == "chat_drop":
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if mode == "chat_garbage_body":
+            return self._raw(200, b"\x00\xffnot json at all{{{", "application/json")
+        if mode == "chat_500" or (mode == "chat_every_other" and n % 2 == 0):
+            return self._json(500, {"error": "model runner crashed"})
+        if mode == "chat_hang":
+            return self._hang()
+        req = json.loads(body or b"{}")
+        if mode == "chat_garbage_content":
+            content = "Sure! The label looks fine to me."
+        elif mode == "chat_valid_yes":
+            content = json.dumps({"valid": "yes", "confidence": 0.9, "rationale": "ok"})
+        else:
+            content = json.dumps({"valid": n % 3 != 0, "confidence": 0.9, "rationale": "scripted"})
+        self._json(200, {"model": req.get("model", MODEL), "created_at": "2026-01-01T00:00:00Z",
+                         "message": {"role": "assistant", "content": content}, "done": True})
+
+
+class OllamaFaults(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, mode: str):
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.mode = mode
+        self.chats = 0
+        self.lock = threading.Lock()
+        self.closing = threading.Event()
+        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+
+    def handle_error(self, request, client_address):
+        pass  # a client that gave up first: a broken pipe here is expected
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.closing.set()
+        self.shutdown()
+        self.server_close()
