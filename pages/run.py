@@ -121,6 +121,8 @@ with settings_box.form("settings"):
                                                  list(allowed), index=list(allowed).index(default)
                                                  if default in allowed else 0, help=SETTING_HELP.get(name),
                                                  key=f"setting_{name}")
+        choose_k = cols[0].number_input("Candidates per choose question", 2, 26, d.choose_k,
+                                        help="how many labels a choose question offers")
     b1, b2, b3 = st.columns(3)
     start = b1.form_submit_button("Start run", type="primary", disabled=running)
     measure = b2.form_submit_button("Measure this judge on seeds", disabled=running or kind == "simulated",

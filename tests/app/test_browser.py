@@ -6,6 +6,7 @@ go to artifacts/screenshots/ (ignored by git).
 """
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -325,7 +326,7 @@ def test_accounts_login_roles_and_decisions_under_the_account(accounts_server, b
     page.get_by_test_id("stSidebar").get_by_text("Logged in as rev").wait_for(timeout=30_000)
     _shot(page, "accounts-review")
     page.get_by_text("Item 1 of").wait_for(timeout=30_000)
-    page.get_by_role("button", name="Accept").first.click()
+    page.get_by_role("button", name=re.compile(r"^Right")).first.click()
     page.wait_for_timeout(3000)
     _shot(page, "accounts-review-done")
     r = _red("texts", str(project), "--origin", "human", "--json")  # the app is idle: the file is free
