@@ -267,7 +267,8 @@ def verdict_mode(labels: list[str]) -> None:
         meta = (f"iteration {item['iteration']} · model uncertainty {item['uncertainty']:.3f}"
                 if item["uncertainty"] == item["uncertainty"] else "")
         tops = ("top alternatives: " + ", ".join(md(a) for a in alts)) if alts else ""
-        rej = ("rejected before: " + ", ".join(md(r) for r in sorted(rejected))) if rejected else ""
+        earlier = sorted(rejected - {item["label"]})  # the proposed label's own verdict is shown above
+        rej = ("rejected before: " + ", ".join(md(r) for r in earlier)) if earlier else ""
         st.caption(" · ".join(x for x in (meta, tops, rej) if x))
     history_table(item["sample_id"])
     examples(item["sample_id"], item["label"], alts)
