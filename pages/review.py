@@ -200,7 +200,8 @@ def judge_said(item) -> None:
                    + (f" (P(right) {p:.2f})" if p == p and p is not None else "") + " — your decision counts.",
                    icon=":material/hourglass_top:")
     elif not isinstance(item["reviewer"], str):
-        st.caption("Applied: the label is the judge's until a person decides.")
+        st.caption("Applied: the label is the judge's until a person decides." if item["valid"] else
+                   "Applied: the label is excluded for this text until a person decides.")
     if isinstance(item["reviewer"], str):
         st.info(f"Last human decision: {md(item['reviewer'])} marked {md(item['human_label'])} "
                 f"{md(item['human_verdict'])}.")
@@ -266,7 +267,8 @@ def verdict_mode(labels: list[str]) -> None:
         meta = (f"iteration {item['iteration']} · model uncertainty {item['uncertainty']:.3f}"
                 if item["uncertainty"] == item["uncertainty"] else "")
         tops = ("top alternatives: " + ", ".join(md(a) for a in alts)) if alts else ""
-        rej = ("rejected before: " + ", ".join(md(r) for r in sorted(rejected))) if rejected else ""
+        earlier = sorted(rejected - {item["label"]})  # the proposed label's own verdict is shown above
+        rej = ("rejected before: " + ", ".join(md(r) for r in earlier)) if earlier else ""
         st.caption(" · ".join(x for x in (meta, tops, rej) if x))
     history_table(item["sample_id"])
     examples(item["sample_id"], item["label"], alts)
@@ -409,7 +411,7 @@ proj = project()
 st.session_state.setdefault("review_pos", 0)
 st.session_state.setdefault("model_pos", 0)
 st.session_state.setdefault("audit_pos", 0)
-head = st.columns([1, 4])
+head = st.columns([1.6, 4])
 head[0].title("Review")
 MODES = {"Judge verdicts": verdict_mode, "Model labels": model_mode, "Audit sample": audit_mode}
 mode = head[1].radio("What to review", list(MODES), horizontal=True, key="review_mode",
