@@ -162,7 +162,7 @@ def _guess(names: list[str], *wanted: str) -> int | None:
 n_cond = st.number_input("Row filter conditions (all must hold)", min_value=0, max_value=6, value=0, step=1,
                          disabled=not columns, help="Import only the rows that match: choose a column, an "
                          "operator and a value. Values are taken literally.")
-with st.form("import"):
+with st.form("import", enter_to_submit=False):  # Enter in a filter value must not start the import
     c1, c2, c3 = st.columns(3)
     text_col = c1.selectbox("Text column", columns, index=_guess(columns, "text", "message", "utterance", "sentence")
                             or 0, disabled=not columns, placeholder="choose a file first")

@@ -79,7 +79,7 @@ def current_audit(project: Project, audit_id: int | None = None):
     """(audit row, its items with answers) of the active (newest) or the given audit."""
     audit = active_audit(project) if audit_id is None else {"audit_id": audit_id}
     if audit is None:
-        raise RedError("no audit sample yet: draw one with `red audit-sample P --n 200` or on the Audit page")
+        raise RedError("no audit sample yet: draw one (Audit page, or red audit-sample PROJECT --n 200)")
     return audit, audit_items(project, int(audit["audit_id"]))
 
 
@@ -92,7 +92,7 @@ def answer_item(project: Project, sample_id: str, answer: str, reviewer: str, la
     _, items = current_audit(project, audit_id)
     row = items[items.sample_id == sample_id]
     if not len(row):
-        raise RedError(f"{sample_id!r} is not in the audit sample")
+        raise RedError(f"{sample_id!r} is not in the audit sample: list its texts with red audit-items PROJECT")
     item = row.iloc[0]
     if answer == "right":
         action = "accept"

@@ -18,6 +18,17 @@ def _ci(e: dict) -> str:
     return f"{_pct(e['estimate'])}  [{_pct(e['low'])}, {_pct(e['high'])}]  ({e['answered']} answered)"
 
 
+def _json_safe(value):
+    """NaN (no answers yet) as null: JSON has no NaN, and strict parsers refuse it."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
 def cmd_audit_sample(a) -> int:
     from ..audit import draw_audit
     from ..project.store import Project
@@ -27,6 +38,33 @@ def cmd_audit_sample(a) -> int:
     print(rep.summary())
     for key, k in sorted(rep.strata.items()):
         print(f"  {clean(key):<20} {k:>5}")
+    print(f"list its texts with: red audit-items {clean(a.project)}")
+    return 0
+
+
+def cmd_audit_items(a) -> int:
+    """The active audit's texts, so each can be answered with `red audit-answer`."""
+    from ..audit import current_audit
+    from ..project.store import Project
+
+    with Project(a.project, read_only=True) as p:
+        audit, items = current_audit(p)
+    if a.pending:
+        items = items[~items.answered.astype(bool)]
+    if a.json:
+        cols = ["sample_id", "label", "origin", "confidence", "answered", "text"]
+        rows = [{c: (None if c == "confidence" and r[c] != r[c] else r[c]) for c in cols}
+                for r in items[cols].astype(object).to_dict("records")]
+        print(json.dumps({"audit_id": int(audit["audit_id"]), "count": len(rows),
+                          "items": [{**r, "answered": bool(r["answered"])} for r in rows]}, indent=2, default=str))
+        return 0
+    print(f"audit {int(audit['audit_id'])}: {len(items)} item(s)" + (" not answered yet" if a.pending else ""))
+    for r in items.itertuples():
+        mark = "answered" if bool(r.answered) else "open    "
+        text = clean(str(r.text)).replace("\n", " ")
+        print(f"  {mark}  {clean(r.sample_id):<28} {clean(r.label):<28} {clean(r.origin):<6} "
+              f"{r.confidence:5.2f}  {text[:60] + ('…' if len(text) > 60 else '')}")
+    print("answer one with: red audit-answer PROJECT SAMPLE_ID right|wrong [--label RIGHT_LABEL] --reviewer NAME")
     return 0
 
 
@@ -53,7 +91,7 @@ def cmd_quality(a) -> int:
     if a.json:
         if not a.curve:
             q.pop("curve", None)
-        print(json.dumps(q, indent=2, default=float))
+        print(json.dumps(_json_safe(q), indent=2, default=float))
         return 0
     truth = q.get("truth")
     print(f"audit {q['audit_id']}: {q['answered']} of {q['drawn']} items answered; "
@@ -78,8 +116,9 @@ def cmd_quality(a) -> int:
         for target in (0.95, 0.9):
             best = best_coverage(q["curve"], target)
             if best:
+                rest = "; send the rest to review" if best["coverage"] < 1 else ""
                 print(f"label {best['coverage']:.0%} of the texts at an estimated {_pct(best['estimate'])} accuracy "
-                      f"(confidence ≥ {best['threshold']:g}); send the rest to review")
+                      f"(confidence ≥ {best['threshold']:g}){rest}")
                 break
     return 0
 
@@ -94,6 +133,14 @@ def register(sub) -> None:
     p.add_argument("--n", type=int, default=200, help="texts to draw (default 200)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: fresh)")
     p.set_defaults(func=cmd_audit_sample)
+
+    p = sub.add_parser("audit-items", help="list the active audit's texts (ids to answer)",
+                       description="List the active audit's texts with their label, origin and confidence, so each "
+                       "can be answered with `red audit-answer` (or on the Review page, Audit sample).")
+    p.add_argument("project")
+    p.add_argument("--pending", action="store_true", help="only the items not answered yet")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_audit_items)
 
     p = sub.add_parser("audit-answer", help="answer one item of the active audit (a human decision)",
                        description="Say whether an audit item's label is right; recorded as an ordinary human "

@@ -129,3 +129,27 @@ def test_cli_prints_estimate_and_truth(copy, capsys, tmp_path):
     df = pd.read_parquet(tmp_path / "e.parquet")
     model = df[df.origin == "model"]
     assert (model.needs_review == (model.confidence < 0.6)).all() and model.needs_review.any()
+
+
+def test_cli_lists_the_audit_items_and_writes_strict_json_before_any_answer(copy, capsys):
+    """A CLI user can find the ids to answer, and `quality --json` with no answers is valid JSON."""
+    from red_app.cli.main import main
+
+    def strict(text):  # Python's json accepts NaN by default; JavaScript's JSON.parse does not
+        return json.loads(text, parse_constant=lambda c: pytest.fail(f"not JSON: {c}"))
+
+    assert main(["audit-sample", str(copy), "--n", "30", "--seed", "5"]) == 0
+    assert "red audit-items" in capsys.readouterr().out
+    assert main(["quality", str(copy), "--json"]) == 0
+    q = strict(capsys.readouterr().out)
+    assert q["answered"] == 0 and q["overall"]["estimate"] is None
+    assert main(["audit-items", str(copy), "--pending", "--json"]) == 0
+    listed = strict(capsys.readouterr().out)
+    with Project(copy, read_only=True) as p:
+        _, items = current_audit(p)
+    assert listed["count"] == 30 and [i["sample_id"] for i in listed["items"]] == items.sample_id.tolist()
+    first = listed["items"][0]
+    assert first["text"] and first["label"] == items.label.iloc[0]
+    assert main(["audit-answer", str(copy), first["sample_id"], "right", "--reviewer", "bo"]) == 0
+    assert main(["audit-items", str(copy), "--pending", "--json"]) == 0
+    assert first["sample_id"] not in {i["sample_id"] for i in strict(capsys.readouterr().out.split("\n", 1)[1])["items"]}
