@@ -169,7 +169,7 @@ def test_run_page_tests_the_connection_to_the_servers(servers, small_copy, monke
     assert not at.exception
 
     def connect(text):
-        at.radio[0].set_value("openai")
+        at.radio[0].set_value("openai").run()  # the judge's own settings appear once it is chosen
         next(t for t in at.text_input if t.label == "OpenAI-compatible server(s)").set_value(text)
         next(b for b in at.button if b.label == "Test connection").click()
         at.run()
