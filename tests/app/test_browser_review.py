@@ -3,16 +3,16 @@ Right / Wrong / Another label without the mouse, undo, bulk with a confirmation,
 judge's earlier verdicts on the text, and the decision controls inside the viewport even
 for a long text. Screenshots go to artifacts/screenshots/ (ignored by git)."""
 
-import os
 import re
 import shutil
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from browser_kit import launch, need_browser, serve  # noqa: E402
 
 from red_app.accounts import local_user
 from red_app.project.store import Project
@@ -20,7 +20,6 @@ from red_app.project.store import Project
 ME = local_user()  # local single-user mode: decisions are recorded as the OS user
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = ROOT / "artifacts" / "screenshots"
 W, H = 1440, 900
 LONG = " ".join(["My card arrived but the parcel was opened and the PIN letter is missing, "
@@ -29,17 +28,9 @@ LONG = " ".join(["My card arrived but the parcel was opened and the PIN letter i
 pytestmark = pytest.mark.browser
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (make test installs it with apt-get where it can)")
-    pytest.importorskip("playwright")
+    need_browser()
     from red_app.demo import build_demo
     from red_app.judges.base import JudgeRequest, Verdict
     from red_app.judges.simulated import SimulatedJudge
@@ -66,35 +57,13 @@ def served(tmp_path_factory):
             req = JudgeRequest(sample_id="long-1", text=LONG, label=label)
             sink.on_verdicts(0, [Judged(0, 0, req, Verdict(valid=valid, confidence=0.9, rationale="judged"),
                                         0.5, ("damaged_item", "missing_item"))])
-    port = _free_port()
-    env = dict(os.environ, HF_HUB_OFFLINE="1")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-         "--server.headless", "true", "--", "--project", str(path)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start: " + (proc.stdout.read() if proc.stdout else ""))
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"])
-        yield f"http://127.0.0.1:{port}", path, b
-        b.close()
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    for url in serve(path):  # the shared start-up (browser_kit): streamlit run, wait for the port, stop after
+        with sync_playwright() as pw:
+            b = launch(pw)
+            yield url, path, b
+            b.close()
 
 
 def _human(path):
