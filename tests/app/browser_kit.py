@@ -33,10 +33,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(project: Path):
-    """Yield the URL of `streamlit run app.py -- --project PROJECT`; stop it afterwards."""
+def serve(project: Path, **extra_env):
+    """Yield the URL of `streamlit run app.py -- --project PROJECT` (``extra_env`` added to
+    its environment, e.g. RED_USERS); stop it afterwards."""
     port = free_port()
-    env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false", **extra_env)
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
          "--server.headless", "true", "--server.maxUploadSize", "20", "--", "--project", str(project)],
