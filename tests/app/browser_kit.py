@@ -64,7 +64,7 @@ def warm(browser, url: str) -> None:
     """Open the entry page once: the first visit after a server start registers
     st.navigation; a deep link as the very first visit got Streamlit's legacy page list."""
     page = browser.new_page(viewport=VIEWPORT)
-    page.goto(url + "/")
+    page.goto(url + "/", wait_until="commit", timeout=120_000)
     page.get_by_role("heading", name="Project").first.wait_for(timeout=120_000)
     page.close()
 
@@ -86,7 +86,9 @@ def idle(page, timeout: float = 120_000) -> None:
 def open_page(page, url: str, heading: str, timeout: float = 120_000) -> float:
     """Open a page, wait for its heading and the end of its run; seconds it took."""
     t0 = time.perf_counter()
-    page.goto(url)
+    # "commit", not "load": on a busy 2-core CI machine the load event of Streamlit's bundle
+    # took longer than Playwright's 30 s default; the heading wait below is the real check.
+    page.goto(url, wait_until="commit", timeout=timeout)
     page.get_by_role("heading", name=heading).first.wait_for(timeout=timeout)
     idle(page, timeout)
     return time.perf_counter() - t0

@@ -85,7 +85,7 @@ def _shot(page, name):
 
 
 def _open(page, url):
-    page.goto(url)
+    page.goto(url, wait_until="commit", timeout=120_000)
     page.get_by_role("heading", name="Review").first.wait_for(timeout=60_000)
     page.get_by_text("Item 1 of").first.wait_for(timeout=60_000)
     page.wait_for_timeout(1500)  # let the script finish its run
