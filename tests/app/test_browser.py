@@ -75,7 +75,7 @@ def browser():
 
 
 def _open(page, url, heading):
-    page.goto(url)
+    page.goto(url, wait_until="commit", timeout=120_000)
     page.get_by_role("heading", name=heading).first.wait_for(timeout=60_000)
     page.wait_for_timeout(1500)  # let the script finish its run
 
@@ -262,16 +262,13 @@ def accounts_server(tmp_path_factory):
 
 
 def _login(page, url, name, password):
-    page.goto(url)
+    page.goto(url, wait_until="commit", timeout=120_000)
     page.get_by_role("heading", name="red — log in").first.wait_for(timeout=60_000)
     page.get_by_role("textbox", name="User name").fill(name)
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Log in").click()
 
 
-@pytest.mark.skip(reason="flaky after the other tests of this file: the Project heading after a login is not seen "
-                  "within 60 s (passes alone); the same behaviour is covered by tests/app/test_accounts_pages.py "
-                  "(AppTest). Open in issue 9's note.")
 def test_accounts_login_roles_and_decisions_under_the_account(accounts_server, browser):
     url, project = accounts_server
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -279,14 +276,14 @@ def test_accounts_login_roles_and_decisions_under_the_account(accounts_server, b
     page.on("request", lambda r: outside.append(r.url) if not r.url.startswith((url, "data:", "blob:")) else None)
     # every page asks for a login first, and shows nothing of the project
     for path in ("", "review", "run", "export"):
-        page.goto(f"{url}/{path}")
+        page.goto(f"{url}/{path}", wait_until="commit", timeout=120_000)
         page.get_by_role("heading", name="red — log in").first.wait_for(timeout=60_000)
         page.wait_for_timeout(500)
         assert page.get_by_test_id("stMetric").count() == 0
     _shot(page, "accounts-login")
     # a reviewer: no Run or Export in the navigation, refused by URL, no server paths
     _login(page, f"{url}/", "rev", "rev-reviewer-pw")
-    page.get_by_role("heading", name="Project").first.wait_for(timeout=60_000)
+    page.get_by_role("heading", name="Project").first.wait_for(timeout=120_000)
     nav = page.get_by_test_id("stSidebarNav")
     nav.get_by_text("Review").wait_for(timeout=30_000)
     assert nav.get_by_text("Run", exact=True).count() == 0 and nav.get_by_text("Export").count() == 0
@@ -295,10 +292,10 @@ def test_accounts_login_roles_and_decisions_under_the_account(accounts_server, b
     # a reload: a new browser session asks again. (Run refused by URL for a reviewer is
     # checked in tests/app/test_accounts_pages.py; a deep link as the first page after a
     # login here waited on Streamlit's legacy page list and was flaky.)
-    page.goto(f"{url}/")
+    page.goto(f"{url}/", wait_until="commit", timeout=120_000)
     page.get_by_role("heading", name="red — log in").first.wait_for(timeout=60_000)
     _login(page, f"{url}/", "rev", "rev-reviewer-pw")
-    page.get_by_role("heading", name="Project").first.wait_for(timeout=60_000)
+    page.get_by_role("heading", name="Project").first.wait_for(timeout=120_000)
     assert page.get_by_role("button", name="Start run").count() == 0
     # the reviewer's decision is recorded under the account
     nav.get_by_text("Review").click()
