@@ -264,7 +264,7 @@ def finetune_step(cfg: LoopConfig, data: LoopData, state: LoopState, test_texts:
     from .project.embed import encode, load_model, resolve_model_path
 
     settings = settings or FinetuneSettings()
-    held = held_out_seeds(reference, settings.seed)
+    held = held_out_seeds(reference, settings.seed, settings.hold_out)
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         rep = finetune_encoder(resolve_model_path(base), data.texts, np.where(held, -1, state.y), tmp, settings)
@@ -274,7 +274,7 @@ def finetune_step(cfg: LoopConfig, data: LoopData, state: LoopState, test_texts:
     t_embed = time.perf_counter() - t0 - t_train
     ft = replace(data, X=E[: len(data.texts)], X_eval=E[len(data.texts):], y_eval=y_test)
     final = RedLoop(cfg, None)._fit(cfg.probe_model, ft, state)
-    ml = predict_labels(cfg, ft, state, reference=temperature_rows(reference, settings.seed))
+    ml = predict_labels(cfg, ft, state, reference=temperature_rows(reference, settings.seed, settings.hold_out))
     t_all = time.perf_counter() - t0
     pool = np.arange(len(data.texts)) >= n_seed
     ok = ml.label == truth[ml.index]
@@ -295,6 +295,8 @@ def finetune_step(cfg: LoopConfig, data: LoopData, state: LoopState, test_texts:
     }
     # the temperature fitted on the held-out seeds instead: what the hold-out was meant for
     if held.sum() < 2 * len(data.label_names):
+        log(f"finetune: test accuracy {out['finetune_accuracy']:.4f}; step {t_all:.0f} s (fine-tune {t_train:.0f} s "
+            f"on {rep.texts} texts, embedding {len(E)} texts {t_embed:.0f} s)")
         return out
     unseen = predict_labels(cfg, ft, state, reference=held)
     ok_unseen = unseen.label == truth[unseen.index]

@@ -53,19 +53,19 @@ def models_dir(project: Project) -> Path:
     return project.path.with_name(project.path.stem + ".models")
 
 
-def held_out_seeds(reference: np.ndarray, seed: int = 0) -> np.ndarray:
+def held_out_seeds(reference: np.ndarray, seed: int = 0, share: float = CALIBRATION_SHARE) -> np.ndarray:
     """The reference seeds kept out of the fine-tune (a boolean mask like ``reference``)."""
     rng = np.random.default_rng(seed)
-    return reference & (rng.random(len(reference)) < CALIBRATION_SHARE)
+    return reference & (rng.random(len(reference)) < share)
 
 
-def temperature_rows(reference: np.ndarray, seed: int = 0) -> np.ndarray:
+def temperature_rows(reference: np.ndarray, seed: int = 0, share: float = CALIBRATION_SHARE) -> np.ndarray:
     """The labeled rows the temperature is fitted on: the seeds the encoder *was* trained on.
 
     Measured (bench/REPORT.md, issue #14): fitted on the held-out seeds instead, the
     export's ECE was 0.031 / 0.008 (BANKING77 / CLINC150) against 0.009 / 0.003.
     """
-    return reference & ~held_out_seeds(reference, seed)
+    return reference & ~held_out_seeds(reference, seed, share)
 
 
 def _sha256(path: Path) -> str:
@@ -103,7 +103,7 @@ def ensure_encoder(project: Project, data, state, reference: np.ndarray, setting
     settings = settings or FinetuneSettings()
     # the torch weights under the project's embeddings (an onnx key names the same model)
     base = split_key(project_model(project))[0]
-    held = held_out_seeds(reference, settings.seed)
+    held = held_out_seeds(reference, settings.seed, settings.hold_out)
     y_train = np.where(held, -1, state.y)
     key = "finetune-" + _fingerprint(base, settings, data.ids, data.label_names, y_train)[:12]
     record = project.encoders().get(key)

@@ -35,10 +35,13 @@ class FinetuneSettings:
     warmup: float = 0.1        # share of the steps with a linear warm-up
     max_seq_length: int = 64   # short texts; longer ones are cut (cost grows with length)
     seed: int = 0
+    hold_out: float = 0.3      # share of the seeds kept out of the fine-tune (they still train the head)
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 2 or self.learning_rate <= 0 or self.max_seq_length < 8:
             raise ConfigError("fine-tune: epochs >= 1, batch_size >= 2, learning_rate > 0, max_seq_length >= 8")
+        if not 0 <= self.hold_out < 1:
+            raise ConfigError("fine-tune: hold_out is a share of the seeds, 0 (train on every seed) to below 1")
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -60,6 +60,15 @@ def test_some_seeds_stay_out_of_the_fine_tune_and_the_temperature_uses_the_other
     assert (finetune.held_out_seeds(reference, seed=3) == held).all()  # the same on every predict
     rows = finetune.temperature_rows(reference, seed=3)
     assert (rows == (reference & ~held)).all()
+    # hold_out=0: every seed trains the encoder, and the temperature uses them all
+    assert not finetune.held_out_seeds(reference, seed=3, share=0.0).any()
+    assert (finetune.temperature_rows(reference, seed=3, share=0.0) == reference).all()
+    from red_app.errors import ConfigError
+    from red_app.method.finetune import FinetuneSettings
+
+    assert FinetuneSettings.from_strings(["hold_out=0"]).hold_out == 0.0
+    with pytest.raises(ConfigError, match="hold_out"):
+        FinetuneSettings(hold_out=1.0)
 
 
 def test_predict_with_a_fine_tuned_encoder(tiny_project, capsys):
