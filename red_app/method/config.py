@@ -69,8 +69,10 @@ class LoopConfig:
     # a judge whose calls fail this many times in a row pauses the run (resumable)
     max_failures: int = 5
     # what the judge is asked: binary (is the top label right?) or choose (which of the
-    # top choose_k candidates, each with its description and nearest examples, or none?)
-    question: str = "binary"
+    # top choose_k candidates, each with its description and nearest examples, or none?).
+    # choose is the default: it beat binary on every benchmark, with perfect, yes-leaning
+    # and real judges, and no injection written against yes/no moved it (bench/REPORT.md)
+    question: str = "choose"
     choose_k: int = 5
 
     def __post_init__(self) -> None:
