@@ -11,7 +11,7 @@ from pathlib import Path
 from ..errors import RedError
 from ..method.config import CHOICES, DEFAULTS
 from . import audit, engine, review, texts, users
-from .common import clean, progress_bar
+from .common import clean, progress_bar, reviewer
 
 # -- commands -------------------------------------------------------------------------
 
@@ -241,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args = build_parser().parse_args(argv)
+    if hasattr(args, "reviewer"):  # the person, as the app names them in local mode unless --reviewer says
+        args.reviewer = reviewer(args)
     try:
         return args.func(args)
     except RedError as exc:
