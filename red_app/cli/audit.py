@@ -13,9 +13,9 @@ def _pct(x) -> str:
 
 
 def _ci(e: dict) -> str:
-    if not e["answered"]:
-        return "no answers yet"
-    return f"{_pct(e['estimate'])}  [{_pct(e['low'])}, {_pct(e['high'])}]  ({e['answered']} answered)"
+    from ..audit import estimate_text
+
+    return estimate_text(e)
 
 
 def _json_safe(value):
