@@ -102,6 +102,27 @@ def test_audit_and_export_pages(demo):
     assert any("rows ready" in s.value for s in at.success)
 
 
+def test_export_uses_the_settings_changed_in_the_same_run_as_the_click(demo, tmp_path):
+    """A slider moved and Export clicked at once (one script run, as a quick person's click
+    lands): the file follows the new setting — the widgets are one form with the button."""
+    import pandas as pd
+
+    from red_app.project.dataio import export_labels
+    from red_app.project.store import Project
+
+    at = page("export").run()
+    assert len(at.get("form")) == 1
+    next(s for s in at.slider if s.label == "Minimum confidence").set_value(0.9)
+    next(r for r in at.radio if r.label == "Format").set_value("parquet")
+    next(b for b in at.button if b.label == "Prepare export").click().run()  # one run for all three
+    assert not at.exception and any("rows ready" in s.value for s in at.success)
+    got = pd.read_parquet(at.session_state["export_files"][str(demo)])
+    with Project(demo) as p:
+        n = export_labels(p, tmp_path / "all.parquet")
+        want = export_labels(p, tmp_path / "want.parquet", min_confidence=0.9)
+    assert len(got) == want < n and (got.confidence >= 0.9).all()
+
+
 def test_project_page_imports_with_structured_filters_not_sql(demo, tmp_path):
     csv = tmp_path / "more.csv"
     csv.write_text("text,label,split\n" + "".join(
