@@ -63,6 +63,33 @@ def test_red_run_embeds_what_is_not_embedded_and_says_so(tmp_path, capsys):
     assert "not embedded" not in capsys.readouterr().err
 
 
+def test_a_run_started_from_the_app_embeds_first_with_a_stage(tmp_path, monkeypatch):
+    from red_app.jobs import JobRegistry, RunJob
+    from red_app.judges.simulated import SimulatedJudge
+    from red_app.method.config import LoopConfig
+    from red_app.project.dataio import import_file
+    from red_app.project.embed import missing_texts, project_model
+
+    seeds, pool = _small_demo_csvs(tmp_path)
+    path = tmp_path / "p.duckdb"
+    with Project(path, create=True) as p:
+        import_file(p, seeds, id="id")
+        import_file(p, pool, id="id", label="gold_intent", mode="hidden-gold")
+        gold = p.hidden_gold(role="pool")
+    stages = []
+    on_stage = RunJob._on_stage
+    monkeypatch.setattr(RunJob, "_on_stage", lambda self, st: (stages.append(st), on_stage(self, st)))
+    with Project(path) as p:
+        job = JobRegistry().start(p, SimulatedJudge(gold), LoopConfig(budget=10, batch=5, calibration_seeds=0))
+        job.thread.join(timeout=300)
+    assert job.error is None and job.iterations_done >= 1
+    embedding = [st for st in stages if st.stage.startswith("embedding")]
+    assert embedding and embedding[-1].done == embedding[-1].total > 0
+    assert stages.index(embedding[-1]) < next(i for i, st in enumerate(stages) if st.stage == "fitting")
+    with Project(path, read_only=True) as p:
+        assert missing_texts(p, project_model(p)) == 0 and len(p.runs()) == 1
+
+
 @pytest.fixture
 def predicted(small_copy):
     from red_app.predict import predict_project
