@@ -68,16 +68,16 @@ def routing():
         _routing.active = False
 
 
-def app_pages() -> list:
-    """The app's pages for st.navigation, those the session's role may see."""
+def app_pages(every: bool = False) -> list:
+    """The app's pages for st.navigation: those the session's role may see (``every``: all)."""
     pages = [
         st.Page("pages/project.py", title="Project", icon=":material/folder_open:", default=True),
         st.Page("pages/subsets.py", title="Subsets", icon=":material/bubble_chart:"),
-        st.Page("pages/run.py", title="Run", icon=":material/play_arrow:") if allowed("run") else None,
+        st.Page("pages/run.py", title="Run", icon=":material/play_arrow:") if every or allowed("run") else None,
         st.Page("pages/review.py", title="Review", icon=":material/fact_check:"),
         st.Page("pages/texts.py", title="Texts", icon=":material/search:"),
         st.Page("pages/audit.py", title="Audit", icon=":material/policy:"),
-        st.Page("pages/export.py", title="Export", icon=":material/download:") if allowed("export") else None,
+        st.Page("pages/export.py", title="Export", icon=":material/download:") if every or allowed("export") else None,
     ]
     return [p for p in pages if p is not None]
 
@@ -92,7 +92,9 @@ def _leave_legacy_pages() -> None:
         return
     if not sys.argv or Path(sys.argv[0]).resolve() != APP:
         return  # a page file run on its own (AppTest.from_file), not the app's server
-    st.navigation(app_pages(), position="hidden")
+    # every page: nobody is identified yet, and the address must resolve to its page (app.py
+    # applies the person's role on the rerun)
+    st.navigation(app_pages(every=True), position="hidden")
     st.rerun()
 
 
