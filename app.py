@@ -10,7 +10,7 @@ import plotly.express  # noqa: F401
 import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "pages"))
-from common import allowed, init_session, release_project, warm_up  # noqa: E402
+from common import app_pages, init_session, release_project, routing, warm_up  # noqa: E402
 
 from red_app.accounts import serve_refusal  # noqa: E402
 
@@ -20,24 +20,15 @@ st.set_page_config(page_title="red — Recursive Expert Delegation",
                    page_icon=str(Path(__file__).resolve().parent / "assets" / "icon.png"), layout="wide")
 # Served on an address others can reach, with no account: refuse (`red app` refuses before
 # starting; this covers `streamlit run app.py --server.address …`).
-refusal = serve_refusal(st.get_option("server.address"))
-if refusal:
-    print(f"red: error: {refusal}", file=sys.stderr)
-    st.error(refusal)
-    st.stop()
-init_session()
-warm_up()  # UMAP's one-time compilation starts now, in the background, once per server
-
-pages = [
-    st.Page("pages/project.py", title="Project", icon=":material/folder_open:", default=True),
-    st.Page("pages/subsets.py", title="Subsets", icon=":material/bubble_chart:"),
-    st.Page("pages/run.py", title="Run", icon=":material/play_arrow:") if allowed("run") else None,
-    st.Page("pages/review.py", title="Review", icon=":material/fact_check:"),
-    st.Page("pages/texts.py", title="Texts", icon=":material/search:"),
-    st.Page("pages/audit.py", title="Audit", icon=":material/policy:"),
-    st.Page("pages/export.py", title="Export", icon=":material/download:") if allowed("export") else None,
-]
-try:
-    st.navigation([p for p in pages if p is not None]).run()
-finally:
-    release_project()  # idle, the app holds no lock on the project file
+with routing():  # the pages run inside this entry script (not as legacy pages/ files)
+    refusal = serve_refusal(st.get_option("server.address"))
+    if refusal:
+        print(f"red: error: {refusal}", file=sys.stderr)
+        st.error(refusal)
+        st.stop()
+    init_session()
+    warm_up()  # UMAP's one-time compilation starts now, in the background, once per server
+    try:
+        st.navigation(app_pages()).run()
+    finally:
+        release_project()  # idle, the app holds no lock on the project file

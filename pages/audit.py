@@ -11,7 +11,7 @@ import streamlit as st
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import allowed, md, project, sidebar  # noqa: E402
 
-from red_app.audit import best_coverage, draw_audit, quality_report  # noqa: E402
+from red_app.audit import MIN_PER_LABEL, best_coverage, draw_audit, estimate_text, quality_report  # noqa: E402
 from red_app.errors import RedError  # noqa: E402
 from red_app.review import agreement, decision_log, decision_record  # noqa: E402
 
@@ -22,6 +22,21 @@ st.title("Audit")
 
 def _pct(x) -> str:
     return "–" if x != x else f"{x:.1%}"
+
+
+def estimate_table(estimates: dict, key: str, truth: dict | None) -> pd.DataFrame:
+    """One row per origin (or label): the estimate and its interval as percentages, the counts,
+    and "too few answers" where there are not enough of them for a figure."""
+    rows = []
+    for name, e in estimates.items():
+        few = e["too_few"] or not e["answered"]
+        rows.append({key: name,
+                     "estimated accuracy": ("no answers yet" if not e["answered"] else "too few answers") if few
+                     else _pct(e["estimate"]),
+                     "95% interval": "–" if few else f"{_pct(e['low'])} – {_pct(e['high'])}",
+                     "right": e.get("right"), "answered": e["answered"], "drawn": e.get("drawn"),
+                     **({"true accuracy": _pct(truth.get(name, float("nan")))} if truth is not None else {})})
+    return pd.DataFrame(rows)
 
 
 def quality_section(proj) -> None:
@@ -45,19 +60,22 @@ def quality_section(proj) -> None:
     if not q["answered"]:
         return
     m = st.columns(3)
-    m[0].metric("Estimated accuracy", _pct(e["estimate"]), help="95% interval below")
-    m[1].metric("95% interval", f"{_pct(e['low'])} – {_pct(e['high'])}")
+    few = e["too_few"]
+    m[0].metric("Estimated accuracy", "too few answers" if few else _pct(e["estimate"]),
+                help=f"from {e['answered']} answers; an estimate needs at least {q['min_answers']}")
+    m[1].metric("95% interval", "–" if few else f"{_pct(e['low'])} – {_pct(e['high'])}")
     m[2].metric("True accuracy (hidden gold)", _pct(truth["overall"]) if truth else "–")
-    rows = [{"origin": o, **v, "true": truth["per_origin"].get(o) if truth else None}
-            for o, v in q["per_origin"].items()]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-    jp = q["judge_precision"]
-    st.text(f"Judge precision measured by people: {_pct(jp['estimate'])} "
-            f"[{_pct(jp['low'])}, {_pct(jp['high'])}] from {jp['answered']} answers")
+    st.markdown("**Per origin** — estimated accuracy with its 95% Wilson interval; "
+                f"fewer than {q['min_answers']} answers give no estimate.")
+    st.dataframe(estimate_table(q["per_origin"], "origin", truth["per_origin"] if truth else None),
+                 hide_index=True, width="stretch")
+    st.text(f"Judge precision measured by people: {estimate_text(q['judge_precision'])}")
     if q["per_label"]:
-        st.dataframe(pd.DataFrame([{"label": k, **v} for k, v in q["per_label"].items()]),
+        st.markdown(f"**Per label** (labels with at least {MIN_PER_LABEL} answers)")
+        st.dataframe(estimate_table(q["per_label"], "label", truth["per_label"] if truth else None),
                      hide_index=True, width="stretch")
     curve = pd.DataFrame(q["curve"])
+    curve.loc[curve["too_few"], "estimate"] = float("nan")  # no point drawn from too few answers
     long = curve.melt(id_vars=["coverage", "threshold"],
                       value_vars=[c for c in ("estimate", "true_accuracy") if c in curve], var_name="accuracy")
     fig = px.line(long, x="coverage", y="value", color="accuracy", markers=True, hover_data=["threshold"],

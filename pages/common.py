@@ -10,6 +10,7 @@ is the operating-system user (local single-user mode). Nobody types a name.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -53,9 +54,54 @@ def _argv_project() -> str | None:
     return None
 
 
+APP = Path(__file__).resolve().parent.parent / "app.py"
+_routing = threading.local()
+
+
+@contextlib.contextmanager
+def routing():
+    """app.py's run: the pages it runs are routed by st.navigation (see ``_leave_legacy_pages``)."""
+    _routing.active = True
+    try:
+        yield
+    finally:
+        _routing.active = False
+
+
+def app_pages(every: bool = False) -> list:
+    """The app's pages for st.navigation: those the session's role may see (``every``: all)."""
+    pages = [
+        st.Page("pages/project.py", title="Project", icon=":material/folder_open:", default=True),
+        st.Page("pages/subsets.py", title="Subsets", icon=":material/bubble_chart:"),
+        st.Page("pages/run.py", title="Run", icon=":material/play_arrow:") if every or allowed("run") else None,
+        st.Page("pages/review.py", title="Review", icon=":material/fact_check:"),
+        st.Page("pages/texts.py", title="Texts", icon=":material/search:"),
+        st.Page("pages/audit.py", title="Audit", icon=":material/policy:"),
+        st.Page("pages/export.py", title="Export", icon=":material/download:") if every or allowed("export") else None,
+    ]
+    return [p for p in pages if p is not None]
+
+
+def _leave_legacy_pages() -> None:
+    """A deep link (e.g. /review) as the very first visit to a fresh server runs that page file
+    alone, in Streamlit's legacy pages/ mode — its sidebar lists the files of pages/, common.py
+    included — because no session has called st.navigation yet. Declaring the app's
+    navigation ends the legacy mode for every session (Streamlit's documented behaviour);
+    the rerun then goes through app.py to the same page (a page's URL is its address in both)."""
+    if getattr(_routing, "active", False):
+        return
+    if not sys.argv or Path(sys.argv[0]).resolve() != APP:
+        return  # a page file run on its own (AppTest.from_file), not the app's server
+    # every page: nobody is identified yet, and the address must resolve to its page (app.py
+    # applies the person's role on the rerun)
+    st.navigation(app_pages(every=True), position="hidden")
+    st.rerun()
+
+
 def init_session() -> None:
     """The session's project path and person; with accounts and nobody logged in, the
     login form and a stop (no page shows anything before a login)."""
+    _leave_legacy_pages()
     st.session_state.setdefault("project_path", _argv_project() or os.environ.get("RED_PROJECT") or DEFAULT_PROJECT)
     _identify()
 

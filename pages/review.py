@@ -14,6 +14,7 @@ from common import md, project, sidebar  # noqa: E402
 
 from red_app.audit import answer_item, current_audit  # noqa: E402
 from red_app.errors import RedError  # noqa: E402
+from red_app.texts import text_details  # noqa: E402
 from red_app.review import (  # noqa: E402
     JUDGE_SAID,
     STATUSES,
@@ -373,12 +374,18 @@ def audit_mode(labels: list[str]) -> None:
     msg = st.session_state.pop("audit_flash", None)
     if msg:
         (st.toast if msg[0] == "success" else getattr(st, msg[0]))(md(msg[1]))
+    flash()  # an undo's message
     todo = items[~items.answered.astype(bool)].reset_index(drop=True)
     if not len(todo):
         st.success("Every item is answered: read the estimate on the Audit page.")
+        undo_only()
         return
+    goto = st.session_state.pop("review_goto", None)  # after an undo: the item answered back in the list
+    if goto is not None and goto in set(todo["sample_id"]):
+        st.session_state["audit_pos"] = int(todo.index[todo["sample_id"] == goto][0])
     pos = st.session_state["audit_pos"] % len(todo)
     item = todo.iloc[pos]
+    st.caption("keys: **a** right · **x** wrong · **u** undo your last answer")
     left, right = st.columns([1.15, 1])
     with left:
         text_box(item["text"])
@@ -400,10 +407,17 @@ def audit_mode(labels: list[str]) -> None:
         def _skip() -> None:
             st.session_state["audit_pos"] = pos + 1
 
-        b = st.columns(3)
-        b[0].button("Right", type="primary", on_click=_answer, args=("right", item["sample_id"]))
-        b[1].button("Wrong (with the label chosen above, if any)", on_click=_answer, args=("wrong", item["sample_id"]))
+        b = st.columns([1, 2, 1, 1.6])
+        b[0].button("Right", type="primary", shortcut="a", on_click=_answer, args=("right", item["sample_id"]))
+        b[1].button("Wrong (with the label chosen above, if any)", shortcut="x", on_click=_answer,
+                    args=("wrong", item["sample_id"]))
         b[2].button("Skip", on_click=_skip)
+        b[3].button("Undo my last decision", shortcut="u", on_click=_undo, width="stretch",
+                    help="take back your newest decision (an audit answer or any other); it stays in the history")
+    history_table(item["sample_id"])
+    # beside the label's examples: those of the label chosen as the right one, else the model's top alternative
+    alt = st.session_state.get(key) or text_details(proj, item["sample_id"])["alternative"]
+    examples(item["sample_id"], item["label"], [alt] if alt and alt != item["label"] else [])
 
 
 sidebar()

@@ -17,6 +17,7 @@ from red_app.describe import draft_descriptions, save_descriptions, writer_for  
 from red_app.judges import packaged_models  # noqa: E402
 from red_app.judges.ollama_judge import ollama_settings  # noqa: E402
 from red_app.label_map import label_table, repartition, subset_table  # noqa: E402
+from red_app.map_status import map_freshness  # noqa: E402
 from red_app.map_view import FOUND, MAX_COLOURS, OTHERS, group_order, map_groups, subset_of  # noqa: E402
 
 
@@ -82,6 +83,28 @@ proj = project()
 st.title("Label subsets")
 st.caption("Each subset holds labels that are far apart, so one small classifier per subset (plus a "
            "noise class) only has to tell dissimilar labels apart.")
+
+# -- out of date? (computed in red_app.map_status; a small block, kept apart from the map code)
+def _recompute(n: int, method: str) -> None:
+    try:
+        repartition(proj, n, method)
+        st.session_state["map_fresh_flash"] = ("success", "The label map was recomputed.")
+    except RedError as exc:
+        st.session_state["map_fresh_flash"] = ("error", str(exc))
+
+
+fresh = map_freshness(proj)
+if fresh is not None and fresh.stale:
+    stored = proj.label_map()
+    with st.container(border=True):
+        st.warning(md(fresh.summary()), icon=":material/update:")
+        st.button("Recompute the map", key="map_recompute", on_click=_recompute, disabled=not allowed("settings"),
+                  args=(int(stored["n"].iloc[0]), str(stored["method"].iloc[0])),
+                  help="the same rule and subset size as the stored map, on the labels and examples as they are now")
+note = st.session_state.pop("map_fresh_flash", None)
+if note:
+    (st.success if note[0] == "success" else st.error)(md(note[1]))
+# --
 
 c1, c2, c3 = st.columns([1, 1, 2])
 n = c1.number_input("Labels per subset (n)", min_value=2, max_value=200, value=10, step=1)

@@ -1,6 +1,7 @@
 """Texts: search every text, see its label and why, label it directly or start a new label from it."""
 
 import sys
+import zlib
 from pathlib import Path
 
 import pandas as pd
@@ -34,16 +35,21 @@ if flash:
     (st.toast if flash[0] == "success" else getattr(st, flash[0]))(md(flash[1]))
 
 labels = proj.labels()
-query = st.text_input("Search the texts", placeholder="words anywhere in the text, any case")
-c = st.columns([2, 2, 2, 1, 1, 1])
-f_label = c[0].selectbox("Label", labels, index=None, placeholder="any label (type to search)")
-f_origin = c[1].multiselect("Origin", EXPORT_ORIGINS, placeholder="any origin",
+# The label filter gets half the width: at 1,010 labels (O*NET titles of 60+ characters) a
+# narrow box cut every choice off.
+top = st.columns(2)
+query = top[0].text_input("Search the texts", placeholder="words anywhere in the text, any case")
+f_label = top[1].selectbox("Label", labels, index=None, placeholder=f"any of {len(labels):,} labels (type to search)")
+c = st.columns([2, 2, 1, 1, 1])
+f_origin = c[0].multiselect("Origin", EXPORT_ORIGINS, placeholder="any origin",
                             help="seed/import/judge/human: decisions; model: the final model's prediction")
-f_band = c[2].slider("Confidence", 0.0, 1.0, (0.0, 1.0), 0.05,
+f_band = c[1].slider("Confidence", 0.0, 1.0, (0.0, 1.0), 0.05,
                      help="texts with no label at all drop out once the range is narrowed")
-f_review = c[3].checkbox("Needs review")
-f_unlabeled = c[4].checkbox("Unlabeled", help="texts with no label at all (before any run or prediction)")
-f_sort = c[5].selectbox("Sort", SORTS, help="confidence: least sure first")
+f_review = c[2].checkbox("Needs review", help="texts waiting for a person, and texts whose model label was "
+                         "answered wrong (they need a label)")
+f_unlabeled = c[3].checkbox("Unlabeled", help="texts with no label at all (before any run or prediction, or "
+                            "whose model label was answered wrong)")
+f_sort = c[4].selectbox("Sort", SORTS, help="confidence: least sure first")
 
 filters = dict(query=query or None, label=f_label, origin=f_origin or None,
                band=None if tuple(f_band) == (0.0, 1.0) else tuple(f_band),
@@ -62,12 +68,21 @@ st.caption(f"{total:,} texts match; page {int(page_no)} of {pages:,}.")
 if not len(df):
     st.info("No text matches. Loosen the filters or change the search.")
     st.stop()
-st.dataframe(df[["id", "text", "label", "confidence", "origin", "needs_review"]], hide_index=True,
-             width="stretch", column_config={"confidence": st.column_config.NumberColumn(format="%.2f")})
-
+# A click on a row opens the text. The table's key changes with the filters and the page, so
+# a selection never outlives the rows it was made on; a selection opens its text once, so the
+# id picker below can still open another.
+table_key = f"texts_table:{zlib.crc32(repr((sorted(filters.items()), f_sort, int(page_no))).encode()):08x}"
+event = st.dataframe(df[["id", "text", "label", "confidence", "origin", "needs_review"]], hide_index=True,
+                     width="stretch", column_config={"confidence": st.column_config.NumberColumn(format="%.2f")},
+                     on_select="rerun", selection_mode="single-row", key=table_key)
 ids = df["id"].tolist()
+rows = list(event.selection.rows) if event is not None else []
+if rows and 0 <= rows[0] < len(ids) and st.session_state.get("texts_row_seen") != (table_key, rows[0]):
+    st.session_state["texts_row_seen"] = (table_key, rows[0])
+    st.session_state["texts_open"] = ids[rows[0]]
+st.caption("Click a row to open its text.")
 opened = st.selectbox("Open a text (by id)", ids, index=ids.index(st.session_state["texts_open"])
-                      if st.session_state["texts_open"] in ids else None, placeholder="pick a text of this page…")
+                      if st.session_state["texts_open"] in ids else None, placeholder="or pick a text of this page by id…")
 if opened is None:
     st.stop()
 st.session_state["texts_open"] = opened
@@ -83,7 +98,9 @@ with left:
     st.markdown("#### Text")
     st.text(item["text"])  # data as plain text, never Markdown or HTML
     if item["label"] is None:
-        st.markdown("**No label yet** (neither decided nor predicted).")
+        st.markdown("**Needs a label**: none is in force and a person should give one (the history below "
+                    "shows what was rejected)."
+                    if item["needs_review"] else "**No label yet** (neither decided nor predicted).")
     else:
         conf = item["confidence"]
         st.markdown(f"**Label:** {md(item['label'])}  \n**Origin:** {md(item['origin'])}"
@@ -105,6 +122,15 @@ with right:
             st.dataframe(pd.DataFrame(ex, columns=["id", "text", "similarity"]), hide_index=True, width="stretch")
         else:
             st.caption("no examples")
+
+st.markdown("#### History")
+words = item["history"]
+if len(words):
+    # plain text, one line per word said on the text (data never as Markdown)
+    st.text("\n".join(f"{pd.Timestamp(w.said_at):%Y-%m-%d %H:%M:%S}  {w.kind:<6} {w.who}: {w.label} {w.said} "
+                      f"({w.status})" for w in words.itertuples(index=False)))
+else:
+    st.caption("No judge verdict or person's decision on this text yet.")
 
 ctx = {"sample_id": opened, "seen": item["last_human_event"], "pick": f"texts-pick-{opened}",
        "name": f"texts-new-{opened}", "desc": f"texts-desc-{opened}"}

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from .judges.base import Judge
 from .method.config import LoopConfig
 from .method.loop import Stage
+from .project.embed import embed_missing
 from .project.store import Project
 from .runner import run_project
 
@@ -62,6 +63,9 @@ class RunJob:
 
     def _work(self) -> None:
         try:
+            # like `red run`: texts imported but not embedded yet are embedded first, with a stage
+            embed_missing(self.project, progress=lambda done, total: self._on_stage(
+                Stage(0, "embedding the texts not embedded yet", done, total)))
             for _ in run_project(self.project, self.judge, self.config, resume=self.resume,
                                  should_stop=self.stop_event.is_set, progress=self._on_stage,
                                  started_by=self.started_by):

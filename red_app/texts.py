@@ -13,6 +13,7 @@ import unicodedata
 from typing import Sequence
 
 from .errors import RedError
+from .project.reviews import earlier_verdicts
 from .project.store import Event, Project
 from .project.texts import SORTS, count_rows, sample_states, search_rows, text_row  # noqa: F401
 from .review import decide
@@ -61,7 +62,9 @@ def count_texts(project: Project, query: str | None = None, label: str | None = 
 
 def text_details(project: Project, sample_id: str) -> dict:
     """One text: id, text, label, confidence, origin, needs_review, the top alternative label
-    (``alternative``) and ``last_human_event`` (pass it to :func:`label_text` as ``seen_event``)."""
+    (``alternative``), ``last_human_event`` (pass it to :func:`label_text` as ``seen_event``)
+    and ``history``: every judge verdict and person's decision on it, oldest first (see
+    :func:`red_app.project.reviews.earlier_verdicts`; a rejected label shows there)."""
     row = text_row(project, sample_id)
     if row is None:
         raise RedError(f"no text with id {sample_id!r} (held-out texts are not listed)")
@@ -72,6 +75,7 @@ def text_details(project: Project, sample_id: str) -> dict:
     candidates = [a for src in lists if src is not None and not isinstance(src, float) for a in list(src)]
     row["alternative"] = next((a for a in candidates if a and a != row["label"]), None)
     row["last_human_event"] = int(row["last_human_event"])
+    row["history"] = earlier_verdicts(project, sample_id)
     return row
 
 

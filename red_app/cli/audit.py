@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 
-from .common import clean
+from .common import add_reviewer, clean
 
 
 def _pct(x) -> str:
@@ -13,9 +13,9 @@ def _pct(x) -> str:
 
 
 def _ci(e: dict) -> str:
-    if not e["answered"]:
-        return "no answers yet"
-    return f"{_pct(e['estimate'])}  [{_pct(e['low'])}, {_pct(e['high'])}]  ({e['answered']} answered)"
+    from ..audit import estimate_text
+
+    return estimate_text(e)
 
 
 def _json_safe(value):
@@ -149,7 +149,7 @@ def register(sub) -> None:
     p.add_argument("sample_id")
     p.add_argument("answer", choices=["right", "wrong"])
     p.add_argument("--label", default=None, help="the right label, when the answer is wrong")
-    p.add_argument("--reviewer", required=True, help="your name (recorded with the decision)")
+    add_reviewer(p)
     p.set_defaults(func=cmd_audit_answer)
 
     p = sub.add_parser("quality", help="estimated accuracy of the labels from the audit's answers",

@@ -4,6 +4,23 @@ from __future__ import annotations
 
 import sys
 
+REVIEWER_HELP = ("who decides (default: this computer's user, as the app records it in local mode; "
+                 "pass an account's name where the app has accounts)")
+
+
+def add_reviewer(p, what: str = "recorded with the decision") -> None:
+    """``--reviewer``, optional: the operating-system user unless given (see :func:`reviewer`)."""
+    p.add_argument("--reviewer", default=None, metavar="NAME", help=f"your name, {what}; " + REVIEWER_HELP)
+
+
+def reviewer(a) -> str:
+    """The person a command acts for: ``--reviewer``, else the OS user — the name the app
+    records in local single-user mode (:func:`red_app.accounts.local_user`)."""
+    from ..accounts import local_user
+
+    given = (getattr(a, "reviewer", None) or "").strip()
+    return given or local_user()
+
 
 def progress_bar(desc: str):
     from tqdm import tqdm

@@ -88,6 +88,19 @@ def cmd_subsets(a) -> int:
     return 0
 
 
+def _embed_first(p) -> None:
+    """Embed what is not embedded yet, saying so: a run needs every text embedded."""
+    from ..project.embed import embed_missing
+
+    def notify(n: int, model: str) -> None:
+        print(f"{n:,} text(s) are not embedded yet with {clean(model)}: embedding them first "
+              "(as `red embed` would; --no-embed stops with an error instead)", file=sys.stderr, flush=True)
+
+    rep = embed_missing(p, progress=progress_bar("embedding"), notify=notify)
+    if rep is not None:
+        print(f"embedded: {clean(rep.summary())}", file=sys.stderr, flush=True)
+
+
 def cmd_run(a) -> int:
     from ..project.store import Project
     from ..runner import run_project
@@ -112,6 +125,8 @@ def cmd_run(a) -> int:
                     a.judge_url = a.judge_url or stored.get("urls")
         else:
             cfg = config_from_args(a)
+        if not a.no_embed:
+            _embed_first(p)
         judge = build_judge(a, p)
         print(f"judge: {clean(judge.describe())}", file=sys.stderr)
         from ..accounts import local_user
@@ -260,6 +275,9 @@ def register(sub) -> None:
                        "interrupted run.")
     p.add_argument("project")
     p.add_argument("--resume", action="store_true", help="continue the latest interrupted run with its own settings")
+    p.add_argument("--no-embed", action="store_true",
+                   help="do not embed texts that are not embedded yet (by default the run embeds them first, "
+                   "as `red embed` would); stop with an error instead")
     add_loop_arguments(p)
     _add_judge_options(p, default=None)
     p.set_defaults(func=cmd_run)

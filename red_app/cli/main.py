@@ -11,7 +11,7 @@ from pathlib import Path
 from ..errors import RedError
 from ..method.config import CHOICES, DEFAULTS
 from . import audit, engine, review, texts, users
-from .common import clean, progress_bar
+from .common import clean, progress_bar, reviewer
 
 # -- commands -------------------------------------------------------------------------
 
@@ -60,12 +60,16 @@ def cmd_embed(a) -> int:
 def cmd_status(a) -> int:
     from ..project.store import Project
 
+    from ..map_status import map_freshness
+
     with Project(a.project, read_only=True) as p:
         st = p.status()
         iters = p.iterations()
+        fresh = map_freshness(p)
     per_label = st.pop("per_label")
     if a.json:
         st["per_label"] = per_label.to_dict(orient="records")
+        st["label_map_stale"] = None if fresh is None else fresh.stale
         print(json.dumps(st, indent=2, default=str))
         return 0
     print(f"project {clean(st['path'])}")
@@ -74,6 +78,8 @@ def cmd_status(a) -> int:
     print("labeled by origin: " + ", ".join(f"{k} {v}" for k, v in st["labeled_by_origin"].items()))
     print(f"pool still undecided: {st['pool_unlabeled']} ({st['model_labeled']} of them labeled by the model: "
           "`red predict` refreshes)")
+    if fresh is not None and fresh.stale:
+        print(f"{clean(fresh.summary())} `red subsets {clean(a.project)}` recomputes it.")
     if len(iters):
         last = iters.iloc[-1]
         print(
@@ -241,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args = build_parser().parse_args(argv)
+    if hasattr(args, "reviewer"):  # the person, as the app names them in local mode unless --reviewer says
+        args.reviewer = reviewer(args)
     try:
         return args.func(args)
     except RedError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from .common import clean
+from .common import add_reviewer, clean
 
 DECISIONS = ("right", "wrong", "another")
 JUDGE_SAID = ("valid", "invalid", "needs_review")
@@ -55,7 +55,7 @@ def register(sub) -> None:
                        "override's two events, or a whole bulk decision. Nothing is deleted: a revocation is "
                        "appended, the label is derived again without the decision, and the audit shows both.")
     p.add_argument("project")
-    p.add_argument("--reviewer", required=True, help="whose last decision to undo")
+    add_reviewer(p, "whose last decision to undo")
     p.set_defaults(func=cmd_undo)
 
     p = sub.add_parser("bulk-review", help="decide every judge verdict a filter matches",
@@ -73,6 +73,6 @@ def register(sub) -> None:
     p.add_argument("--max-confidence", type=float, default=None, help="judge confidence at most")
     p.add_argument("--status", choices=("pending", "needs_review"), default="pending",
                    help="pending: nobody decided yet (default); needs_review: pending and not applied")
-    p.add_argument("--reviewer", required=True, help="your name (recorded with every decision)")
+    add_reviewer(p, "recorded with every decision")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(func=cmd_bulk_review)

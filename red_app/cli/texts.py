@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 
-from .common import clean
+from .common import add_reviewer, clean
 
 ORIGINS = ("seed", "import", "judge", "human", "model")
 
@@ -19,9 +19,33 @@ def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _show(project, sample_id: str) -> int:
+    """One text with its label and every word said on it (what the Texts page shows)."""
+    from ..texts import text_details
+
+    item = text_details(project, sample_id)
+    print(f"id: {clean(item['id'])}")
+    print(f"text: {clean(item['text'])}")
+    if item["label"] is None:
+        print("label: (none)" + ("  — needs a label" if item["needs_review"] else ""))
+    else:
+        print(f"label: {clean(item['label'])}  origin {clean(item['origin'])}  confidence {_conf(item['confidence'])}"
+              + ("  — needs review" if item["needs_review"] else ""))
+    words = item["history"]
+    print("history:" if len(words) else "history: none")
+    for w in words.itertuples(index=False):
+        print(f"  {w.said_at:%Y-%m-%d %H:%M:%S}  {clean(w.kind):<6} {clean(w.who)}: {clean(w.label)} "
+              f"{clean(w.said)} ({clean(w.status)})")
+    return 0
+
+
 def cmd_texts(a) -> int:
     from ..project.store import Project
     from ..texts import count_texts, search_texts
+
+    if a.id is not None:
+        with Project(a.project, read_only=True) as p:
+            return _show(p, a.id)
 
     band = None
     if a.min_confidence is not None or a.max_confidence is not None:
@@ -78,6 +102,8 @@ def register(sub) -> None:
                        "and whether they need review. --search is a case-insensitive substring (%% and _ match "
                        "themselves); every filter combines with the others.")
     p.add_argument("project")
+    p.add_argument("--id", default=None, metavar="SAMPLE_ID",
+                   help="show this one text: its label and every judge verdict and decision on it")
     p.add_argument("--search", default=None, help="text contains this (case-insensitive)")
     p.add_argument("--label", default=None, help="current label")
     p.add_argument("--origin", action="append", choices=ORIGINS, help="label origin (repeat for several)")
@@ -98,7 +124,7 @@ def register(sub) -> None:
     p.add_argument("project")
     p.add_argument("sample_id")
     p.add_argument("label")
-    p.add_argument("--reviewer", required=True, help="your name (recorded with the decision)")
+    add_reviewer(p)
     p.set_defaults(func=cmd_label)
 
     p = sub.add_parser("add-label", help="create a new label from one or more texts",
@@ -108,6 +134,6 @@ def register(sub) -> None:
     p.add_argument("name")
     p.add_argument("--text", action="append", required=True, metavar="SAMPLE_ID",
                    help="id of a text that is an example (repeat for several)")
-    p.add_argument("--reviewer", required=True, help="your name (recorded with the decision)")
+    add_reviewer(p)
     p.add_argument("--description", default=None, help="what the label means (optional)")
     p.set_defaults(func=cmd_add_label)

@@ -91,9 +91,13 @@ def audited_population(project: Project, audit_id: int):
     """The labeled pool as the audit saw it: the current labels, with each audited sample's
     label, origin and confidence as drawn (so people's answers do not move the truth), and
     the hidden gold label."""
+    # audited samples stay in even where an answer took their label away (a model label
+    # answered "wrong" with no right label leaves the text unlabeled)
     return project.cursor().execute(
-        f"""SELECT p.sample_id, coalesce(i.label, p.label) AS label, coalesce(i.origin, p.origin) AS origin,
+        f"""SELECT s.id AS sample_id, coalesce(i.label, p.label) AS label, coalesce(i.origin, p.origin) AS origin,
                    coalesce(i.confidence, p.confidence) AS confidence, s.gold_label
-            FROM (SELECT id AS sample_id, label, confidence, origin FROM ({_labeled_pool_sql()})) p
-            JOIN samples s ON s.id = p.sample_id
-            LEFT JOIN audit_items i ON i.sample_id = p.sample_id AND i.audit_id = ?""", [audit_id]).df()
+            FROM samples s
+            LEFT JOIN (SELECT id AS sample_id, label, confidence, origin FROM ({_labeled_pool_sql()})) p
+              ON p.sample_id = s.id
+            LEFT JOIN audit_items i ON i.sample_id = s.id AND i.audit_id = ?
+            WHERE p.sample_id IS NOT NULL OR i.sample_id IS NOT NULL""", [audit_id]).df()

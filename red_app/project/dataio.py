@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from ..errors import ImportValidationError, option
 from .filters import apply_filter, check_filter
-from .schema import HELD_SAMPLES_SQL
+from .schema import EXCLUDED_PAIRS_SQL, HELD_SAMPLES_SQL
 from .store import Event, Project, utcnow
 
 FORMATS = ("csv", "tsv", "jsonl", "parquet")
@@ -526,9 +526,15 @@ EXPORT_FORMATS = ("csv", "parquet", "jsonl")
 
 # Every non-holdout sample with its label, confidence, origin and needs_review: the export's
 # rows, shared with the Texts search (red_app/project/texts.py), which selects from `rows`.
+# A model label that a person (or an applied judge verdict) rejected after the prediction is
+# no label at all: the text shows as unlabeled and needing review until someone labels it
+# or the next prediction proposes another label.
 LABEL_ROWS_SQL = """
 WITH cur AS ({current}),
-ml AS (SELECT * FROM model_labels WHERE set_id = (SELECT max(set_id) FROM model_label_sets)),
+ml AS (SELECT m.*, x.sample_id IS NOT NULL AS rejected
+       FROM model_labels m
+       LEFT JOIN (""" + EXCLUDED_PAIRS_SQL + """) x ON x.sample_id = m.sample_id AND x.label = m.label
+       WHERE m.set_id = (SELECT max(set_id) FROM model_label_sets)),
 held AS (""" + HELD_SAMPLES_SQL + """),
 hist AS (
     SELECT e.sample_id,
@@ -545,13 +551,13 @@ hist AS (
 ),
 rows AS (
     SELECT s.id, s.text,
-           coalesce(cur.label, ml.label) AS label,
+           coalesce(cur.label, CASE WHEN NOT ml.rejected THEN ml.label END) AS label,
            CASE WHEN cur.label IS NOT NULL THEN
                     CASE WHEN cur.origin = 'judge' THEN coalesce(v.p_right, a.confidence, 1.0) ELSE 1.0 END
-                ELSE ml.confidence END AS confidence,
-           CASE WHEN cur.label IS NOT NULL THEN cur.origin WHEN ml.label IS NOT NULL THEN 'model' END AS origin,
+                WHEN NOT ml.rejected THEN ml.confidence END AS confidence,
+           CASE WHEN cur.label IS NOT NULL THEN cur.origin WHEN NOT ml.rejected THEN 'model' END AS origin,
            (held.sample_id IS NOT NULL
-            OR (cur.label IS NULL AND ml.confidence < {review_below})) AS needs_review,
+            OR (cur.label IS NULL AND (ml.rejected OR ml.confidence < {review_below}))) AS needs_review,
            CASE WHEN cur.label IS NULL THEN {as_list}(ml.alternatives) END AS alternatives,
            CASE WHEN cur.label IS NULL THEN {as_list}(ml.alternative_confidences) END AS alternative_confidences,
            cur.actor, cur.iteration, cur.decided_at, h.last_verdict, h.last_origin, h.last_actor,

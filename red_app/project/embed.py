@@ -194,6 +194,23 @@ def missing_texts(project: Project, model: str) -> int:
            (SELECT 1 FROM embeddings e WHERE e.model = ? AND e.text_hash = s.text_hash)""", [model]).fetchall()[0][0])
 
 
+def embed_missing(project: Project, progress: Callable[[int, int], None] | None = None,
+                  notify: Callable[[int, str], None] | None = None) -> EmbedReport | None:
+    """Embed the texts the project's model has not embedded yet (none: returns None at once).
+
+    What `red run` does before a run: the embeddings are a cache the run cannot do without,
+    deterministic and resumable, so there is nothing to decide. ``notify(n, model)`` is told
+    how many texts are about to be embedded, before the model loads.
+    """
+    model = project_model(project)
+    n = missing_texts(project, model)
+    if not n:
+        return None
+    if notify:
+        notify(n, model)
+    return embed_project(project, progress=progress)
+
+
 def require_embeddings(project: Project, model: str | None = None) -> str:
     """The project's model, after checking that every sample has been embedded with it."""
     model = model or project_model(project)

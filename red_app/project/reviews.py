@@ -12,7 +12,7 @@ from typing import Sequence
 import pyarrow as pa
 
 from ..errors import RedError
-from .schema import CURRENT_LABELS_SQL, LIVE_EVENTS_SQL
+from .schema import CURRENT_LABELS_SQL, EXCLUDED_PAIRS_SQL, LIVE_EVENTS_SQL
 from .store import Event, Project
 
 QUEUE_SQL = """
@@ -246,7 +246,8 @@ def rejected_labels(project: Project, sample_id: str) -> set[str]:
     return {r[0] for r in rows}
 
 
-# Undecided texts (no label in force) with the newest model label, least sure first.
+# Undecided texts (no label in force) with the newest model label, least sure first; a model
+# label someone already rejected is not asked about again (the text waits for a label).
 _MODEL_QUEUE_SQL = f"""
 WITH ml AS (SELECT * FROM model_labels WHERE set_id = (SELECT max(set_id) FROM model_label_sets)),
 cur AS ({CURRENT_LABELS_SQL}),
@@ -258,6 +259,7 @@ FROM ml JOIN samples s ON s.id = ml.sample_id
 LEFT JOIN cur ON cur.sample_id = ml.sample_id
 LEFT JOIN lh ON lh.sample_id = ml.sample_id
 WHERE cur.sample_id IS NULL AND s.role = 'pool' AND ml.confidence < ?
+  AND NOT EXISTS (SELECT 1 FROM ({EXCLUDED_PAIRS_SQL}) x WHERE x.sample_id = ml.sample_id AND x.label = ml.label)
 """
 
 

@@ -37,6 +37,38 @@ def test_subsets_page_computes_and_lists_subsets(demo):
     assert any("30 labels in" in c.value for c in at.caption)
 
 
+def test_the_subsets_page_says_when_the_map_is_out_of_date_and_recomputes_it(demo, capsys):
+    from red_app.cli.main import main
+    from red_app.label_map import repartition
+    from red_app.map_status import map_freshness
+    from red_app.project.store import Project
+    from red_app.texts import add_label, label_text
+
+    with Project(demo) as p:
+        repartition(p, 10, "greedy")
+        fresh = map_freshness(p)
+        assert not fresh.stale and "up to date" in fresh.summary()
+        ids = list(p.samples(role="pool").id[:2])
+        add_label(p, "gift_wrapping", ids, reviewer="ana")
+        fresh = map_freshness(p)
+    assert fresh.stale and fresh.new_labels == ("gift_wrapping",) and fresh.examples_added == {"human": 2}
+    assert "out of date: 1 new label (gift_wrapping); 2 examples added (2 human)" in fresh.summary()
+    assert main(["status", str(demo)]) == 0
+    assert f"red subsets {demo}` recomputes it" in capsys.readouterr().out
+    at = page("subsets").run()
+    assert not at.exception
+    assert any("out of date" in w.value and "gift" in w.value for w in at.warning)
+    next(b for b in at.button if b.label == "Recompute the map").click().run()
+    assert not at.exception and not any("out of date" in w.value for w in at.warning)
+    assert any("31 labels in" in c.value for c in at.caption)
+    with Project(demo) as p:
+        assert not map_freshness(p).stale and "gift_wrapping" in set(p.label_map().label)
+        # one more person's decision among ~700 examples moves no centroid enough to redraw the map
+        label_text(p, p.samples(role="pool").id.iloc[5], "gift_wrapping", reviewer="ana")
+        fresh = map_freshness(p)
+        assert not fresh.stale and fresh.summary().startswith("The label map is nearly up to date: 1 example added")
+
+
 def test_run_page_shows_the_finished_run(demo):
     at = page("run").run()
     assert not at.exception
@@ -100,6 +132,27 @@ def test_audit_and_export_pages(demo):
     assert not at.exception
     next(b for b in at.button if b.label == "Prepare export").click().run()
     assert any("rows ready" in s.value for s in at.success)
+
+
+def test_export_uses_the_settings_changed_in_the_same_run_as_the_click(demo, tmp_path):
+    """A slider moved and Export clicked at once (one script run, as a quick person's click
+    lands): the file follows the new setting — the widgets are one form with the button."""
+    import pandas as pd
+
+    from red_app.project.dataio import export_labels
+    from red_app.project.store import Project
+
+    at = page("export").run()
+    assert len(at.get("form")) == 1
+    next(s for s in at.slider if s.label == "Minimum confidence").set_value(0.9)
+    next(r for r in at.radio if r.label == "Format").set_value("parquet")
+    next(b for b in at.button if b.label == "Prepare export").click().run()  # one run for all three
+    assert not at.exception and any("rows ready" in s.value for s in at.success)
+    got = pd.read_parquet(at.session_state["export_files"][str(demo)])
+    with Project(demo) as p:
+        n = export_labels(p, tmp_path / "all.parquet")
+        want = export_labels(p, tmp_path / "want.parquet", min_confidence=0.9)
+    assert len(got) == want < n and (got.confidence >= 0.9).all()
 
 
 def test_project_page_imports_with_structured_filters_not_sql(demo, tmp_path):

@@ -123,3 +123,30 @@ def test_model_labels_below_a_threshold_can_be_confirmed(demo):
     assert not at.exception
     rows = _human(demo)
     assert len(rows) == 1 and rows[0][2] == "invalid"
+
+
+def test_audit_sample_mode_has_undo_and_the_nearest_examples(demo):
+    from red_app.audit import current_audit, draw_audit
+
+    with Project(demo) as p:
+        draw_audit(p, 20, seed=2)
+        _, items = current_audit(p)
+    at = review()
+    at.radio(key="review_mode").set_value("Audit sample").run()
+    assert not at.exception
+    first = items.sample_id.iloc[0]
+    label = items.label.iloc[0]
+    assert any(m.value.startswith("#### Nearest examples of") for m in at.markdown)
+    assert any(t.value == items.text.iloc[0] for t in at.text)
+    _button(at, "Right").click().run()
+    assert not at.exception
+    rows = _human(demo)
+    assert [(r[0], r[1], r[2], r[4]) for r in rows] == [(first, label, "valid", None)]
+    assert any("1 of 20 answered" in str(p.proto.text) for p in at.get("progress"))
+    undo = _button(at, "Undo my last decision")
+    assert undo.proto.shortcut == "u"
+    undo.click().run()
+    assert not at.exception
+    assert [r[4] for r in _human(demo)] == [ME]  # the answer is revoked, not deleted
+    assert any("0 of 20 answered" in str(p.proto.text) for p in at.get("progress"))
+    assert any(t.value == items.text.iloc[0] for t in at.text)  # the undone item is shown again

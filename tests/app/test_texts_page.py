@@ -66,3 +66,41 @@ def test_new_label_from_a_text_and_its_refusal(proj):
     with Project(proj) as p:
         assert "brand new" in p.labels()
         assert p.current_labels().set_index("sample_id").loc[sid, "label"] == "brand new"
+
+
+def test_a_row_click_opens_the_text_and_a_rejected_model_label_shows_in_its_history(proj):
+    """Clicking a row of the table opens that text (st.dataframe's row selection); the label
+    filter has half the page's width (the choices were cut off at 1,010 labels); a model
+    label answered wrong leaves the text needing a label, the rejection in its history."""
+    from red_app.predict import predict_project
+    from red_app.project.store import Project
+    from red_app.review import decide, model_label_queue
+
+    with Project(proj) as p:
+        predict_project(p)
+        item = model_label_queue(p, 1.0, limit=1).iloc[0]
+        decide(p, sample_id=item.sample_id, proposed=item.label, action="wrong", reviewer="ana",
+               seen_event=int(item.last_human_event))
+    at = page().run()
+    assert not at.exception
+    label_box = next(s for s in at.selectbox if s.label == "Label")
+    column = next(c for c in at.columns if any(w is label_box for w in c.selectbox))
+    siblings = [c for c in at.columns if c.proto.weight and c is not column and any(x.label == "Search the texts" for x in c.text_input)]
+    assert column.weight >= 0.5 and siblings  # the filter sits beside the search, half the width
+    assert not at.dataframe[0].value.empty
+    next(c for c in at.checkbox if c.label == "Unlabeled").check().run()
+    table = at.dataframe[0]
+    ids = list(table.value.id)
+    assert item.sample_id in ids
+    row = ids.index(item.sample_id)
+    at.session_state[table.key] = {"selection": {"rows": [row], "columns": [], "cells": []}}  # a click on the row
+    at.run()
+    assert not at.exception and at.session_state["texts_open"] == item.sample_id
+    assert any(m.value.startswith("**Needs a label**") for m in at.markdown)
+    history = next(t.value for t in at.text if "person ana:" in t.value)
+    assert f"person ana: {item.label} invalid (in force)" in history
+    # the id picker still opens another text while the row stays selected
+    other = next(i for i in ids if i != item.sample_id) if len(ids) > 1 else None
+    if other is not None:
+        next(s for s in at.selectbox if s.label.startswith("Open a text")).select(other).run()
+        assert at.session_state["texts_open"] == other

@@ -153,3 +153,45 @@ def test_cli_lists_the_audit_items_and_writes_strict_json_before_any_answer(copy
     assert main(["audit-answer", str(copy), first["sample_id"], "right", "--reviewer", "bo"]) == 0
     assert main(["audit-items", str(copy), "--pending", "--json"]) == 0
     assert first["sample_id"] not in {i["sample_id"] for i in strict(capsys.readouterr().out.split("\n", 1)[1])["items"]}
+
+
+def test_few_answers_give_no_figure_and_many_give_an_interval_with_counts(copy, monkeypatch):
+    """Two answers both right read "too few answers", not 100% [100%, 100%]; with enough
+    answers each origin shows its estimate as a percentage with its interval and counts."""
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from red_app.audit import MIN_ANSWERS, estimate_text
+
+    with Project(copy) as p:
+        draw_audit(p, 60, seed=4)
+        _, items = current_audit(p)
+        origin = items.origin.value_counts().index[0]
+        mine = items[items.origin == origin]
+        for r in mine.head(2).itertuples():
+            answer_item(p, r.sample_id, "right", "oracle")
+        q = quality_report(p)
+    e = q["per_origin"][origin]
+    assert e["answered"] == 2 and e["right"] == 2 and e["too_few"] and e["drawn"] == len(mine)
+    assert estimate_text(e).startswith("too few answers (2 of 2 answers right") and "%" not in estimate_text(e)
+    monkeypatch.setenv("RED_PROJECT", str(copy))
+    page = Path(__file__).resolve().parents[2] / "pages" / "audit.py"
+    at = AppTest.from_file(str(page), default_timeout=60).run()
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "origin" in d.value.columns)
+    row = table.set_index("origin").loc[origin]
+    assert row["estimated accuracy"] == "too few answers" and row["95% interval"] == "–"
+    assert row["answered"] == 2 and row["right"] == 2
+    with Project(copy) as p:
+        answer_all(p)
+        q = quality_report(p)
+    e = q["per_origin"][origin]
+    assert e["answered"] == len(mine) >= MIN_ANSWERS and not e["too_few"]
+    text = estimate_text(e)
+    assert text.startswith(f"{e['estimate']:.1%} [{e['low']:.1%}, {e['high']:.1%}]")
+    assert f"{e['right']} of {e['answered']} answers right" in text
+    at = AppTest.from_file(str(page), default_timeout=60).run()
+    table = next(d.value for d in at.dataframe if "origin" in d.value.columns)
+    row = table.set_index("origin").loc[origin]
+    assert row["estimated accuracy"] == f"{e['estimate']:.1%}" and row["95% interval"] == f"{e['low']:.1%} – {e['high']:.1%}"
