@@ -16,7 +16,7 @@ from red_app.errors import RedError  # noqa: E402
 from red_app.describe import draft_descriptions, save_descriptions, writer_for  # noqa: E402
 from red_app.judges import packaged_models  # noqa: E402
 from red_app.judges.ollama_judge import ollama_settings  # noqa: E402
-from red_app.label_map import label_table, repartition, subset_table  # noqa: E402
+from red_app.label_map import current_map, label_table, repartition, subset_table  # noqa: E402
 from red_app.map_view import FOUND, MAX_COLOURS, OTHERS, group_order, map_groups, subset_of  # noqa: E402
 
 
@@ -86,13 +86,16 @@ st.caption("Each subset holds labels that are far apart, so one small classifier
 c1, c2, c3 = st.columns([1, 1, 2])
 n = c1.number_input("Labels per subset (n)", min_value=2, max_value=200, value=10, step=1)
 method = c2.selectbox("Rule", ["greedy", "random"], help="greedy: the article's rule; random: a baseline")
-if c3.button("Compute subsets", type="primary", disabled=not allowed("settings")) or not len(proj.label_map()):
-    try:
-        with st.spinner("UMAP over the label centroids…"):
+recompute = c3.button("Compute subsets", type="primary", disabled=not allowed("settings"))
+try:
+    with st.spinner("UMAP over the label centroids…"):
+        if recompute:
             repartition(proj, int(n), method)
-    except RedError as exc:
-        st.error(md(exc))
-        st.stop()
+        else:  # the map for the project as it is now: computed only when labels or seeds changed
+            current_map(proj)
+except RedError as exc:
+    st.error(md(exc))
+    st.stop()
 
 m = label_table(proj)
 if not len(m):

@@ -156,7 +156,7 @@ def run_project(
     if resume is not None:
         config = config_from_dict(project.run_config(resume)["loop"])
     config = config or LoopConfig()
-    part = stored_partition(project, data.label_names, config.n, config.partition_method)
+    part = stored_partition(project, data.label_names, config.n, config.partition_method, config.umap_dim, config.seed)
     if part is None:
         tell(Stage(0, "grouping the labels into subsets"))
         part = compute_partition(project, data, state, config.n, config.partition_method,
