@@ -127,9 +127,11 @@ def child(kind: str, path: str) -> dict:
     if kind == "first_iteration":
         from red_app.judges.simulated import SimulatedJudge
         from red_app.method.config import LoopConfig
+        from red_app.method.subsets import warm_umap
         from red_app.project.store import Project
         from red_app.runner import run_project
 
+        warm_umap(background=False)  # a run is a thread of the server, which warmed UMAP at start
         with Project(path) as p:
             gold = p.hidden_gold()
             judge = SimulatedJudge(gold)
@@ -226,9 +228,7 @@ def browser(src: Path) -> dict[str, float]:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        from red_app.project.embed import set_threads
-
-        set_threads()
+        # no thread pinning here: a child is the server process, which pins what the app pins
         print(json.dumps(child(sys.argv[2], sys.argv[3])))
         sys.exit(0)
     ap = argparse.ArgumentParser()

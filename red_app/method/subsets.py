@@ -39,13 +39,37 @@ def reduce(centroids: np.ndarray, n_components: int, random_state: int = 0) -> n
         return centroids.astype(np.float32)
     import umap
 
+    k = min(15, n - 1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "n_jobs overridden by random_state" and friends
         reducer = umap.UMAP(
-            n_components=n_components, metric="cosine", n_neighbors=min(15, n - 1),
+            n_components=n_components, metric="cosine", n_neighbors=k,
             min_dist=0.1, random_state=random_state, init="random" if n < 2 * n_components + 4 else "spectral",
+            precomputed_knn=small_data_knn(centroids, k) if n < SMALL_DATA else (None, None, None),
         )
         return reducer.fit_transform(centroids).astype(np.float32)
+
+
+SMALL_DATA = 4096  # below this many rows UMAP finds neighbours from all pairwise distances
+
+
+def small_data_knn(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The nearest neighbours UMAP finds itself below :data:`SMALL_DATA` rows, the same
+    numbers computed faster.
+
+    UMAP (0.5) fills that distance matrix through scikit-learn's ``pairwise_distances`` with
+    its compiled cosine as a Python callable: one Python call per pair, 7.7 s of an 11 s map
+    at 1,010 labels. Here the same compiled cosine runs over every pair inside numba
+    (the diagonal too, as scikit-learn does), then UMAP's own top-k of a precomputed matrix.
+    """
+    from umap.distances import cosine, parallel_special_metric
+    from umap.utils import fast_knn_indices
+
+    d = parallel_special_metric(x, metric=cosine)
+    for i in range(len(x)):
+        d[i, i] = cosine(x[i], x[i])
+    idx = fast_knn_indices(d, k)
+    return idx, d[np.arange(len(x))[:, None], idx].copy()
 
 
 _warm_lock = threading.Lock()
