@@ -85,12 +85,19 @@ def fresh(src: Path, name: str) -> Path:
 # -- each measurement runs in its own process: python bench/onet_timing.py --child KIND PATH --
 
 def child(kind: str, path: str) -> dict:
+    global CODE
+    CODE = Path(os.environ["PYTHONPATH"].split(os.pathsep)[0])
     t0 = time.perf_counter()
     if kind == "project_page":
-        import pandas  # noqa: F401  (app.py's imports, then the page's)
+        import pandas
         import plotly.express  # noqa: F401
         import streamlit  # noqa: F401
 
+        sys.path.insert(0, str(CODE / "pages"))
+        import common  # noqa: F401  (app.py's shared page helpers, and what they import)
+
+        from red_app.project.dataio import import_file  # noqa: F401  (pages/project.py's imports)
+        from red_app.project.embed import embed_project  # noqa: F401
         from red_app.project.store import Project
 
         with Project(path) as p:
@@ -145,7 +152,7 @@ def child(kind: str, path: str) -> dict:
 
 def measure(kind: str, path: Path) -> dict:
     out = subprocess.run([sys.executable, __file__, "--child", kind, str(path)], env=env(), cwd=CODE,
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, check=False)
     if out.returncode:
         raise SystemExit(f"{kind} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -194,7 +201,7 @@ def serve(project: Path):
 
 def browser(src: Path) -> dict[str, float]:
     sys.path.insert(0, str(ROOT / "tests" / "app"))
-    from browser_kit import launch, open_page, switch, idle, VIEWPORT  # noqa: E402
+    from browser_kit import VIEWPORT, idle, launch, open_page, switch
     from playwright.sync_api import sync_playwright
 
     res = {}
@@ -234,14 +241,21 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--browser", action="store_true", help="also time the pages in streamlit run + Chromium")
     ap.add_argument("--build-only", action="store_true")
-    ap.add_argument("--code", type=Path, default=ROOT, help="time this checkout of red instead (its app.py and red_app)")
+    ap.add_argument("--code", type=Path, action="append",
+                    help="time this checkout of red (its app.py and red_app; repeat to compare checkouts "
+                         "side by side, each measurement taken for each in turn); default: this one")
     a = ap.parse_args()
-    CODE = a.code.resolve()
-    src = build()
+    codes = [c.resolve() for c in (a.code or [ROOT])]
+    CODE = codes[0]
+    src = build()  # with the first checkout: an older one cannot open a newer schema
     if a.build_only:
         sys.exit(0)
-    figures = library(src)
-    if a.browser:
-        figures.update(browser(src))
-    for k, v in figures.items():
-        print(f"{k:<90} {v:6.1f} s", flush=True)
+    columns: dict[str, dict[str, float]] = {}
+    for step in ([library] + ([browser] if a.browser else [])):
+        for code in codes:
+            CODE = code
+            for k, v in step(src).items():
+                columns.setdefault(k, {})[str(code)] = v
+    print(f"\n{'seconds':<84}" + "".join(f"{Path(c).name[:14]:>16}" for c in codes))
+    for k, row in columns.items():
+        print(f"{k:<84}" + "".join(f"{row[str(c)]:>16.1f}" for c in codes), flush=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-import red_app.label_map as label_map
+from red_app import label_map
 from red_app.judges.simulated import SimulatedJudge
 from red_app.label_map import current_map, map_fingerprint
 from red_app.method.config import LoopConfig
