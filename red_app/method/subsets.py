@@ -9,6 +9,7 @@ the cosine metric on the raw centroids, so its output space is Euclidean).
 
 from __future__ import annotations
 
+import functools
 import threading
 import warnings
 from dataclasses import dataclass, field
@@ -62,14 +63,32 @@ def small_data_knn(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     at 1,010 labels. Here the same compiled cosine runs over every pair inside numba
     (the diagonal too, as scikit-learn does), then UMAP's own top-k of a precomputed matrix.
     """
-    from umap.distances import cosine, parallel_special_metric
     from umap.utils import fast_knn_indices
 
-    d = parallel_special_metric(x, metric=cosine)
-    for i in range(len(x)):
-        d[i, i] = cosine(x[i], x[i])
+    d = _all_cosine()(np.ascontiguousarray(x))
     idx = fast_knn_indices(d, k)
     return idx, d[np.arange(len(x))[:, None], idx].copy()
+
+
+@functools.lru_cache(maxsize=1)
+def _all_cosine():
+    """UMAP's compiled cosine over every pair (diagonal included), compiled once and cached
+    on disk by numba, so a new process (``red run``, ``red subsets``) does not compile it."""
+    import numba
+    from umap.distances import cosine
+
+    @numba.njit(cache=True)
+    def all_pairs(x):
+        n = x.shape[0]
+        d = np.zeros((n, n))
+        for i in range(n):
+            d[i, i] = cosine(x[i], x[i])
+            for j in range(i + 1, n):
+                d[i, j] = cosine(x[i], x[j])
+                d[j, i] = d[i, j]
+        return d
+
+    return all_pairs
 
 
 _warm_lock = threading.Lock()
