@@ -158,23 +158,39 @@ def measure(kind: str, path: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def library(src: Path) -> dict[str, float]:
-    res = {}
-    print(f"timing {CODE}", flush=True)
-    p = fresh(src, "project_page")
-    res["first Project page (fresh process: imports + project figures)"] = measure("project_page", p)["seconds"]
-    p = fresh(src, "subsets_cold")
-    res["Subsets first visit, UMAP cold (compiled inside the visit)"] = measure("subsets_cold", p)["seconds"]
-    p = fresh(src, "subsets_warm")
-    r = measure("subsets_warm", p)
-    res["  UMAP warm-up at server start (out of the page's way)"] = r["warm_up"]
-    res["Subsets first visit, UMAP warmed at server start"] = r["seconds"]
-    res["Subsets second visit (new process, map stored in the project)"] = measure("subsets_cold", p)["seconds"]
-    p = fresh(src, "first_iteration")
-    r = measure("first_iteration", p)
-    res["a run's first iteration (no map stored; simulated judge, budget 100, batch 50)"] = r["seconds"]
-    r = measure("first_iteration", p)  # the same project: its map is stored now, one run finished
-    res["a second run's first iteration (map stored)"] = r["seconds"]
+def library(src: Path, codes: list[Path]) -> dict[str, dict[str, float]]:
+    """Each measurement for each checkout in turn (interleaved: the machine's load changes)."""
+    global CODE
+    res: dict[str, dict[str, float]] = {}
+
+    def each(name: str, fn) -> None:
+        global CODE
+        for code in codes:
+            CODE = code
+            v = fn()
+            res.setdefault(name, {})[str(code)] = v
+            print(f"  {code.name}: {name}: {v:.1f} s", flush=True)
+
+    each("first Project page (fresh process: imports + project figures)",
+         lambda: measure("project_page", fresh(src, "project_page"))["seconds"])
+    each("Subsets first visit, UMAP cold (compiled inside the visit)",
+         lambda: measure("subsets_cold", fresh(src, "subsets_cold"))["seconds"])
+    warm = {}
+
+    def first_warm() -> float:
+        r = measure("subsets_warm", fresh(src, f"subsets_warm_{CODE.name}"))
+        warm[str(CODE)] = r["warm_up"]
+        return r["seconds"]
+
+    each("Subsets first visit, UMAP warmed at server start", first_warm)
+    res["  (UMAP warm-up at server start, out of the page's way)"] = warm
+    each("Subsets second visit (new process, map stored in the project)",
+         lambda: measure("subsets_cold", OUT / f"subsets_warm_{CODE.name}.duckdb")["seconds"])
+    each("a run's first iteration, map stored by the Subsets visit (simulated judge, budget 100, batch 50)",
+         lambda: measure("first_iteration", OUT / f"subsets_warm_{CODE.name}.duckdb")["seconds"])
+    each("a run's first iteration, no map stored (the run computes it)",
+         lambda: measure("first_iteration", fresh(src, "first_iteration"))["seconds"])
+    CODE = codes[0]
     return res
 
 
@@ -250,12 +266,12 @@ if __name__ == "__main__":
     src = build()  # with the first checkout: an older one cannot open a newer schema
     if a.build_only:
         sys.exit(0)
-    columns: dict[str, dict[str, float]] = {}
-    for step in ([library] + ([browser] if a.browser else [])):
+    columns = library(src, codes)
+    if a.browser:
         for code in codes:
             CODE = code
-            for k, v in step(src).items():
+            for k, v in browser(src).items():
                 columns.setdefault(k, {})[str(code)] = v
-    print(f"\n{'seconds':<84}" + "".join(f"{Path(c).name[:14]:>16}" for c in codes))
+    print(f"\n{'seconds':<100}" + "".join(f"{Path(c).name[:14]:>16}" for c in codes))
     for k, row in columns.items():
-        print(f"{k:<84}" + "".join(f"{row[str(c)]:>16.1f}" for c in codes), flush=True)
+        print(f"{k:<100}" + "".join(f"{row.get(str(c), float('nan')):>16.1f}" for c in codes), flush=True)
