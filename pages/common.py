@@ -16,13 +16,16 @@ import re
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from red_app.accounts import load_config, local_user, may, role_of, users_file
 from red_app.errors import RedError
-from red_app.jobs import JobRegistry
 from red_app.project.store import Project
+
+if TYPE_CHECKING:
+    from red_app.jobs import JobRegistry
 
 DEFAULT_PROJECT = ".red/demo.duckdb"
 
@@ -230,6 +233,9 @@ def warm_up() -> None:
 
 @st.cache_resource(show_spinner=False)
 def jobs() -> JobRegistry:
+    # imported here: the runner brings scikit-learn (~1.7 s), which the first page does not need
+    from red_app.jobs import JobRegistry
+
     return JobRegistry()
 
 

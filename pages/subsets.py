@@ -16,7 +16,7 @@ from red_app.errors import RedError  # noqa: E402
 from red_app.describe import draft_descriptions, save_descriptions, writer_for  # noqa: E402
 from red_app.judges import packaged_models  # noqa: E402
 from red_app.judges.ollama_judge import ollama_settings  # noqa: E402
-from red_app.label_map import label_table, repartition, subset_table  # noqa: E402
+from red_app.label_map import current_map, label_table, repartition, subset_table  # noqa: E402
 from red_app.map_status import map_freshness  # noqa: E402
 from red_app.map_view import FOUND, MAX_COLOURS, OTHERS, group_order, map_groups, subset_of  # noqa: E402
 
@@ -84,7 +84,22 @@ st.title("Label subsets")
 st.caption("Each subset holds labels that are far apart, so one small classifier per subset (plus a "
            "noise class) only has to tell dissimilar labels apart.")
 
-# -- out of date? (computed in red_app.map_status; a small block, kept apart from the map code)
+c1, c2, c3 = st.columns([1, 1, 2])
+n = c1.number_input("Labels per subset (n)", min_value=2, max_value=200, value=10, step=1)
+method = c2.selectbox("Rule", ["greedy", "random"], help="greedy: the article's rule; random: a baseline")
+recompute = c3.button("Compute subsets", type="primary", disabled=not allowed("settings"))
+try:
+    with st.spinner("UMAP over the label centroids…"):
+        if recompute:
+            repartition(proj, int(n), method)
+        else:  # the map for the project as it is now: computed only when labels or seeds changed
+            current_map(proj)
+except RedError as exc:
+    st.error(md(exc))
+    st.stop()
+
+# -- out of date? (red_app.map_status): after current_map, which already follows new labels and
+# seeds, what is left is a run's accepted labels or people's decisions moving the examples
 def _recompute(n: int, method: str) -> None:
     try:
         repartition(proj, n, method)
@@ -106,16 +121,6 @@ if note:
     (st.success if note[0] == "success" else st.error)(md(note[1]))
 # --
 
-c1, c2, c3 = st.columns([1, 1, 2])
-n = c1.number_input("Labels per subset (n)", min_value=2, max_value=200, value=10, step=1)
-method = c2.selectbox("Rule", ["greedy", "random"], help="greedy: the article's rule; random: a baseline")
-if c3.button("Compute subsets", type="primary", disabled=not allowed("settings")) or not len(proj.label_map()):
-    try:
-        with st.spinner("UMAP over the label centroids…"):
-            repartition(proj, int(n), method)
-    except RedError as exc:
-        st.error(md(exc))
-        st.stop()
 
 m = label_table(proj)
 if not len(m):

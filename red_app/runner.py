@@ -20,6 +20,7 @@ from .label_map import compute_partition, stored_partition
 from .method.config import LoopConfig, config_from_dict
 from .method.delegation import Calibration, Delegation
 from .method.loop import IterationRecord, Judged, LoopData, RedLoop, Stage
+from .project.embed import set_threads
 from .project.store import Project
 
 
@@ -149,6 +150,9 @@ def run_project(
     and spends only the budget the run has left. ``progress`` is told each stage inside an
     iteration (:class:`red_app.method.loop.Stage`), for a live status.
     """
+    # BLAS pinned as `red embed` pins it: unpinned, a 1,010-class fit took 36.8 s against 27.2 s
+    # on one thread with other work on the 2 cores (bench/REPORT.md, "1,010 labels in seconds")
+    set_threads(torch=False)
     seen_human = project.last_human_event()
     tell = progress or (lambda stage: None)
     tell(Stage(0, "loading the project"))
@@ -156,7 +160,7 @@ def run_project(
     if resume is not None:
         config = config_from_dict(project.run_config(resume)["loop"])
     config = config or LoopConfig()
-    part = stored_partition(project, data.label_names, config.n, config.partition_method)
+    part = stored_partition(project, data.label_names, config.n, config.partition_method, config.umap_dim, config.seed)
     if part is None:
         tell(Stage(0, "grouping the labels into subsets"))
         part = compute_partition(project, data, state, config.n, config.partition_method,

@@ -83,19 +83,21 @@ def default_engine() -> str:
     return "onnx" if onnx_missing() is None else "torch"
 
 
-def set_threads(n: int | None = None) -> int:
+def set_threads(n: int | None = None, torch: bool = True) -> int:
     """Pin torch and BLAS threads (see FACTS: oversubscription costs 4-100x).
 
     ``RED_THREADS`` overrides; the default is 1, which measured fastest whenever
-    anything else runs on this 2-core machine.
+    anything else runs on this 2-core machine. ``torch=False`` pins BLAS and OpenMP only
+    (no torch import: ~3 s a process that fits classifiers does not need).
     """
     n = int(n or os.environ.get("RED_THREADS", "1"))
-    try:
-        import torch
+    if torch:
+        try:
+            import torch as _torch
 
-        torch.set_num_threads(n)
-    except ImportError:  # pragma: no cover
-        pass
+            _torch.set_num_threads(n)
+        except ImportError:  # pragma: no cover
+            pass
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(n)

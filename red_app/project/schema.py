@@ -7,7 +7,7 @@ entry for a change; never edit an old one (files in the wild are at every versio
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 ORIGINS = ("seed", "import", "judge", "human")
 VERDICTS = ("valid", "invalid")
@@ -203,6 +203,31 @@ MIGRATIONS: list[list[str]] = [
     [
         "ALTER TABLE judge_verdicts ADD COLUMN candidates TEXT[]",
         "ALTER TABLE judge_verdicts ADD COLUMN choice TEXT",
+    ],
+    # 6: the label map cached by what it is computed from — a fingerprint of the labels, the
+    # seeds' current labels, the embedding model and the partition's settings — so a second
+    # visit, a second server or a run reuses it, and a changed label or seed recomputes it.
+    # `label_map` stays the map shown (its fingerprint added); every computed map is kept in
+    # `label_maps` (one row each) and `label_map_points` (one row per label), newest few only.
+    [
+        "ALTER TABLE label_map ADD COLUMN fingerprint TEXT",
+        """CREATE TABLE label_maps (
+            fingerprint TEXT PRIMARY KEY,
+            model TEXT NOT NULL,
+            n INTEGER NOT NULL,
+            method TEXT NOT NULL,
+            umap_dim INTEGER NOT NULL,
+            seed BIGINT NOT NULL,
+            labels BIGINT NOT NULL,
+            seconds DOUBLE,
+            created_at TIMESTAMP NOT NULL)""",
+        """CREATE TABLE label_map_points (
+            fingerprint TEXT NOT NULL,
+            label TEXT NOT NULL,
+            subset INTEGER NOT NULL,
+            x DOUBLE NOT NULL,
+            y DOUBLE NOT NULL,
+            PRIMARY KEY (fingerprint, label))""",
     ],
 ]
 
