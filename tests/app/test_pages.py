@@ -55,14 +55,24 @@ def test_the_subsets_page_says_when_the_map_is_out_of_date_and_recomputes_it(dem
     assert "out of date: 1 new label (gift_wrapping); 2 examples added (2 human)" in fresh.summary()
     assert main(["status", str(demo)]) == 0
     assert f"red subsets {demo}` recomputes it" in capsys.readouterr().out
+    # the page shows the project as it is: a new label or seed recomputes the map on the visit
     at = page("subsets").run()
-    assert not at.exception
-    assert any("out of date" in w.value and "gift" in w.value for w in at.warning)
-    next(b for b in at.button if b.label == "Recompute the map").click().run()
     assert not at.exception and not any("out of date" in w.value for w in at.warning)
     assert any("31 labels in" in c.value for c in at.caption)
     with Project(demo) as p:
         assert not map_freshness(p).stale and "gift_wrapping" in set(p.label_map().label)
+        # decisions on pool texts move the examples without changing labels or seeds: the page
+        # says so once they reach a tenth of the examples, and recomputes on request
+        first = sorted(p.labels())[0]
+        for sid in p.samples(role="pool").id[10:100]:
+            label_text(p, sid, first, reviewer="ana")
+    at = page("subsets").run()
+    assert not at.exception
+    assert any("out of date" in w.value and "example" in w.value for w in at.warning)
+    next(b for b in at.button if b.label == "Recompute the map").click().run()
+    assert not at.exception and not any("out of date" in w.value for w in at.warning)
+    with Project(demo) as p:
+        assert not map_freshness(p).stale
         # one more person's decision among ~700 examples moves no centroid enough to redraw the map
         label_text(p, p.samples(role="pool").id.iloc[5], "gift_wrapping", reviewer="ana")
         fresh = map_freshness(p)
