@@ -57,7 +57,7 @@ def predict_project(project: Project, config: LoopConfig | None = None, run_id: 
         data, state = load_inputs(project, model=enc.embedding_key)
         # the temperature from seeds the encoder saw: measured better than held-out ones (red_app.finetune)
         s = enc.record["settings"]
-        reference = temperature_rows(reference, s["seed"], s.get("hold_out", 0.3))
+        reference = temperature_rows(reference, s["seed"], s.get("hold_out", 0.3))  # encoders trained before the setting held out 30%
         model_name = f"finetune on {enc.embedding_key}"
     ml = predict_labels(config, data, state, reference=reference if reference.sum() >= 2 * len(data.label_names)
                         else None)

@@ -55,10 +55,10 @@ def test_some_seeds_stay_out_of_the_fine_tune_and_the_temperature_uses_the_other
     from red_app import finetune
 
     reference = np.arange(1000) < 400  # the seeds
-    held = finetune.held_out_seeds(reference, seed=3)
+    held = finetune.held_out_seeds(reference, seed=3, share=0.3)
     assert not (held & ~reference).any() and 0 < held.sum() < reference.sum()  # only seeds, some of them
-    assert (finetune.held_out_seeds(reference, seed=3) == held).all()  # the same on every predict
-    rows = finetune.temperature_rows(reference, seed=3)
+    assert (finetune.held_out_seeds(reference, seed=3, share=0.3) == held).all()  # the same on every predict
+    rows = finetune.temperature_rows(reference, seed=3, share=0.3)
     assert (rows == (reference & ~held)).all()
     # hold_out=0: every seed trains the encoder, and the temperature uses them all
     assert not finetune.held_out_seeds(reference, seed=3, share=0.0).any()
@@ -66,7 +66,8 @@ def test_some_seeds_stay_out_of_the_fine_tune_and_the_temperature_uses_the_other
     from red_app.errors import ConfigError
     from red_app.method.finetune import FinetuneSettings
 
-    assert FinetuneSettings.from_strings(["hold_out=0"]).hold_out == 0.0
+    assert FinetuneSettings().hold_out == 0.0  # every seed trains the encoder by default
+    assert FinetuneSettings.from_strings(["hold_out=0.3"]).hold_out == 0.3
     with pytest.raises(ConfigError, match="hold_out"):
         FinetuneSettings(hold_out=1.0)
 
