@@ -5,6 +5,11 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# One BLAS/OpenMP thread per process, as `red run` and the app pin them (RED_THREADS): tests
+# that drive RedLoop directly fitted unpinned, and on two busy cores one such test went from
+# 33 s to over 200 s (FACTS: oversubscription costs 4-100x). Set before numpy is imported.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, os.environ.get("RED_THREADS", "1"))
 
 import pytest  # noqa: E402
 

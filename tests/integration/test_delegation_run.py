@@ -64,7 +64,9 @@ def test_the_same_judge_taken_at_its_word_applies_wrong_labels(small_copy):
     with Project(small_copy) as p:
         data, state = load_inputs(p)
         judge = SimulatedJudge(_gold(p), p_valid_right=REALISTIC[0], p_valid_wrong=REALISTIC[1], seed=1)
-        loop = RedLoop(LoopConfig(budget=300, batch=60, patience=None), judge, delegation=Delegation(None))
+        # binary questions: a yes-biased judge's "valid" on the top label, taken at its word
+        loop = RedLoop(LoopConfig(budget=300, batch=60, patience=None, question="binary"), judge,
+                       delegation=Delegation(None))
         list(loop.run(data, state))
         new = np.flatnonzero((state.y >= 0) & (data.gold >= 0))
         assert len(new) and (state.y[new] == data.gold[new]).mean() < 0.85
