@@ -70,9 +70,10 @@ class LoopConfig:
     max_failures: int = 5
     # what the judge is asked: binary (is the top label right?) or choose (which of the
     # top choose_k candidates, each with its description and nearest examples, or none?).
-    # choose is the default: it beat binary on every benchmark, with perfect, yes-leaning
-    # and real judges, and no injection written against yes/no moved it (bench/REPORT.md)
-    question: str = "choose"
+    # choose beat binary on every simulated benchmark and resists injection (bench/REPORT.md);
+    # binary stays the default until the Ollama test double, the demo's Review/Run page
+    # tests and the fault tests are carried over to choose questions (issue #11 note)
+    question: str = "binary"
     choose_k: int = 5
 
     def __post_init__(self) -> None:

@@ -252,6 +252,18 @@ def _embedded_model() -> str:
     return "smollm2-135m"
 
 
+def test_demo_every_page(demo_url, browser):
+    page = browser.new_page(viewport=VIEWPORT)
+    open_page(page, f"{demo_url}/", "Project")
+    for title, heading in PAGES:
+        switch(page, title, heading)
+        if title == "Subsets":
+            page.locator(".js-plotly-plot .scatterlayer .point").first.wait_for(timeout=90_000)
+        _no_pandas_names(page)
+        shot(page, f"demo-{title.lower()}-page")
+    page.close()
+
+
 def test_describe_labels_and_measure_the_judge_from_the_pages(demo_url, browser):
     model = _embedded_model()
     page = browser.new_page(viewport=VIEWPORT)
@@ -280,18 +292,6 @@ def test_describe_labels_and_measure_the_judge_from_the_pages(demo_url, browser)
     page.wait_for_function("() => /\\d+ of \\d+ answered/.test(document.body.innerText)", timeout=600_000)
     idle(page)
     shot(page, "demo-run-judge-measured")
-    page.close()
-
-
-def test_demo_every_page(demo_url, browser):
-    page = browser.new_page(viewport=VIEWPORT)
-    open_page(page, f"{demo_url}/", "Project")
-    for title, heading in PAGES:
-        switch(page, title, heading)
-        if title == "Subsets":
-            page.locator(".js-plotly-plot .scatterlayer .point").first.wait_for(timeout=90_000)
-        _no_pandas_names(page)
-        shot(page, f"demo-{title.lower()}-page")
     page.close()
 
 
