@@ -7,8 +7,9 @@ A double subclasses :class:`OllamaApiServer`, lists its ``model_names`` and impl
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from .loopback import LoopbackServer
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -49,28 +50,11 @@ class _Handler(BaseHTTPRequestHandler):
                          "message": {"role": "assistant", "content": content}, "done": True})
 
 
-class OllamaApiServer(ThreadingHTTPServer):
-    daemon_threads = True
+class OllamaApiServer(LoopbackServer):
     model_names: tuple[str, ...] = ()
 
     def __init__(self):
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+        super().__init__(_Handler)
 
     def chat(self, request: dict) -> str:  # pragma: no cover - abstract
         raise NotImplementedError
-
-    def handle_error(self, request, client_address):
-        pass  # a client that gave up first (timeout tests): a broken pipe here is expected
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.shutdown()
-        self.server_close()

@@ -17,7 +17,9 @@ import json
 import socket
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from .loopback import LoopbackServer
 
 MODEL = "double-judge:latest"
 HANG_S = 30.0  # longer than any timeout a test sets; a test's timeout ends it first
@@ -91,29 +93,9 @@ class _Handler(BaseHTTPRequestHandler):
                          "message": {"role": "assistant", "content": content}, "done": True})
 
 
-class OllamaFaults(ThreadingHTTPServer):
-    daemon_threads = True
-
+class OllamaFaults(LoopbackServer):
     def __init__(self, mode: str):
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(_Handler)
         self.mode = mode
         self.chats = 0
         self.lock = threading.Lock()
-        self.closing = threading.Event()
-        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
-
-    def handle_error(self, request, client_address):
-        pass  # a client that gave up first: a broken pipe here is expected
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.closing.set()
-        self.shutdown()
-        self.server_close()

@@ -4,17 +4,17 @@ current labels, embedding model, settings): reused by a second visit, a second s
 
 from __future__ import annotations
 
-import duckdb
 import pytest
 
 from red_app import label_map
 from red_app.judges.simulated import SimulatedJudge
 from red_app.label_map import current_map, map_fingerprint
 from red_app.method.config import LoopConfig
-from red_app.project.schema import MIGRATIONS, SCHEMA_VERSION
+from red_app.project.schema import SCHEMA_VERSION
 from red_app.project.store import Project
 from red_app.runner import run_project
 from red_app.texts import add_label, label_text
+from tests.doubles.old_schema import old_schema_file
 
 
 @pytest.fixture
@@ -96,11 +96,7 @@ def test_the_cache_keeps_the_newest_maps_only(small_copy, computed):
 
 def test_a_schema_5_map_migrates_and_is_not_trusted(tmp_path):
     path = tmp_path / "old.duckdb"
-    con = duckdb.connect(str(path))
-    for step in MIGRATIONS[:5]:
-        for sql in step:
-            con.execute(sql)
-    con.execute("INSERT INTO meta VALUES ('schema_version', '5')")
+    con = old_schema_file(path, 5)
     con.execute("INSERT INTO label_map VALUES ('a', 0, 0.0, 0.0, 'greedy', 10, now())")
     con.close()
     with Project(path) as p:

@@ -1,11 +1,10 @@
 """Undo in the store: a revocation row, never a delete; a file from schema 3 migrates."""
 
-import duckdb
 import pytest
 
 from red_app.errors import ProjectError
-from red_app.project.schema import MIGRATIONS
 from red_app.project.store import SCHEMA_VERSION, Event, Project
+from tests.doubles.old_schema import old_schema_file
 
 
 def _project(path):
@@ -42,11 +41,7 @@ def test_revoking_a_decision_derives_the_label_again_and_keeps_the_events(tmp_pa
 
 def test_a_schema_3_file_migrates_and_its_old_decisions_can_be_undone(tmp_path):
     path = tmp_path / "old.duckdb"
-    con = duckdb.connect(str(path))
-    for step in MIGRATIONS[:3]:
-        for sql in step:
-            con.execute(sql)
-    con.execute("INSERT INTO meta VALUES ('schema_version', '3')")
+    con = old_schema_file(path, 3)
     con.execute("INSERT INTO labels VALUES ('a', now()), ('b', now())")
     con.execute("INSERT INTO samples VALUES ('s2', 'world', 'h2', 'pool', 'b', 'x', 2, 2, now())")
     con.execute("""INSERT INTO annotations (sample_id, label, origin, verdict, actor, created_at) VALUES
