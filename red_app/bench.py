@@ -293,10 +293,13 @@ def finetune_step(cfg: LoopConfig, data: LoopData, state: LoopState, test_texts:
         "finetune_export_accuracy": float(np.concatenate([state.y[decided] == truth[decided], ok[model_pool]]).mean()),
         "finetune_export_temperature": ml.temperature,
     }
+    log(f"finetune: test accuracy {out['finetune_accuracy']:.4f} (linear probe on the same labels: see red); "
+        f"step {t_all:.0f} s (fine-tune {t_train:.0f} s on {rep.texts} texts, embedding {len(E)} texts "
+        f"{t_embed:.0f} s)" + (f"; export model labels {out['finetune_export_model_accuracy']:.4f}, "
+                               f"ECE {out['finetune_export_model_ece']:.4f} (temperature {ml.temperature:.2f})"
+                               if model_pool.any() else ""))
     # the temperature fitted on the held-out seeds instead: what the hold-out was meant for
     if held.sum() < 2 * len(data.label_names):
-        log(f"finetune: test accuracy {out['finetune_accuracy']:.4f}; step {t_all:.0f} s (fine-tune {t_train:.0f} s "
-            f"on {rep.texts} texts, embedding {len(E)} texts {t_embed:.0f} s)")
         return out
     unseen = predict_labels(cfg, ft, state, reference=held)
     ok_unseen = unseen.label == truth[unseen.index]
@@ -304,10 +307,6 @@ def finetune_step(cfg: LoopConfig, data: LoopData, state: LoopState, test_texts:
                                                                      ok_unseen[pool[unseen.index]])
                                           if model_pool.any() else None)
     out["finetune_held_out_seeds_temperature"] = unseen.temperature
-    log(f"finetune: test accuracy {out['finetune_accuracy']:.4f} (linear probe on the same labels: see red); "
-        f"step {t_all:.0f} s (fine-tune {t_train:.0f} s on {rep.texts} texts, embedding {len(E)} texts "
-        f"{t_embed:.0f} s); export model labels {out['finetune_export_model_accuracy']:.4f}, "
-        f"ECE {out['finetune_export_model_ece']:.4f} (temperature {ml.temperature:.2f})")
     return out
 
 
