@@ -16,6 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = ROOT / "artifacts" / "screenshots"
+LOGS = ROOT / "artifacts" / "logs"  # each test server's output
 VIEWPORT = {"width": 1440, "height": 900}
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
@@ -38,10 +39,16 @@ def serve(project: Path, **extra_env):
     its environment, e.g. RED_USERS); stop it afterwards."""
     port = free_port()
     env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false", **extra_env)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-         "--server.headless", "true", "--server.maxUploadSize", "20", "--", "--project", str(project)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # The server's output goes to a file, never to a pipe nobody reads: once a pipe's 64 KiB
+    # buffer is full (llama.cpp's model-loading log, a logged traceback), every write blocks
+    # and the whole server stops answering HTTP.
+    LOGS.mkdir(parents=True, exist_ok=True)
+    log_path = LOGS / f"streamlit-{Path(project).stem}-{port}.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+             "--server.headless", "true", "--server.maxUploadSize", "20", "--", "--project", str(project)],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     deadline = time.time() + 90
     while time.time() < deadline:
         try:
@@ -51,7 +58,8 @@ def serve(project: Path, **extra_env):
             time.sleep(0.5)
     else:
         proc.kill()
-        pytest.fail("streamlit did not start: " + (proc.stdout.read() if proc.stdout else ""))
+        proc.wait(timeout=20)
+        pytest.fail("streamlit did not start: " + log_path.read_text()[-4000:])
     yield f"http://127.0.0.1:{port}"
     proc.terminate()
     try:

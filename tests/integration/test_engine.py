@@ -69,7 +69,7 @@ def test_a_run_killed_mid_iteration_resumes_with_nothing_lost(small_copy):
     red = Path(sys.executable).parent / "red"
     proc = subprocess.Popen(
         [str(red), "run", str(small_copy), "--budget", "300", "--batch", "100", "--self-training", "-1",
-         "--patience", "100"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+         "--patience", "100"], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # an unread pipe could fill and block it
     # the project is locked while the run writes, so follow its output: once the first
     # iteration is reported, let the second one commit a chunk or two, then kill it hard
     deadline = time.time() + 300
