@@ -1,7 +1,8 @@
 """What the two Ollama-API test doubles share: the HTTP plumbing, /api/version, /api/tags.
 
 A double subclasses :class:`OllamaApiServer`, lists its ``model_names`` and implements
-``chat(request) -> (status, body)`` for POST /api/chat.
+``chat(request) -> (status, body)`` for POST /api/chat. :func:`choose_candidates` tells a
+choose question (its JSON schema's ``choice`` enum) from a yes/no one.
 """
 
 from __future__ import annotations
@@ -10,6 +11,16 @@ import json
 from http.server import BaseHTTPRequestHandler
 
 from .loopback import LoopbackServer
+
+
+def choose_candidates(req: dict) -> list[str] | None:
+    """The candidate labels of a choose question (the enum of its schema's ``choice``, without
+    "none"); None for a yes/no question."""
+    fmt = req.get("format")
+    props = fmt.get("properties", {}) if isinstance(fmt, dict) else {}
+    if "choice" not in props:
+        return None
+    return [c for c in props["choice"].get("enum", []) if c != "none"]
 
 
 class _Handler(BaseHTTPRequestHandler):

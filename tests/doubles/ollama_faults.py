@@ -7,8 +7,10 @@ Modes (the 13 of the issue, the closed port being no server at all):
   tags_500, tags_404, tags_no_model, tags_hang, tags_not_json — /api/tags fails;
   chat_drop (connection closed without a reply), chat_garbage_body (200, body not JSON),
   chat_garbage_content (a reply whose content is not JSON), chat_500, chat_hang,
-  chat_valid_yes ({"valid": "yes"}), chat_every_other (a 500 for every second request).
-Otherwise chat answers well-formed verdicts.
+  chat_valid_yes ({"valid": "yes"}; asked to choose, a choice that is no candidate),
+  chat_every_other (a 500 for every second request).
+Otherwise chat answers well-formed verdicts: yes/no, or asked to choose, the first candidate
+(none for every third request).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import time
 from http.server import BaseHTTPRequestHandler
 
 from .loopback import LoopbackServer
+from .ollama_api import choose_candidates
 
 MODEL = "double-judge:latest"
 HANG_S = 30.0  # longer than any timeout a test sets; a test's timeout ends it first
@@ -83,10 +86,15 @@ class _Handler(BaseHTTPRequestHandler):
         if mode == "chat_hang":
             return self._hang()
         req = json.loads(body or b"{}")
+        candidates = choose_candidates(req)
         if mode == "chat_garbage_content":
             content = "Sure! The label looks fine to me."
         elif mode == "chat_valid_yes":
-            content = json.dumps({"valid": "yes", "confidence": 0.9, "rationale": "ok"})
+            content = json.dumps({"valid": "yes", "confidence": 0.9, "rationale": "ok"} if candidates is None
+                                 else {"choice": "yes", "confidence": 0.9, "rationale": "ok"})
+        elif candidates is not None:
+            content = json.dumps({"choice": candidates[0] if n % 3 else "none", "confidence": 0.9,
+                                  "rationale": "scripted"})
         else:
             content = json.dumps({"valid": n % 3 != 0, "confidence": 0.9, "rationale": "scripted"})
         self._json(200, {"model": req.get("model", MODEL), "created_at": "2026-01-01T00:00:00Z",
