@@ -16,7 +16,7 @@ from red_app.judges import packaged_models  # noqa: E402
 from red_app.judges.factory import JUDGE_KINDS, judge_for_project  # noqa: E402
 from red_app.judges.ollama_judge import ollama_settings  # noqa: E402
 from red_app.judges.openai_judge import DEFAULT_URL  # noqa: E402
-from red_app.method.config import CHOICES, LoopConfig  # noqa: E402
+from red_app.method.config import CHOICES, DEFAULTS, LoopConfig  # noqa: E402
 from red_app.method.delegation import Calibration  # noqa: E402
 from red_app.runner import budget_report  # noqa: E402
 
@@ -181,7 +181,8 @@ if measure and not running:
     try:
         judge = the_judge()
         with st.spinner(f"asking the judge about {max(int(cal_seeds), 10)} seeds…"):
-            res = judge_eval(proj, judge, n=max(int(cal_seeds), 10), from_seeds=True)
+            res = judge_eval(proj, judge, n=max(int(cal_seeds), 10), from_seeds=True,
+                             question=chosen.get("question", DEFAULTS.question), choose_k=int(choose_k))
         st.text(describe_result(res))
     except RedError as exc:
         st.error(md(exc))
@@ -259,9 +260,15 @@ def budget_section(run_id: int) -> None:
     c[2].metric("Sent to people", f"{b['to_people']:,}",
                 help="verdicts that did not clear the precision target: answer them in Review (needs_review)")
     c[3].metric("Accepted", f"{b['accepted']:,}")
-    c[4].metric("Rejected", f"{b['rejected']:,}")
-    c[5].metric("Retries after a rejection", f"{b['retries']:,}",
-                help="a rejected text's next most likely label, asked in the same run (After a rejection: next)")
+    if b["question"] == "choose":
+        c[4].metric("Rejected (none of these)", f"{b['rejected']:,}",
+                    help="the judge said no candidate offered is right; each of them is excluded for that text")
+        c[5].metric("Asked again after none", f"{b['retries']:,}",
+                    help="texts asked again in this run, offered candidates not rejected before")
+    else:
+        c[4].metric("Rejected", f"{b['rejected']:,}")
+        c[5].metric("Retries after a rejection", f"{b['retries']:,}",
+                    help="a rejected text's next most likely label, asked in the same run (After a rejection: next)")
     if b["failed"]:
         st.caption(f"{b['failed']:,} calls failed and were not charged to the budget.")
     if b["warning"]:

@@ -19,29 +19,40 @@ from dataclasses import replace
 
 import numpy as np
 
-from .errors import RedError
+from .errors import ConfigError, RedError
 from .inputs import load_inputs
 from .judges.base import Judge
-from .method.config import DEFAULTS
-from .method.delegation import Delegation, calibrate, roc_auc, verdict_score
+from .method.config import CHOICES, DEFAULTS
+from .method.delegation import Delegation, calibrate, calibrate_choice, roc_auc, verdict_score
 from .method.loop import RedLoop
 from .method.questions import build_request
 from .project.store import Project
 from .runner import verdict_row
 
 
-def judge_eval(project: Project, judge: Judge, n: int = 100, seed: int = 0, from_seeds: bool = False) -> dict:
-    """Measure ``judge`` on ``n`` proposals (hidden gold) or ``n`` seeds (``from_seeds``)."""
+def judge_eval(project: Project, judge: Judge, n: int = 100, seed: int = 0, from_seeds: bool = False,
+               question: str = DEFAULTS.question, choose_k: int = DEFAULTS.choose_k) -> dict:
+    """Measure ``judge`` on ``n`` proposals (hidden gold) or ``n`` seeds (``from_seeds``).
+
+    On seeds the judge is asked the ``question`` a run would ask it: choose questions (each
+    seed once with its own label among ``choose_k`` candidates, once without it), or binary
+    ones (each seed under its own and its most plausible wrong label)."""
+    if question not in CHOICES["question"]:
+        raise ConfigError(f"question must be one of {', '.join(CHOICES['question'])}, not {question!r}")
     data, state = load_inputs(project)
     t0 = time.perf_counter()
-    if from_seeds:
+    if from_seeds and question == "choose":
+        cal = calibrate_choice(data, state, judge, n=n, k=choose_k, seed=seed)
+    elif from_seeds:
         cal = calibrate(data, state, judge, n=n, seed=seed, c_examples=DEFAULTS.c_examples)
+    if from_seeds:
         judged = [(req, v) for req, v, _ in cal.judged]
         result = {"mode": "seeds", "asked": cal.pairs, "answered": cal.answered, "errors": cal.pairs - cal.answered,
                   "auc": cal.judge_auc, "classifier_auc": cal.classifier_auc, "combined_auc": cal.combined_auc,
                   "accuracy": cal.agreement, "wrong_caught": cal.wrong_caught, "right_rejected": cal.right_rejected,
                   "informative": cal.informative, "summary": cal.summary(),
-                  "median_latency_ms": cal.median_latency_ms}
+                  "median_latency_ms": cal.median_latency_ms, "question": question,
+                  "choose_k": choose_k if question == "choose" else None}
     else:
         result, judged = on_gold_sample(data, state, judge, n)
     result.update({"judge": judge.describe(), "kind": judge.kind, "model": judge.model,
@@ -103,7 +114,10 @@ def describe_result(res: dict) -> str:
     lat = "–" if res.get("median_latency_ms") is None else f"{res['median_latency_ms']:.0f} ms"
     head = f"{res['judge']}: {res['answered']} of {res['asked']} answered ({res['errors']} errors)"
     if res.get("mode") == "seeds":
-        return "\n".join([head + " on seed pairs (each seed under its own and its most plausible wrong label)",
+        how = (f"choose questions on seeds (each seed once with its own label among {res.get('choose_k')} "
+               "candidates, once without it)" if res.get("question") == "choose"
+               else "seed pairs (each seed under its own and its most plausible wrong label)")
+        return "\n".join([head + f" on {how}",
                           f"ROC AUC {f2(res['auc'])} (classifier {f2(res['classifier_auc'])}, both "
                           f"{f2(res['combined_auc'])}); agreement {pct(res['accuracy'])}, wrong caught "
                           f"{pct(res['wrong_caught'])}, right rejected {pct(res['right_rejected'])}; median latency {lat}",

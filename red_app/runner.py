@@ -219,12 +219,22 @@ def budget_report(project: Project, run_id: int) -> dict:
 
     Keys: ``measuring`` (calls measuring the judge on seeds), ``proposals`` (answered
     proposals), ``accepted``, ``rejected``, ``to_people``, ``failed`` (free), ``retries``
-    (proposals of a text's next label after a rejection), ``budget``, ``warning`` (or None).
+    (proposals of a text's next label after a rejection; for choose questions, a text asked
+    again after "none"), ``budget``, ``question`` (binary or choose), ``warning`` (or None).
     """
     out = project.run_budget(run_id)
-    out["budget"] = int(project.run_config(run_id)["loop"]["budget"])
+    loop = project.run_config(run_id)["loop"]
+    out["budget"] = int(loop["budget"])
+    out["question"] = loop.get("question", "binary")  # runs stored before the setting asked binary ones
     out["warning"] = None
-    if out["proposals"] >= 10 and out["rejected"] > REJECTIONS_DOMINATE * out["proposals"]:
+    if out["proposals"] >= 10 and out["rejected"] > REJECTIONS_DOMINATE * out["proposals"] \
+            and out["question"] == "choose":
+        out["warning"] = (
+            f"The judge answered \"none of these\" to {out['rejected']:,} of {out['proposals']:,} questions "
+            f"({out['rejected'] / out['proposals']:.0%}). The right label is often not among the classifier's top "
+            f"{loop.get('choose_k', 5)} candidates here: add seeds to the labels it confuses (Texts, Subsets), write "
+            "label descriptions, or offer more candidates (choose_k).")
+    elif out["proposals"] >= 10 and out["rejected"] > REJECTIONS_DOMINATE * out["proposals"]:
         out["warning"] = (
             f"The judge rejected {out['rejected']:,} of {out['proposals']:,} proposals "
             f"({out['rejected'] / out['proposals']:.0%}); {out['retries']:,} calls went to a text's next label after "

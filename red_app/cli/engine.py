@@ -207,7 +207,8 @@ def cmd_judge_eval(a) -> int:
 
     with Project(a.project) as p:
         judge = build_judge(a, p)
-        res = judge_eval(p, judge, n=a.n, seed=a.seed, from_seeds=a.from_seeds)
+        res = judge_eval(p, judge, n=a.n, seed=a.seed, from_seeds=a.from_seeds, question=a.question,
+                         choose_k=a.choose_k)
     if a.json:
         print(json.dumps(res, indent=2))
         return 0
@@ -364,6 +365,9 @@ def register(sub) -> None:
     p.add_argument("project")
     p.add_argument("--n", type=int, default=100, help="proposals (hidden gold) or seeds (--from-seeds; 2 calls each)")
     p.add_argument("--from-seeds", action="store_true", help="measure on the project's seeds, no gold needed")
+    p.add_argument("--question", choices=CHOICES["question"], default=DEFAULTS.question,
+                   help="with --from-seeds: the question a run would ask (default %(default)s)")
+    p.add_argument("--choose-k", type=int, default=DEFAULTS.choose_k, help="candidates per choose question")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
     _add_judge_options(p)

@@ -70,10 +70,10 @@ class LoopConfig:
     max_failures: int = 5
     # what the judge is asked: binary (is the top label right?) or choose (which of the
     # top choose_k candidates, each with its description and nearest examples, or none?).
-    # choose beat binary on every simulated benchmark and resists injection (bench/REPORT.md);
-    # binary stays the default until the Ollama test double, the demo's Review/Run page
-    # tests and the fault tests are carried over to choose questions (issue #11 note)
-    question: str = "binary"
+    # choose is the default: it beat binary on every benchmark pair (CLINC150, BANKING77,
+    # O*NET; perfect and yes-leaning judges) and no injection written against yes/no moved
+    # it (bench/REPORT.md); binary stays one setting away
+    question: str = "choose"
     choose_k: int = 5
 
     def __post_init__(self) -> None:
@@ -111,8 +111,12 @@ _TYPES = {f.name: str(f.type) for f in fields(LoopConfig)}
 
 
 def config_from_dict(d: dict) -> LoopConfig:
-    """A config from a stored dict; keys this version does not know are ignored."""
-    return LoopConfig(**{k: v for k, v in d.items() if k in _TYPES})
+    """A config from a stored run's dict; keys this version does not know are ignored. A run
+    stored before questions could be chosen asked binary ones, and resumes asking them."""
+    known = {k: v for k, v in d.items() if k in _TYPES}
+    if d and "question" not in d:
+        known["question"] = "binary"
+    return LoopConfig(**known)
 
 
 def parse_setting(item: str) -> tuple[str, object]:

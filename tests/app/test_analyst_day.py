@@ -147,7 +147,7 @@ def test_runs_failed_judge_new_run_budget_and_resume(demo_url, browser):
     _radio(page, "simulated")
     slider = main.get_by_role("slider").first
     slider.focus()
-    for _ in range(6):  # accuracy 1.0 -> 0.7: the judge rejects, the loop retries the next label
+    for _ in range(6):  # accuracy 1.0 -> 0.7: the judge errs, picking wrong labels or none
         page.keyboard.press("ArrowLeft")
     _fill(page, "Budget (judge calls)", 90)
     _fill(page, "Batch per iteration", 30)
@@ -157,7 +157,7 @@ def test_runs_failed_judge_new_run_budget_and_resume(demo_url, browser):
     page.wait_for_function("() => document.body.innerText.includes('budget spent')", timeout=240_000)
     idle(page)
     assert "run 2:" in _progress_text(page)
-    for metric in ("Judge calls", "Accepted", "Rejected", "Retries after a rejection", "Sent to people"):
+    for metric in ("Judge calls", "Accepted", "Rejected (none of these)", "Asked again after none", "Sent to people"):
         assert main.get_by_test_id("stMetricLabel").filter(has_text=metric).count() >= 1, metric
     main.get_by_text("Where the budget went").wait_for()
     assert main.get_by_role("button", name=re.compile("Resume interrupted run")).count() == 0  # run 1 is history

@@ -26,7 +26,9 @@ def demo_built(tmp_path_factory):
     path = build_demo(tmp_path_factory.mktemp("demo") / "demo.duckdb")
     with Project(path) as p:
         gold = p.hidden_gold(role="pool")
-        list(run_project(p, SimulatedJudge(gold, accuracy=0.8, seed=1),
+        # choose questions (the default) and a yes-leaning judge taken at its word: picks,
+        # wrong picks and "none" answers (invalid verdicts) for the page to show
+        list(run_project(p, SimulatedJudge(gold, p_valid_right=0.8, p_valid_wrong=0.5, seed=1),
                          LoopConfig(budget=60, batch=30, patience=None, calibration_seeds=0)))
     return path
 

@@ -20,7 +20,8 @@ def ran(tmp_path_factory):
     path = build_demo(tmp_path_factory.mktemp("runpage") / "demo.duckdb")
     with Project(path) as p:
         gold = dict(p.cursor().execute("SELECT id, gold_label FROM samples WHERE role = 'pool'").fetchall())
-        list(run_project(p, SimulatedJudge(gold, accuracy=0.6, seed=2),
+        # yes-leaning, so choose questions (the default) also get "none" answers
+        list(run_project(p, SimulatedJudge(gold, p_valid_right=0.6, p_valid_wrong=0.5, seed=2),
                          LoopConfig(budget=60, batch=30, patience=None, calibration_seeds=0), label_everything=False))
     return path
 
@@ -54,8 +55,10 @@ def test_the_finished_run_says_where_the_budget_went(run_page):
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Judge calls"] == "60 of 60"
-    assert int(metrics["Accepted"]) + int(metrics["Rejected"]) == 60
-    assert int(metrics["Retries after a rejection"]) > 0
+    # the demo's run asked choose questions (the default): rejections are "none of these"
+    assert int(metrics["Accepted"]) + int(metrics["Rejected (none of these)"]) == 60
+    assert int(metrics["Rejected (none of these)"]) > 0 and "Retries after a rejection" not in metrics
+    assert int(metrics["Asked again after none"]) >= 0
     text = " ".join(str(p.proto.text) for p in at.get("progress"))
     assert "run 1" in text and "nan" not in text
-    assert any("rejected" in w.value for w in at.warning) == (int(metrics["Rejected"]) > 30)
+    assert any("none of these" in w.value for w in at.warning) == (int(metrics["Rejected (none of these)"]) > 30)

@@ -133,7 +133,7 @@ def test_judge_eval_from_seeds_needs_no_gold_and_keeps_every_verdict(small_copy)
     with Project(small_copy) as p:
         gold = {**p.seed_labels(), **_gold(p)}
         biased = SimulatedJudge(gold, p_valid_right=0.97, p_valid_wrong=0.55, seed=5)
-        res = judge_eval(p, biased, n=60, from_seeds=True)
+        res = judge_eval(p, biased, n=60, from_seeds=True, question="binary")
         assert res["mode"] == "seeds" and res["asked"] == 120 and res["answered"] == 120
         # the yes-bias shows: few right labels rejected, about half the wrong ones let through
         assert res["right_rejected"] < 0.15 and 0.25 < res["wrong_caught"] < 0.7
@@ -142,10 +142,21 @@ def test_judge_eval_from_seeds_needs_no_gold_and_keeps_every_verdict(small_copy)
             "SELECT count(*), count(*) FILTER (WHERE applied) FROM judge_verdicts WHERE purpose = 'eval'").fetchall()[0]
         assert stored == (120, 0)  # kept for the audit, never applied
         assert remembered(p, "simulated", biased.model)["auc"] == res["auc"]
-        perfect = judge_eval(p, SimulatedJudge(gold), n=30, from_seeds=True)
+        perfect = judge_eval(p, SimulatedJudge(gold), n=30, from_seeds=True, question="binary")
         assert perfect["auc"] == 1.0 and perfect["informative"]
+        # the question a run asks by default: choose, each seed with its own label offered and not
+        chosen = judge_eval(p, biased, n=60, from_seeds=True)
+        assert chosen["question"] == "choose" and chosen["asked"] == 120
+        # offered, it finds the right label (0.97); not offered, it names a wrong one about half the time
+        assert chosen["right_rejected"] < 0.15 and 0.25 < chosen["wrong_caught"] < 0.7
+        assert judge_eval(p, SimulatedJudge(gold), n=30, from_seeds=True)["auc"] == 1.0
     out = subprocess.run([str(Path(sys.executable).parent / "red"), "judge-eval", str(small_copy), "--from-seeds",
                           "--n", "10", "--judge", "simulated", "--judge-profile", "realistic"],
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert "ROC AUC" in out.stdout and "wrong caught" in out.stdout and "20 of 20 answered" in out.stdout
+    assert "choose questions on seeds" in out.stdout
+    out = subprocess.run([str(Path(sys.executable).parent / "red"), "judge-eval", str(small_copy), "--from-seeds",
+                          "--n", "10", "--judge", "simulated", "--question", "binary"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and "seed pairs" in out.stdout, out.stderr

@@ -35,8 +35,10 @@ def judged_project(small_project, tmp_path_factory):
     shutil.copy(small_project, path)
     with Project(path) as p:
         gold = p.hidden_gold(role="pool")
+        # choose questions between two candidates: the gold is sometimes not offered, so
+        # the judge also answers "none" (an invalid verdict), not only picks
         list(run_project(p, SimulatedJudge({**p.seed_labels(), **gold}, accuracy=0.8, seed=3),
-                         LoopConfig(budget=80, batch=40, patience=None, calibration_seeds=0)))
+                         LoopConfig(budget=80, batch=40, patience=None, calibration_seeds=0, choose_k=2)))
     return path
 
 

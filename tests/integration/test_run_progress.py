@@ -22,11 +22,19 @@ def _gold(p):
     return dict(p.cursor().execute("SELECT id, gold_label FROM samples WHERE role = 'pool'").fetchall())
 
 
-def test_a_run_reports_each_stage_and_its_budget(demo):
+@pytest.mark.parametrize("question", ["binary", "choose"])
+def test_a_run_reports_each_stage_and_its_budget(demo, tmp_path, question):
+    import shutil
+
     stages = []
-    with Project(demo) as p:
-        judge = SimulatedJudge(_gold(p), accuracy=0.6, seed=3)
-        records = list(run_project(p, judge, LoopConfig(budget=80, batch=40, patience=None, calibration_seeds=0),
+    path = tmp_path / "d.duckdb"
+    shutil.copy(demo, path)
+    with Project(path) as p:
+        # yes-leaning: the demo is easy enough that its gold is nearly always among the top
+        # candidates, so a symmetric judge would never answer "none"
+        judge = SimulatedJudge(_gold(p), p_valid_right=0.6, p_valid_wrong=0.3, seed=3)
+        records = list(run_project(p, judge, LoopConfig(budget=80, batch=40, patience=None, calibration_seeds=0,
+                                                        question=question, choose_k=2),
                                    progress=stages.append, label_everything=False))
         run_id = int(p.runs()["run_id"].max())
         report = budget_report(p, run_id)
@@ -45,8 +53,14 @@ def test_a_run_reports_each_stage_and_its_budget(demo):
     assert report["accepted"] == sum(r.accepted for r in records)
     assert report["rejected"] == sum(r.rejected for r in records)
     assert report["measuring"] == 0 and report["budget"] == 80
-    assert 0 < report["retries"] <= report["rejected"]  # a 60%-accurate judge rejects; the next label is asked
+    assert report["rejected"] > 0  # a 60%-accurate judge rejects (binary) or answers none (choose)
+    if question == "binary":
+        assert 0 < report["retries"] <= report["rejected"]  # after a rejection the next label is asked
+    else:
+        assert report["retries"] <= report["rejected"]  # after "none", a later question offers others
     assert (report["warning"] is not None) == (report["rejected"] > 0.5 * report["proposals"])
+    if report["warning"]:
+        assert ("none of these" in report["warning"]) == (question == "choose")
 
 
 def test_only_the_newest_interrupted_run_is_resumable(demo, tmp_path):

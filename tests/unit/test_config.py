@@ -36,3 +36,10 @@ def test_key_value_strings_are_typed_and_checked():
 def test_stored_dicts_round_trip_and_ignore_unknown_keys():
     cfg = LoopConfig(budget=9, on_reject="skip")
     assert config_from_dict({**cfg.to_dict(), "from_a_newer_version": 1}) == cfg
+
+
+def test_a_run_stored_before_questions_could_be_chosen_resumes_with_binary_ones():
+    old = {k: v for k, v in LoopConfig(budget=9).to_dict().items() if k not in ("question", "choose_k")}
+    assert LoopConfig().question == "choose"
+    assert config_from_dict(old).question == "binary"
+    assert config_from_dict({**old, "question": "choose"}).question == "choose"
