@@ -103,3 +103,27 @@ def test_a_schema_5_map_migrates_and_is_not_trusted(tmp_path):
         assert p.get_setting("schema_version") == str(SCHEMA_VERSION)
         assert len(p.label_map()) == 1 and p.label_map_fingerprint() is None  # kept, but not trusted
         assert p.cached_label_map(map_fingerprint(p, 10, "greedy")) is None
+
+
+def test_red_embed_leaves_the_map_the_subsets_page_shows_computed(tmp_path, banking_path):
+    """`red init`, `red import`, `red embed` as a user runs them: the Subsets page's first
+    visit then finds its map stored (no UMAP on the visit)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    red = str(Path(sys.executable).parent / "red")
+    path = tmp_path / "p.duckdb"
+    where = "label IN ('activate_my_card', 'age_limit', 'apple_pay_or_google_pay') AND split = 'train' AND shot10"
+    for args in (["init", str(path)], ["import", str(path), str(banking_path), "--where", where]):
+        subprocess.run([red, *args], check=True, capture_output=True, text=True, timeout=300)
+    out = subprocess.run([red, "embed", str(path)], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert "label map: computed" in out.stdout
+    with Project(path) as p:
+        shown = p.label_map_fingerprint()
+        assert shown == map_fingerprint(p, 10, "greedy", model=p.get_setting("embedding_model"))
+        assert current_map(p) == shown  # the page's call: nothing left to compute
+        assert set(p.label_map().label) == {"activate_my_card", "age_limit", "apple_pay_or_google_pay"}
+    again = subprocess.run([red, "embed", str(path)], capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0 and "label map: computed" not in again.stdout  # nothing new, nothing computed
