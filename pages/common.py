@@ -72,15 +72,20 @@ def routing():
 
 
 def app_pages(every: bool = False) -> list:
-    """The app's pages for st.navigation: those the session's role may see (``every``: all)."""
+    """The app's pages for st.navigation: those the session's role may see (``every``: all).
+
+    No page icons: the current page's icon becomes the browser tab's icon, and a
+    ``:material/…:`` one is fetched from fonts.gstatic.com (an outside request on every
+    visit; the Chromium accounts walk counted one for Review's). The tab keeps the app's
+    own icon (app.py)."""
     pages = [
-        st.Page("pages/project.py", title="Project", icon=":material/folder_open:", default=True),
-        st.Page("pages/subsets.py", title="Subsets", icon=":material/bubble_chart:"),
-        st.Page("pages/run.py", title="Run", icon=":material/play_arrow:") if every or allowed("run") else None,
-        st.Page("pages/review.py", title="Review", icon=":material/fact_check:"),
-        st.Page("pages/texts.py", title="Texts", icon=":material/search:"),
-        st.Page("pages/audit.py", title="Audit", icon=":material/policy:"),
-        st.Page("pages/export.py", title="Export", icon=":material/download:") if every or allowed("export") else None,
+        st.Page("pages/project.py", title="Project", default=True),
+        st.Page("pages/subsets.py", title="Subsets"),
+        st.Page("pages/run.py", title="Run") if every or allowed("run") else None,
+        st.Page("pages/review.py", title="Review"),
+        st.Page("pages/texts.py", title="Texts"),
+        st.Page("pages/audit.py", title="Audit"),
+        st.Page("pages/export.py", title="Export") if every or allowed("export") else None,
     ]
     return [p for p in pages if p is not None]
 

@@ -188,8 +188,18 @@ class Project:
         object opens it again (the app releases its project after every page run)."""
         with self._con_guard:
             con, self._con = self._con, None
-        if con is not None:
+        if con is None:
+            return
+        try:
             con.close()
+        except duckdb.Error as exc:
+            # another thread is mid-call on it (a page's fragment stopped by a rerun while
+            # the page's main run reads): keep it for the next use instead of failing
+            if "busy" not in str(exc).lower():
+                raise
+            with self._con_guard:
+                if self._con is None:
+                    self._con = con
 
     def close(self) -> None:
         self.release()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from browser_kit import serve  # noqa: E402
+from browser_kit import idle, serve  # noqa: E402
 
 from red_app.accounts import local_user
 
@@ -264,6 +264,7 @@ def accounts_server(tmp_path_factory):
 def _login(page, url, name, password):
     page.goto(url, wait_until="commit", timeout=120_000)
     page.get_by_role("heading", name="red — log in").first.wait_for(timeout=60_000)
+    idle(page)  # a form filled while its run still draws can lose what was typed
     page.get_by_role("textbox", name="User name").fill(name)
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Log in").click()

@@ -79,6 +79,18 @@ def _human(path):
                LEFT JOIN revocations r USING (event_id) WHERE a.origin = 'human' ORDER BY a.event_id""").fetchall()
 
 
+def _human_when(path, ready, timeout: float = 30.0):
+    """The human rows once ``ready(rows)`` holds (or the last read after ``timeout``): the toast
+    shows before the page's run has finished writing, and a copy taken while DuckDB moves
+    its WAL into the file can miss the newest event."""
+    deadline = time.time() + timeout
+    while True:
+        rows = _human(path)
+        if ready(rows) or time.time() > deadline:
+            return rows
+        time.sleep(0.5)
+
+
 def _shot(page, name):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"))  # the viewport: what a 1440×900 screen shows
@@ -145,12 +157,12 @@ def test_keyboard_right_wrong_another_and_undo_without_the_mouse(served):
     before = len(_human(path))
     page.keyboard.press("a")  # Right
     _toast(page, "recorded — right")
-    rows = _human(path)
+    rows = _human_when(path, lambda r: len(r) >= before + 1)
     assert len(rows) == before + 1 and rows[-1][2:4] == ("valid", ME)
     page.wait_for_timeout(800)
     page.keyboard.press("x")  # Wrong
     _toast(page, "recorded — wrong")
-    rows = _human(path)
+    rows = _human_when(path, lambda r: len(r) >= before + 2)
     assert len(rows) == before + 2 and rows[-1][2] == "invalid"
     page.wait_for_timeout(800)
     proposed = page.get_by_test_id("stMain").get_by_role("heading", level=5).first.inner_text()
@@ -164,14 +176,14 @@ def test_keyboard_right_wrong_another_and_undo_without_the_mouse(served):
     page.keyboard.press("Enter")
     _toast(page, f"another label: {other}")
     page.wait_for_timeout(1500)
-    rows = _human(path)
+    rows = _human_when(path, lambda r: len(r) >= before + 4)
     assert [r[2] for r in rows[-2:]] == ["invalid", "valid"] and rows[-1][1] == other
     # focus left the old picker with its item: the letter keys act again, nothing is typed
     assert not _focus_in_picker(page)
     page.keyboard.press("u")  # undo the override
     _toast(page, "undone")
     page.wait_for_timeout(1000)
-    rows = _human(path)
+    rows = _human_when(path, lambda r: r and r[-1][4] is not None)
     assert rows[-1][4] == ME and rows[-2][4] == ME and rows[-3][4] is None
     _shot(page, "review-3-undone")
     page.close()
@@ -193,12 +205,12 @@ def test_bulk_with_a_count_and_a_confirmation(served):
     assert len(_human(path)) == before  # nothing until confirmed
     main.get_by_role("button", name=re.compile("^Confirm")).click()
     _toast(page, f"recorded {n} decisions")
-    assert len(_human(path)) == before + n
+    assert len(_human_when(path, lambda r: len(r) >= before + n)) == before + n
     page.wait_for_timeout(1000)
     _shot(page, "review-5-bulk-done")
     page.keyboard.press("u")
     _toast(page, "undone")
     page.wait_for_timeout(1000)
-    rows = _human(path)
+    rows = _human_when(path, lambda r: all(x[4] is not None for x in r[-n:]))
     assert all(r[4] == ME for r in rows[-n:])
     page.close()

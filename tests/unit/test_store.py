@@ -82,3 +82,32 @@ def test_a_non_red_duckdb_file_is_refused(tmp_path):
     duckdb.connect(str(path)).execute("CREATE TABLE t (x INT)").close()
     with pytest.raises(ProjectError, match="not a red project"):
         Project(path)
+
+
+def test_releasing_a_connection_another_thread_is_using_keeps_it_instead_of_failing(tmp_path):
+    """The app releases its project at the end of every page or fragment run; a fragment
+    stopped by a rerun released it while the page's main run was reading (DuckDB refused
+    the close with "connection is busy")."""
+    import threading
+    import time
+
+    p = Project(tmp_path / "p.duckdb", create=True)
+    con = p.con
+    started, result = threading.Event(), []
+
+    def long_read():  # ~3 s on a busy 2-core machine
+        started.set()
+        try:
+            result.append(con.execute("SELECT sum(i) FROM range(1000000000) t(i)").fetchall()[0][0])
+        except Exception as exc:  # closed before it began: the busy case was not reached
+            result.append(exc)
+
+    t = threading.Thread(target=long_read)
+    t.start()
+    started.wait()
+    time.sleep(0.5)  # the query is running
+    p.release()  # before: ResourceInUseException
+    t.join()
+    assert result == [1000000000 * 999999999 // 2], result  # the reader finished on the kept connection
+    assert p.labels() == []  # and the project is usable
+    p.close()
