@@ -78,10 +78,10 @@ if missing:
 
         try:
             rep = embed_project(proj, model=model, progress=progress)
-            bar.progress(1.0, text="grouping the labels for the Subsets map…")
-            if rep.model == project_model(proj):
+            if rep.model == project_model(proj):  # the map the Subsets page shows, computed now
                 from red_app.label_map import map_after_embedding  # here: the page's first run stays light
 
+                bar.progress(1.0, text="grouping the labels for the Subsets map…")
                 map_after_embedding(proj)
             st.session_state["project_flash"] = ("Embedded.", [rep.summary()])
             st.rerun()  # the counts and this section, as they are now

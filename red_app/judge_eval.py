@@ -41,11 +41,9 @@ def judge_eval(project: Project, judge: Judge, n: int = 100, seed: int = 0, from
         raise ConfigError(f"question must be one of {', '.join(CHOICES['question'])}, not {question!r}")
     data, state = load_inputs(project)
     t0 = time.perf_counter()
-    if from_seeds and question == "choose":
-        cal = calibrate_choice(data, state, judge, n=n, k=choose_k, seed=seed)
-    elif from_seeds:
-        cal = calibrate(data, state, judge, n=n, seed=seed, c_examples=DEFAULTS.c_examples)
     if from_seeds:
+        cal = (calibrate_choice(data, state, judge, n=n, k=choose_k, seed=seed) if question == "choose"
+               else calibrate(data, state, judge, n=n, seed=seed, c_examples=DEFAULTS.c_examples))
         judged = [(req, v) for req, v, _ in cal.judged]
         result = {"mode": "seeds", "asked": cal.pairs, "answered": cal.answered, "errors": cal.pairs - cal.answered,
                   "auc": cal.judge_auc, "classifier_auc": cal.classifier_auc, "combined_auc": cal.combined_auc,

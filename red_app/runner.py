@@ -227,16 +227,18 @@ def budget_report(project: Project, run_id: int) -> dict:
     out["budget"] = int(loop["budget"])
     out["question"] = loop.get("question", "binary")  # runs stored before the setting asked binary ones
     out["warning"] = None
-    if out["proposals"] >= 10 and out["rejected"] > REJECTIONS_DOMINATE * out["proposals"] \
-            and out["question"] == "choose":
+    if out["proposals"] < 10 or out["rejected"] <= REJECTIONS_DOMINATE * out["proposals"]:
+        return out
+    share = f"{out['rejected']:,} of {out['proposals']:,}"
+    if out["question"] == "choose":
         out["warning"] = (
-            f"The judge answered \"none of these\" to {out['rejected']:,} of {out['proposals']:,} questions "
+            f"The judge answered \"none of these\" to {share} questions "
             f"({out['rejected'] / out['proposals']:.0%}). The right label is often not among the classifier's top "
             f"{loop.get('choose_k', 5)} candidates here: add seeds to the labels it confuses (Texts, Subsets), write "
             "label descriptions, or offer more candidates (choose_k).")
-    elif out["proposals"] >= 10 and out["rejected"] > REJECTIONS_DOMINATE * out["proposals"]:
+    else:
         out["warning"] = (
-            f"The judge rejected {out['rejected']:,} of {out['proposals']:,} proposals "
+            f"The judge rejected {share} proposals "
             f"({out['rejected'] / out['proposals']:.0%}); {out['retries']:,} calls went to a text's next label after "
             "a rejection. The classifier's proposals are mostly wrong here: add seeds to the labels it confuses "
             "(Texts, Subsets), write label descriptions, or lower the batch so each iteration learns from fewer, "
