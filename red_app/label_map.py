@@ -93,7 +93,7 @@ def map_after_embedding(project: Project) -> float | None:
     """Compute the label map right after an embedding run, so the Subsets page's first visit
     shows a stored map instead of computing one (at 1,010 labels a few seconds of UMAP, next
     to minutes of embedding). Seconds it took (0 when the map shown was current); None when
-    there is nothing to map yet (read-only, or fewer than two labels with examples)."""
+    there is nothing to map yet (read-only, or fewer than two labels)."""
     if project.read_only:
         return None
     if project.label_map_inputs()[0] < 2:

@@ -45,11 +45,9 @@ def cmd_import(a) -> int:
 
 
 def cmd_embed(a) -> int:
-    from ..project.embed import embed_project
-    from ..project.store import Project
-
     from ..label_map import map_after_embedding
-    from ..project.embed import project_model
+    from ..project.embed import embed_project, project_model
+    from ..project.store import Project
 
     with Project(a.project) as p:
         rep = embed_project(p, model=a.model, batch_size=a.batch_size, progress=progress_bar("embedding"),
