@@ -56,7 +56,11 @@ def test_the_sample_is_stratified_and_answers_are_human_events(copy):
         assert set(items.stratum) == strata and len(strata) >= 3
         assert set(items.origin) <= {"judge", "model", "human", "import"}
         sizes = items.groupby("stratum").size()
-        assert (sizes >= 3).all() or (sizes == items.groupby("stratum").weight.first().mul(sizes)).all()
+        # at least 3 from each stratum, or the whole stratum where it holds fewer (weight 1)
+        weights = items.groupby("stratum").weight.first()
+        assert ((sizes >= 3) | (weights == 1.0)).all(), (sizes, weights)
+        pop = lp.assign(stratum=stratum_of(lp.origin.to_numpy(), lp.confidence.to_numpy())).groupby("stratum").size()
+        assert (sizes == pop[sizes.index].clip(upper=3)).where(sizes < 3, True).all()
         assert abs((items.weight).sum() - pool) < 1e-6
         assert not items.answered.any()
         before = len(p.cursor().execute("SELECT * FROM annotations").fetchall())  # noqa: only a test reads raw
@@ -119,16 +123,19 @@ def test_cli_prints_estimate_and_truth(copy, capsys, tmp_path):
     cov = [r["coverage"] for r in q["curve"]]
     assert cov == sorted(cov, reverse=True)
     # the chosen threshold becomes the export's default needs_review
-    assert main(["quality", str(copy), "--review-below", "0.6"]) == 0
+    # 0.95: some model labels fall below it and most do not (mean confidence ~0.98), so the
+    # check does not hang on the few borderline rows a lower threshold would catch
+    assert main(["quality", str(copy), "--review-below", "0.95"]) == 0
     from red_app.project.dataio import export_labels
     import pandas as pd
 
     with Project(copy) as p:
-        assert p.get_setting("review_below") == "0.6"
+        assert p.get_setting("review_below") == "0.95"
         export_labels(p, tmp_path / "e.parquet")
     df = pd.read_parquet(tmp_path / "e.parquet")
     model = df[df.origin == "model"]
-    assert (model.needs_review == (model.confidence < 0.6)).all() and model.needs_review.any()
+    assert (model.needs_review == (model.confidence < 0.95)).all()
+    assert model.needs_review.any() and not model.needs_review.all()
 
 
 def test_cli_lists_the_audit_items_and_writes_strict_json_before_any_answer(copy, capsys):
