@@ -83,6 +83,10 @@ if missing:
 
                 bar.progress(1.0, text="grouping the labels for the Subsets map…")
                 map_after_embedding(proj)
+                from red_app.runner import fit_after_embedding
+
+                bar.progress(1.0, text="fitting the seeds' model for the first run…")
+                fit_after_embedding(proj)
             st.session_state["project_flash"] = ("Embedded.", [rep.summary()])
             st.rerun()  # the counts and this section, as they are now
         except RedError as exc:

@@ -8,13 +8,15 @@ mid-iteration resumes from the last finished iteration with every verdict kept.
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict
 from typing import Callable, Iterator
 
 import numpy as np
 import pyarrow as pa
 
-from .inputs import load_inputs  # noqa: F401  (part of the runner's API)
+from .errors import RedError
+from .inputs import load_inputs
 from .judges.base import Judge
 from .label_map import compute_partition, stored_partition
 from .method.config import LoopConfig, config_from_dict
@@ -186,7 +188,7 @@ def run_project(
         elif getattr(judge, "trusted", False) or (stored is None and state.calls):
             delegation = Delegation(None)
     loop = RedLoop(config, judge, ProjectSink(project, run_id, data, judge, seen_human), partition=part,
-                   delegation=delegation, progress=progress)
+                   delegation=delegation, progress=progress, fit_memo=project)
     status = "interrupted"
     try:
         for record in loop.run(data, state, should_stop=should_stop):
@@ -209,6 +211,46 @@ def run_project(
         project.finish_run(run_id, status, termination)
         if hasattr(judge, "server_stats"):  # which servers answered, how often and how fast
             project.save_run_judge_stats(run_id, judge.server_stats())
+
+
+def fit_after_embedding(project: Project, config: LoopConfig | None = None) -> float | None:
+    """Fit the selector a run starts with (the flat model on the current labels, then its
+    self-training refit) and keep both in the project's fit cache, right after embedding.
+
+    A run's first iteration then takes them from the cache, the same numbers bit for bit
+    (red_app.method.softmax): at 1,010 labels that is most of its fitting. Seconds it took
+    (0 when both were cached already); None when there is nothing to fit (read-only, no
+    labels or no pool, a selector other than the flat model, or embeddings missing).
+    """
+    config = config or LoopConfig()
+    if project.read_only or config.selector != "flat" or not config.warm_start:
+        return None
+    try:
+        data, state = load_inputs(project)
+    except RedError:
+        return None
+    if not (state.y < 0).any():
+        return None
+    set_threads(torch=False)
+    t0 = time.perf_counter()
+    memo = _CountingMemo(project)
+    RedLoop(config, None, fit_memo=memo)._fit("flat", data, state)
+    return time.perf_counter() - t0 if memo.stored else 0.0
+
+
+class _CountingMemo:
+    """The project's fit cache, counting the fits it had to store (computed, not found)."""
+
+    def __init__(self, project: Project):
+        self.project = project
+        self.stored = 0
+
+    def cached_fit(self, key: str):
+        return self.project.cached_fit(key)
+
+    def store_fit(self, *args, **kw) -> None:
+        self.stored += 1
+        self.project.store_fit(*args, **kw)
 
 
 REJECTIONS_DOMINATE = 0.5  # share of the proposals the judge rejected above which the page warns

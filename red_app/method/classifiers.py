@@ -49,8 +49,12 @@ class FlatClassifier(ClassifierMixin, BaseEstimator):
 
     def scores(self, X):
         check_is_fitted(self, "estimator_")
+        P = self.estimator_.predict_proba(X)
+        if np.array_equal(self.estimator_.classes_, self.classes_):
+            # every label trained: the columns are already the labels (no copy of n × labels)
+            return np.asarray(P, dtype=np.float32), np.ones(len(X), dtype=bool)
         S = np.zeros((len(X), len(self.classes_)), dtype=np.float32)
-        S[:, self.estimator_.classes_] = self.estimator_.predict_proba(X)
+        S[:, self.estimator_.classes_] = P
         return S, np.ones(len(X), dtype=bool)
 
     def predict_proba(self, X):

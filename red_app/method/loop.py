@@ -167,7 +167,7 @@ class RedLoop:
 
     def __init__(self, config: LoopConfig, judge: Judge, sink: Sink | None = None,
                  partition: LabelPartition | None = None, delegation: Delegation | None = None,
-                 progress: Callable[[Stage], None] | None = None):
+                 progress: Callable[[Stage], None] | None = None, fit_memo=None):
         self.config = config
         self.progress = progress  # told each stage inside an iteration (the Run page's live status)
         self.judge = judge
@@ -177,6 +177,8 @@ class RedLoop:
         self.delegation = delegation
         self.calibration_: Calibration | None = delegation.calibration if delegation else None
         self._failures = 0  # failed judge calls in a row
+        # where the flat model's fits are remembered (a Project: red_app.method.softmax), or None
+        self.fit_memo = fit_memo
         self.termination_condition_: str | None = None
 
     def _stage(self, iteration: int, stage: str, done: int = 0, total: int = 0) -> None:
@@ -204,6 +206,8 @@ class RedLoop:
         if kind == "flat" and c.warm_start:
             if getattr(self, "_warm", None) is None:
                 self._warm = default_estimator(c.C).set_params(warm_start=True)
+                if self.fit_memo is not None:
+                    self._warm.memo_ = self.fit_memo
             return self._warm
         return default_estimator(c.C)
 
@@ -270,7 +274,11 @@ class RedLoop:
         _mask_excluded(S, pool, state.excluded)
         width = max(3, c.choose_k) if c.question == "choose" else 3
         if width < S.shape[1]:
-            top = np.argpartition(-S, width - 1, axis=1)[:, :width]
+            # by blocks of rows: the same indices, but the n × labels temporaries stay small
+            # (100k × 1,000 at once: 3.5 s; by 4,096 rows: 0.6 s)
+            top = np.empty((len(S), width), dtype=np.int64)
+            for i in range(0, len(S), 4096):
+                top[i : i + 4096] = np.argpartition(-S[i : i + 4096], width - 1, axis=1)[:, :width]
             order = np.take_along_axis(top, np.argsort(-np.take_along_axis(S, top, axis=1), axis=1), axis=1)
         else:
             order = np.argsort(-S, axis=1)[:, :width]

@@ -14,10 +14,19 @@ time (``bench/REPORT.md``, "Speed": the fit command and figures).
 
 Two classes use scikit-learn's own binomial model (one weight vector; what
 ``LogisticRegression`` fits), so small subset models are unchanged.
+
+A fit can be remembered: give the estimator a ``memo_`` (an object with ``cached_fit(key)``
+and ``store_fit(key, classes, coef, intercept, n_iter, seconds)``, e.g. a
+:class:`red_app.project.store.Project`) and a fit whose inputs — rows, labels, weights,
+start, settings — digest to a stored key takes the stored solution instead of computing it:
+the same numbers, bit for bit.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import time
 import warnings
 
 import numpy as np
@@ -32,12 +41,16 @@ from sklearn.utils.validation import check_array, check_is_fitted
 # float32 subnormals (below ~1.2e-38) make BLAS several times slower. Two sources, both
 # cleared here with no effect a float32 result could show:
 # - embeddings: MiniLM's vectors have two components near 1e-38 in every row (O*NET: 19,802
-#   of 9,901 × 384 entries below 1e-12); their products with the weights are subnormal. They
-#   are read as 0 (a dot product moves by < 1e-10). Measured at 1,010 classes × 9,901 rows:
-#   forward product 0.13 → 0.06 s, gradient product 0.33 → 0.06 s.
+#   of 9,901 × 384 entries below 1e-12); their products with the weights are subnormal. The fit
+#   reads them as 0 (a dot product moves by < 1e-10). Measured at 1,010 classes × 9,901 rows:
+#   forward product 0.13 → 0.06 s, gradient product 0.33 → 0.06 s. Predictions take X as
+#   given: Project.embedding_matrix flushes the same way once per load.
 # - softmax: exp of logits far below the row's best. The fit floors them at e^-30 (≈ 1e-13,
 #   under float32's resolution against a row sum ≥ 1), so the gradient's products stay normal;
 #   predictions floor at e^-87, the smallest normal float32.
+log = logging.getLogger(__name__)
+
+_SOLVER = "softmax-lbfgs-float32-v1"  # part of every memo key: change it when the fit's arithmetic changes
 _TINY = 1e-12
 _FIT_FLOOR, _PREDICT_FLOOR = -30.0, -87.0
 
@@ -47,6 +60,16 @@ def _flush(X: np.ndarray) -> np.ndarray:
     tiny = np.abs(X) < _TINY
     tiny &= X != 0
     return np.where(tiny, np.float32(0), X) if tiny.any() else X
+
+
+def fit_key(X: np.ndarray, yi: np.ndarray, classes: np.ndarray, sw: np.ndarray, w0: np.ndarray,
+            settings: tuple) -> str:
+    """A digest of everything a multinomial fit is computed from."""
+    h = hashlib.blake2b(digest_size=20)
+    h.update(repr((_SOLVER, X.shape, settings)).encode())
+    for a in (X, yi.astype(np.int64), classes.astype(np.int64), sw, w0):
+        h.update(memoryview(np.ascontiguousarray(a)).cast("B"))
+    return h.hexdigest()
 
 
 def _exp_shifted(Z: np.ndarray, floor: float) -> None:
@@ -96,6 +119,22 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             w0[:, :d] = prev
             w0[:, d] = self.intercept_
 
+        memo = getattr(self, "memo_", None)
+        key = None
+        self.from_cache_ = False
+        if memo is not None and classes.dtype.kind in "iu":
+            key = fit_key(X, yi, classes, sw, w0, (self.C, self.tol, self.max_iter))
+            try:
+                hit = memo.cached_fit(key)
+            except Exception as exc:  # a cache that cannot be read only costs the fit
+                log.warning("fit cache unreadable (%s); fitting", exc)
+                hit = None
+            if hit is not None and hit["coef"].shape == (K, d) and np.array_equal(hit["classes"], classes):
+                self.coef_, self.intercept_, self.classes_ = hit["coef"], hit["intercept"], classes
+                self.n_iter_, self.n_features_in_, self.from_cache_ = np.array([hit["n_iter"]]), d, True
+                return self
+        t0 = time.perf_counter()
+
         def loss_grad(w: np.ndarray):
             W = w.reshape(K, d + 1)
             Z = X @ W[:, :d].T.astype(np.float32)
@@ -125,6 +164,11 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         self.classes_ = classes
         self.n_iter_ = np.array([res.nit])
         self.n_features_in_ = d
+        if key is not None:
+            try:
+                memo.store_fit(key, classes, self.coef_, self.intercept_, int(res.nit), time.perf_counter() - t0)
+            except Exception as exc:  # not kept: the next identical fit computes it again
+                log.warning("fit cache not written (%s)", exc)
         return self
 
     def _fit_binary(self, X, y, sample_weight):
@@ -135,7 +179,9 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
 
     def decision_function(self, X):
         check_is_fitted(self, "coef_")
-        X = _flush(check_array(X, dtype=np.float32, order="C"))
+        # not flushed here (a pass over every row, per call: 100 subset models predicting a 100k
+        # pool spent seconds on it); the project's embeddings come flushed (Project.embedding_matrix)
+        X = check_array(X, dtype=np.float32, order="C")
         Z = X @ self.coef_.T.astype(np.float32)
         Z += self.intercept_.astype(np.float32)
         return Z[:, 0] if len(self.classes_) == 2 else Z

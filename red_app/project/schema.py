@@ -7,7 +7,7 @@ entry for a change; never edit an old one (files in the wild are at every versio
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 ORIGINS = ("seed", "import", "judge", "human")
 VERDICTS = ("valid", "invalid")
@@ -228,6 +228,22 @@ MIGRATIONS: list[list[str]] = [
             x DOUBLE NOT NULL,
             y DOUBLE NOT NULL,
             PRIMARY KEY (fingerprint, label))""",
+    ],
+    # 7: flat-model fits kept by a digest of everything they are computed from (the rows, labels,
+    # weights, start and solver settings), so the same fit is never computed twice: `red embed`
+    # fits the seeds' model once, and a run's first fits, a restarted run's, reuse it. Exact:
+    # a stored solution is the one the fit would compute, bit for bit. Newest few only.
+    [
+        """CREATE TABLE fit_cache (
+            key TEXT PRIMARY KEY,
+            classes BLOB NOT NULL,
+            coef BLOB NOT NULL,
+            intercept BLOB NOT NULL,
+            n_classes INTEGER NOT NULL,
+            n_features INTEGER NOT NULL,
+            n_iter INTEGER NOT NULL,
+            seconds DOUBLE,
+            created_at TIMESTAMP NOT NULL)""",
     ],
 ]
 

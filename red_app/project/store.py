@@ -776,8 +776,13 @@ class Project:
         if not out_ids:
             return [], np.zeros((0, 0), np.float32)
         vec = tbl.column("vec").combine_chunks()
-        flat = vec.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False)
-        return out_ids, flat.reshape(len(out_ids), -1)
+        X = vec.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False).reshape(len(out_ids), -1)
+        # components below 1e-12 read as 0: MiniLM leaves two near 1e-38 in every vector, and their
+        # float32 subnormal products make every matrix product over X several times slower
+        # (red_app.method.softmax); a dot product moves by < 1e-10
+        tiny = np.abs(X) < 1e-12
+        tiny &= X != 0
+        return out_ids, (np.where(tiny, np.float32(0), X) if tiny.any() else X)
 
     # -- label subsets (derived data: replaced on every re-partition) ----------------
 
@@ -820,6 +825,33 @@ class Project:
             if old:
                 cur.execute("DELETE FROM label_map_points WHERE list_contains(?, fingerprint)", [old])
                 cur.execute("DELETE FROM label_maps WHERE list_contains(?, fingerprint)", [old])
+
+    FITS_KEPT = 6  # flat-model fits kept in the fit cache, newest first (~3 MB each at 1,000 labels)
+
+    def cached_fit(self, key: str) -> dict | None:
+        """A stored fit (classes, coef, intercept as arrays; n_iter), or None when none has ``key``."""
+        rows = self.cursor().execute(
+            "SELECT classes, coef, intercept, n_classes, n_features, n_iter FROM fit_cache WHERE key = ?",
+            [key]).fetchall()
+        if not rows:
+            return None
+        classes, coef, intercept, k, d, n_iter = rows[0]
+        return {"classes": np.frombuffer(classes, dtype=np.int64).copy(),
+                "coef": np.frombuffer(coef, dtype=np.float64).reshape(k, d).copy(),
+                "intercept": np.frombuffer(intercept, dtype=np.float64).copy(), "n_iter": int(n_iter)}
+
+    def store_fit(self, key: str, classes: np.ndarray, coef: np.ndarray, intercept: np.ndarray,
+                  n_iter: int, seconds: float | None = None) -> None:
+        """Keep a fit under ``key`` (its inputs' digest); only the newest :attr:`FITS_KEPT` stay."""
+        coef = np.ascontiguousarray(coef, dtype=np.float64)
+        with self.transaction() as cur:
+            cur.execute("DELETE FROM fit_cache WHERE key = ?", [key])
+            cur.execute("INSERT INTO fit_cache VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [key, np.ascontiguousarray(classes, dtype=np.int64).tobytes(), coef.tobytes(),
+                         np.ascontiguousarray(intercept, dtype=np.float64).tobytes(), coef.shape[0], coef.shape[1],
+                         int(n_iter), seconds, utcnow()])
+            cur.execute("DELETE FROM fit_cache WHERE key IN (SELECT key FROM fit_cache "
+                        "ORDER BY created_at DESC, key OFFSET ?)", [self.FITS_KEPT])
 
     def label_map(self):
         return self.cursor().execute("SELECT * FROM label_map ORDER BY subset, label").df()

@@ -115,11 +115,14 @@ def test_red_embed_leaves_the_map_the_subsets_page_shows_computed(tmp_path, bank
     red = str(Path(sys.executable).parent / "red")
     path = tmp_path / "p.duckdb"
     where = "label IN ('activate_my_card', 'age_limit', 'apple_pay_or_google_pay') AND split = 'train' AND shot10"
-    for args in (["init", str(path)], ["import", str(path), str(banking_path), "--where", where]):
+    pool = where.replace("AND shot10", "AND NOT shot10")
+    for args in (["init", str(path)], ["import", str(path), str(banking_path), "--where", where],
+                 ["import", str(path), str(banking_path), "--where", pool, "--mode", "hidden-gold"]):
         subprocess.run([red, *args], check=True, capture_output=True, text=True, timeout=300)
     out = subprocess.run([red, "embed", str(path)], capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr
     assert "label map: computed" in out.stdout
+    assert "seed model: fitted" in out.stdout  # a run's first fits are in the project's fit cache
     with Project(path) as p:
         shown = p.label_map_fingerprint()
         assert shown == map_fingerprint(p, 10, "greedy", model=p.get_setting("embedding_model"))
@@ -127,3 +130,4 @@ def test_red_embed_leaves_the_map_the_subsets_page_shows_computed(tmp_path, bank
         assert set(p.label_map().label) == {"activate_my_card", "age_limit", "apple_pay_or_google_pay"}
     again = subprocess.run([red, "embed", str(path)], capture_output=True, text=True, timeout=600)
     assert again.returncode == 0 and "label map: computed" not in again.stdout  # nothing new, nothing computed
+    assert "seed model" not in again.stdout

@@ -111,3 +111,16 @@ def test_releasing_a_connection_another_thread_is_using_keeps_it_instead_of_fail
     assert result == [1000000000 * 999999999 // 2], result  # the reader finished on the kept connection
     assert p.labels() == []  # and the project is usable
     p.close()
+
+
+def test_embeddings_read_back_with_their_tiny_components_as_zero(tmp_path):
+    """MiniLM leaves components near 1e-38 (float32 subnormal territory): read as 0, the rest exact."""
+    import numpy as np
+
+    p = _project(tmp_path)
+    vecs = np.array([[0.6, 3.9e-38, 0.8], [1e-13, -1e-30, 1.0]], dtype=np.float32)
+    p.put_embeddings("m", ["h1", "h2"], vecs)
+    ids, X = p.embedding_matrix("m")
+    assert ids == ["s1", "s2"]
+    np.testing.assert_array_equal(X, np.array([[0.6, 0, 0.8], [0, 0, 1.0]], dtype=np.float32))
+    p.close()

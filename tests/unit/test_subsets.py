@@ -63,3 +63,21 @@ def test_umap_warm_up_runs_once_per_process_in_the_background():
     assert warm_umap() is first and first.daemon  # later calls start nothing new
     first.join(timeout=120)
     assert not first.is_alive() and "umap" in sys.modules
+
+
+def test_label_centroids_are_the_per_label_means_to_the_bit():
+    from red_app.method.subsets import label_centroids
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((2000, 24)).astype(np.float32)
+    y = rng.integers(0, 37, 2000)
+    y[:37] = np.arange(37)
+    sums = np.zeros((37, 24))
+    np.add.at(sums, y, X)  # the reference: every row added in order, in float64
+    want = sums / np.bincount(y)[:, None]
+    want /= np.linalg.norm(want, axis=1, keepdims=True) + 1e-12
+    np.testing.assert_array_equal(label_centroids(X, y, 37), want.astype(np.float32))
+    with pytest.raises(ValueError, match="without examples"):
+        label_centroids(X, y, 38)
+    with pytest.raises(ValueError, match="out of range"):
+        label_centroids(X, y, 30)

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from red_app.method.uncertainty import entropy, margin, select_top_k, uncertainty
 
@@ -43,3 +44,22 @@ def test_loop_settings_are_checked_with_a_config_error():
         with pytest.raises(ConfigError) as err:
             LoopConfig(**bad)
         assert isinstance(err.value, RedError) and isinstance(err.value, ValueError)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("measure", ["margin", "least_confident", "band"])
+def test_top_only_measures_are_the_normalised_ones_to_the_bit(measure, dtype):
+    """margin, least_confident and band read only a row's top entries: computed without the
+    normalised matrix, they are the same float64 numbers as computed from it."""
+    from red_app.method.uncertainty import _normalise
+
+    rng = np.random.default_rng(0)
+    S = rng.random((500, 40)).astype(dtype) ** 4
+    S[0] = 0  # a row with no score: uniform
+    S[1, :3] = -0.1  # negative scores count as 0
+    S[2] = 0.25  # ties
+    p = _normalise(S)
+    top2 = np.sort(p, axis=1)[:, -2:]
+    want = {"margin": 1.0 - (top2[:, 1] - top2[:, 0]), "least_confident": 1.0 - top2[:, 1],
+            "band": -np.abs(top2[:, 1] - 0.3)}[measure]
+    np.testing.assert_array_equal(uncertainty(S, measure, target=0.3), want)
