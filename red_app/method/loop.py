@@ -177,8 +177,9 @@ class RedLoop:
         self.delegation = delegation
         self.calibration_: Calibration | None = delegation.calibration if delegation else None
         self._failures = 0  # failed judge calls in a row
-        # where the flat model's fits are remembered (a Project: red_app.method.softmax), or None
+        # where the run's first flat fits are remembered (a Project: red_app.method.softmax), or None
         self.fit_memo = fit_memo
+        self._fits = 0  # _fit calls so far
         self.termination_condition_: str | None = None
 
     def _stage(self, iteration: int, stage: str, done: int = 0, total: int = 0) -> None:
@@ -206,8 +207,6 @@ class RedLoop:
         if kind == "flat" and c.warm_start:
             if getattr(self, "_warm", None) is None:
                 self._warm = default_estimator(c.C).set_params(warm_start=True)
-                if self.fit_memo is not None:
-                    self._warm.memo_ = self.fit_memo
             return self._warm
         return default_estimator(c.C)
 
@@ -228,9 +227,26 @@ class RedLoop:
         est.classes_ = np.arange(n_labels)
 
     def _fit(self, kind: str, data: LoopData, state: LoopState):
+        """The ``kind`` model on the labeled samples (the flat one then self-trained).
+
+        Only the first call's fits go through ``fit_memo``: they start from the seeds' centroids,
+        so a restarted run or ``red embed`` (runner.fit_after_embedding) computes the same ones;
+        later fits start from this run's own solutions and would only fill the cache.
+        """
+        est = self._estimator(kind)
+        memo = self.fit_memo if self._fits == 0 and kind == "flat" else None
+        self._fits += 1
+        if memo is None:
+            return self._fit_with(kind, est, data, state)
+        est.memo_ = memo  # the self-training refit below reuses this estimator when warm-starting
+        try:
+            return self._fit_with(kind, est, data, state)
+        finally:
+            est.memo_ = None
+
+    def _fit_with(self, kind: str, est, data: LoopData, state: LoopState):
         c = self.config
         lab = state.y >= 0
-        est = self._estimator(kind)
         if est.warm_start and not hasattr(est, "coef_"):
             self._centroid_start(est, data, state)
         model = make_model(

@@ -37,6 +37,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_array, check_is_fitted
 
+log = logging.getLogger(__name__)
 
 # float32 subnormals (below ~1.2e-38) make BLAS several times slower. Two sources, both
 # cleared here with no effect a float32 result could show:
@@ -48,8 +49,6 @@ from sklearn.utils.validation import check_array, check_is_fitted
 # - softmax: exp of logits far below the row's best. The fit floors them at e^-30 (≈ 1e-13,
 #   under float32's resolution against a row sum ≥ 1), so the gradient's products stay normal;
 #   predictions floor at e^-87, the smallest normal float32.
-log = logging.getLogger(__name__)
-
 _SOLVER = "softmax-lbfgs-float32-v1"  # part of every memo key: change it when the fit's arithmetic changes
 _TINY = 1e-12
 _FIT_FLOOR, _PREDICT_FLOOR = -30.0, -87.0
@@ -105,8 +104,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         n, d = X.shape
         K = len(classes)
         sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-        if sw.shape != (n,) or (sw < 0).any():
-            raise ValueError("sample_weight must be one non-negative number per row")
+        if sw.shape != (n,) or (sw < 0).any() or not sw.sum() > 0:
+            raise ValueError("sample_weight must be one non-negative number per row, not all 0")
         sw_sum = float(sw.sum())
         l2 = 1.0 / (self.C * sw_sum)
         row_w = (sw / sw_sum).astype(np.float32)

@@ -66,6 +66,7 @@ def onet_project(tmp_path_factory):
     from red_app.project.dataio import import_file
     from red_app.project.embed import embed_project
     from red_app.project.store import Project
+    from red_app.runner import fit_after_embedding
 
     src = (ROOT.parent / "shared" / "data" / "onet1000.parquet").resolve()
     if not src.exists():
@@ -83,6 +84,7 @@ def onet_project(tmp_path_factory):
         import_file(p, tmp / "pool.parquet", mode="hidden-gold")
         embed_project(p)
         map_after_embedding(p)  # as `red embed` and the Project page's "Embed now" do
+        fit_after_embedding(p)  # (both: the seeds' model a run starts from, into the fit cache)
     return path
 
 
