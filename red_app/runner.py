@@ -249,8 +249,8 @@ class _CountingMemo:
         return self.project.cached_fit(key)
 
     def store_fit(self, *args, **kw) -> None:
-        self.stored += 1
         self.project.store_fit(*args, **kw)
+        self.stored += 1  # counted once kept: a failed write is not "fitted for the next run"
 
 
 REJECTIONS_DOMINATE = 0.5  # share of the proposals the judge rejected above which the page warns

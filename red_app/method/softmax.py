@@ -35,7 +35,7 @@ from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +61,21 @@ def _flush(X: np.ndarray) -> np.ndarray:
     return np.where(tiny, np.float32(0), X) if tiny.any() else X
 
 
+def _arithmetic() -> tuple:
+    """What else decides a fit's last bits: numpy, scipy, the BLAS libraries and their threads."""
+    import scipy
+    from threadpoolctl import threadpool_info
+
+    blas = sorted((i.get("internal_api"), i.get("version"), i.get("architecture"), i.get("num_threads"))
+                  for i in threadpool_info())
+    return np.__version__, scipy.__version__, repr(blas)
+
+
 def fit_key(X: np.ndarray, yi: np.ndarray, classes: np.ndarray, sw: np.ndarray, w0: np.ndarray,
             settings: tuple) -> str:
-    """A digest of everything a multinomial fit is computed from."""
+    """A digest of everything a multinomial fit is computed from, this machine's arithmetic included."""
     h = hashlib.blake2b(digest_size=20)
-    h.update(repr((_SOLVER, X.shape, settings)).encode())
+    h.update(repr((_SOLVER, X.shape, settings, _arithmetic())).encode())
     for a in (X, yi.astype(np.int64), classes.astype(np.int64), sw, w0):
         h.update(memoryview(np.ascontiguousarray(a)).cast("B"))
     return h.hexdigest()
@@ -93,7 +103,8 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y, sample_weight=None):
         X = _flush(check_array(X, dtype=np.float32, order="C"))
-        y = np.asarray(y)
+        y = column_or_1d(y)
+        self.from_cache_ = False
         if len(y) != len(X):
             raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
         classes, yi = np.unique(y, return_inverse=True)
@@ -120,7 +131,6 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
 
         memo = getattr(self, "memo_", None)
         key = None
-        self.from_cache_ = False
         if memo is not None and classes.dtype.kind in "iu":
             key = fit_key(X, yi, classes, sw, w0, (self.C, self.tol, self.max_iter))
             try:
@@ -155,8 +165,9 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         res = optimize.minimize(loss_grad, w0.ravel(), method="L-BFGS-B", jac=True,
                                 options={"maxiter": self.max_iter, "maxls": 50, "gtol": self.tol,
                                          "ftol": 64 * np.finfo(float).eps})
-        if res.status == 1:
-            warnings.warn(f"lbfgs did not converge in {self.max_iter} iterations", ConvergenceWarning, stacklevel=2)
+        if res.status != 0:  # 1: iteration limit, 2: the line search stopped (scikit-learn warns on both)
+            warnings.warn(f"lbfgs failed to converge (status={res.status}): {res.message}", ConvergenceWarning,
+                          stacklevel=2)
         W = res.x.reshape(K, d + 1)
         self.coef_ = np.ascontiguousarray(W[:, :d])
         self.intercept_ = W[:, d].copy()

@@ -22,7 +22,11 @@ def _top_normalised(scores: np.ndarray, k: int) -> np.ndarray:
         s = s.astype(np.float64)
     if s.size and s.min() < 0:
         s = np.clip(s, 0.0, None)
-    tot = s.sum(axis=1, dtype=np.float64)[:, None]
+    # summed as _normalise sums them (a float64 copy of the row: the same order, the same bits
+    # at any width), by blocks of rows so the copy stays small
+    tot = np.empty((len(s), 1))
+    for i in range(0, len(s), 1024):
+        tot[i : i + 1024, 0] = s[i : i + 1024].astype(np.float64).sum(axis=1)
     top = (np.partition(s, -k, axis=1)[:, -k:] if k > 1 else s.max(axis=1, keepdims=True)).astype(np.float64)
     return np.divide(top, tot, out=np.full(top.shape, 1.0 / s.shape[1]), where=tot > 0)
 

@@ -37,9 +37,16 @@ def test_same_inputs_take_the_stored_solution_and_other_inputs_do_not(small_copy
         y2[0] = (y2[0] + 1) % (y.max() + 1)
         assert not fit(X, y2, memo=p).from_cache_
         assert not fit(X, y, memo=p, C=1.0).from_cache_
+        X2 = X.copy()
+        X2[5, 7] += 1e-3
+        assert not fit(X2, y, memo=p).from_cache_
+        warm = SoftmaxRegression(C=10.0, warm_start=True)
+        warm.memo_ = p
+        warm.coef_, warm.intercept_, warm.classes_ = first.coef_ * 0.5, first.intercept_, first.classes_
+        assert not warm.fit(X, y).from_cache_  # another start: another fit
         assert not fit(X, y, memo=p, sample_weight=np.full(len(y), 0.5)).from_cache_
         kept = p.cursor().execute("SELECT count(*) FROM fit_cache").fetchone()[0]
-        assert kept == 4  # the first, y2, C=1, the weighted one
+        assert kept == 6  # the first, y2, C=1, X2, the other start, the weighted one
 
 
 def test_the_cache_keeps_the_newest_fits_only(small_copy):
