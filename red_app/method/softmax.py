@@ -37,28 +37,20 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
+from ..vectors import flush_tiny
+
 log = logging.getLogger(__name__)
 
 # float32 subnormals (below ~1.2e-38) make BLAS several times slower. Two sources, both
 # cleared here with no effect a float32 result could show:
 # - embeddings: MiniLM's vectors have two components near 1e-38 in every row (O*NET: 19,802
-#   of 9,901 × 384 entries below 1e-12); their products with the weights are subnormal. The fit
-#   reads them as 0 (a dot product moves by < 1e-10). Measured at 1,010 classes × 9,901 rows:
-#   forward product 0.13 → 0.06 s, gradient product 0.33 → 0.06 s. Predictions take X as
-#   given: Project.embedding_matrix flushes the same way once per load.
+#   of 9,901 × 384 entries below 1e-12). The fit reads them as 0 (red_app.vectors.flush_tiny);
+#   predictions take X as given, and Project.embedding_matrix flushes once per load.
 # - softmax: exp of logits far below the row's best. The fit floors them at e^-30 (≈ 1e-13,
 #   under float32's resolution against a row sum ≥ 1), so the gradient's products stay normal;
 #   predictions floor at e^-87, the smallest normal float32.
 _SOLVER = "softmax-lbfgs-float32-v1"  # part of every memo key: change it when the fit's arithmetic changes
-_TINY = 1e-12
 _FIT_FLOOR, _PREDICT_FLOOR = -30.0, -87.0
-
-
-def _flush(X: np.ndarray) -> np.ndarray:
-    """X with its entries below 1e-12 in magnitude read as 0 (a copy where any is)."""
-    tiny = np.abs(X) < _TINY
-    tiny &= X != 0
-    return np.where(tiny, np.float32(0), X) if tiny.any() else X
 
 
 def _arithmetic() -> tuple:
@@ -102,7 +94,7 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         self.warm_start = warm_start
 
     def fit(self, X, y, sample_weight=None):
-        X = _flush(check_array(X, dtype=np.float32, order="C"))
+        X = flush_tiny(check_array(X, dtype=np.float32, order="C"))
         y = column_or_1d(y)
         self.from_cache_ = False
         if len(y) != len(X):

@@ -27,6 +27,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import ProjectError, UnknownLabelError
+from ..vectors import flush_tiny
 from .schema import (  # noqa: F401  (re-exported: the store's vocabulary)
     CURRENT_LABELS_SQL,
     EXCLUDED_PAIRS_SQL,
@@ -777,12 +778,7 @@ class Project:
             return [], np.zeros((0, 0), np.float32)
         vec = tbl.column("vec").combine_chunks()
         X = vec.flatten().to_numpy(zero_copy_only=False).astype(np.float32, copy=False).reshape(len(out_ids), -1)
-        # components below 1e-12 read as 0: MiniLM leaves two near 1e-38 in every vector, and their
-        # float32 subnormal products make every matrix product over X several times slower
-        # (red_app.method.softmax); a dot product moves by < 1e-10
-        tiny = np.abs(X) < 1e-12
-        tiny &= X != 0
-        return out_ids, (np.where(tiny, np.float32(0), X) if tiny.any() else X)
+        return out_ids, flush_tiny(X)  # once per load, so no product over X meets a subnormal
 
     # -- label subsets (derived data: replaced on every re-partition) ----------------
 
