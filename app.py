@@ -9,10 +9,9 @@ import pandas  # noqa: F401
 import plotly.express  # noqa: F401
 import streamlit as st
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "pages"))
-from common import app_pages, init_session, release_project, routing, warm_up  # noqa: E402
+from pages import app_pages, init_session, release_project, routing, warm_up
 
-from red_app.accounts import serve_refusal  # noqa: E402
+from red_app.workflows.accounts import serve_refusal
 
 # The tab icon is a file served by this app: a :material/…: favicon is fetched from Google's
 # font server (fonts.gstatic.com) by the browser on every page load.

@@ -46,7 +46,7 @@ def build(data: Path, project: Path, budget: int, profile: str, seeds: str) -> N
 
 
 def audit_once(src: Path, work: Path, n: int, seed: int) -> dict:
-    from red_app.audit import answer_item, current_audit, draw_audit, quality_report
+    from red_app.workflows.audit import answer_item, current_audit, draw_audit, quality_report
     from red_app.project.store import Project
 
     shutil.copyfile(src, work)

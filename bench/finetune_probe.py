@@ -16,12 +16,13 @@ import time
 
 import numpy as np
 
-from red_app.bench import load_dataset, split_indices
+from red_app.workflows.bench import load_dataset, split_indices
 from red_app.judges.simulated import SimulatedJudge
 from red_app.method.config import LoopConfig
 from red_app.method.final import expected_calibration_error, predict_labels
 from red_app.method.finetune import FinetuneSettings, finetune_encoder
 from red_app.method.loop import LoopData, LoopState, RedLoop
+from red_app.method.model import RedModel
 from red_app.project.embed import encode, resolve_model_path, set_threads
 
 ap = argparse.ArgumentParser()
@@ -65,7 +66,7 @@ res = {"dataset": a.dataset, **settings.to_dict(), "hold": a.hold, "labeled": in
 seeds = np.arange(len(tr)) < n_seed
 for tag, XX, XE in (("frozen", X[tr], X[test_rows]), ("finetuned", E[: len(tr)], E[len(tr):])):
     d = LoopData(ids=ids, texts=data.texts, X=XX, label_names=names, X_eval=XE, y_eval=y_all[test_rows])
-    model = RedLoop(cfg, None)._fit("flat", d, state)
+    model = RedModel.from_config(cfg, len(names), "flat").fit(d.X, state.y, state.excluded)
     res[f"{tag}_test"] = float((model.predict(XE) == y_all[test_rows]).mean())
     for ref_tag, ref in (("seeds", seeds), ("held", hold)):
         if ref.sum() < 2 * len(names):

@@ -14,9 +14,9 @@ from __future__ import annotations
 import sys
 import time
 
-from red_app.inputs import load_inputs
+from red_app.workflows.inputs import load_inputs
 from red_app.method.config import LoopConfig
-from red_app.method.loop import RedLoop
+from red_app.method.model import RedModel
 from red_app.project.embed import set_threads
 from red_app.project.store import Project
 
@@ -25,6 +25,6 @@ if __name__ == "__main__":
     with Project(sys.argv[1], read_only=True) as p:
         data, state = load_inputs(p)
     t0 = time.perf_counter()
-    model = RedLoop(LoopConfig(self_training=None), None)._fit("flat", data, state)
-    print(f"fit: {time.perf_counter() - t0:.1f} s, {int(model.estimator_.n_iter_[0])} lbfgs iterations, "
+    model = RedModel.from_config(LoopConfig(self_training=None), len(data.label_names), "flat").fit(data.X, state.y)
+    print(f"fit: {time.perf_counter() - t0:.1f} s, {int(model.classifier_.estimator_.n_iter_[0])} lbfgs iterations, "
           f"{len(data.label_names)} labels, {int((state.y >= 0).sum())} rows")

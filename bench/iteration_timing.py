@@ -34,7 +34,7 @@ def iterations(classes: int, seeds: int, pool: int, dim: int = 384, n_iter: int 
     gold = {ids[i]: names[y_all[i]] for i in range(len(y_seed), len(X))}
     loop = RedLoop(LoopConfig(budget=200 * n_iter, batch=200, patience=None, on_reject="skip", **cfg),
                    SimulatedJudge(gold))
-    loop._partition(data, state)  # UMAP + subsets once per run, timed apart
+    loop.label_partition(data, state)  # UMAP + subsets once per run, timed apart
     out = []
     t = time.perf_counter()
     for _ in loop.run(data, state):

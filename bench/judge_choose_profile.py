@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from red_app.bench import load_dataset, split_indices
+from red_app.workflows.bench import load_dataset, split_indices
 from red_app.judges.factory import make_judge
 from red_app.method.delegation import calibrate, calibrate_choice
 from red_app.method.loop import LoopData, LoopState

@@ -108,7 +108,7 @@ def child(kind: str, path: str) -> dict:
         import pandas  # noqa: F401
         import plotly.express as px
 
-        from red_app.label_map import label_table, repartition, subset_table
+        from red_app.workflows.label_map import label_table, repartition, subset_table
         from red_app.method.subsets import warm_umap
         from red_app.project.store import Project
 
@@ -119,7 +119,7 @@ def child(kind: str, path: str) -> dict:
         t1 = time.perf_counter()
         with Project(path) as p:
             try:
-                from red_app.label_map import current_map
+                from red_app.workflows.label_map import current_map
             except ImportError:  # the code before the cache: the page computed a map only when none was stored
                 if not len(p.label_map()):
                     repartition(p, 10, "greedy")
@@ -136,7 +136,7 @@ def child(kind: str, path: str) -> dict:
         from red_app.method.config import LoopConfig
         from red_app.method.subsets import warm_umap
         from red_app.project.store import Project
-        from red_app.runner import run_project
+        from red_app.workflows.runner import run_project
 
         warm_umap(background=False)  # a run is a thread of the server, which warmed UMAP at start
         with Project(path) as p:

@@ -24,9 +24,9 @@ from red_app.method.config import LoopConfig
 from red_app.project.dataio import import_file
 from red_app.project.embed import DEFAULT_MODEL, set_threads
 from red_app.project.store import Project
-from red_app.review import (earlier_verdicts, model_label_queue, model_queue_size, nearest_examples, queue_size,
+from red_app.workflows.review import (earlier_verdicts, model_label_queue, model_queue_size, nearest_examples, queue_size,
                             rejected_labels, review_queue)
-from red_app.runner import run_project
+from red_app.workflows.runner import run_project
 
 OUT = Path(__file__).resolve().parent / "out"
 

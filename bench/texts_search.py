@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 
 from red_app.project.dataio import import_file
 from red_app.project.store import Project
-from red_app.texts import count_texts, search_texts
+from red_app.workflows.texts import count_texts, search_texts
 
 CLINC = Path(__file__).resolve().parents[2] / "shared" / "data" / "clinc150.parquet"
 

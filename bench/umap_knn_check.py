@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import umap
 
-from red_app.inputs import load_inputs
+from red_app.workflows.inputs import load_inputs
 from red_app.method import subsets as S
 from red_app.method.subsets import greedy_dissimilar, label_centroids
 from red_app.project.store import Project

@@ -1,19 +1,16 @@
 """Audit: how far the judge agrees with people and with hidden gold; every decision's record."""
 
 import html
-import sys
-from pathlib import Path
 
 import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import allowed, md, project, sidebar  # noqa: E402
+from pages import allowed, md, project, sidebar
 
-from red_app.audit import MIN_PER_LABEL, best_coverage, draw_audit, estimate_text, quality_report  # noqa: E402
-from red_app.errors import RedError  # noqa: E402
-from red_app.review import agreement, decision_log, decision_record  # noqa: E402
+from red_app.workflows.audit import MIN_PER_LABEL, best_coverage, draw_audit, estimate_text, quality_report
+from red_app.errors import RedError
+from red_app.workflows.review import agreement, decision_log, decision_record
 
 sidebar()
 proj = project()

@@ -1,16 +1,14 @@
 """Export: the labeled dataset — every text with its label, confidence, origin and history."""
 
-import sys
 import tempfile
 from pathlib import Path
 
 import streamlit as st
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import md, project, require, sidebar  # noqa: E402
+from pages import md, project, require, sidebar
 
-from red_app.errors import RedError  # noqa: E402
-from red_app.project.dataio import EXPORT_ORIGINS, export_labels  # noqa: E402
+from red_app.errors import RedError
+from red_app.workflows.projects import EXPORT_ORIGINS, export_labels
 
 sidebar()
 require("export", "Exporting the labels")

@@ -1,26 +1,27 @@
 """Project: open or create a project file, import texts, embed them, see counts."""
 
-import sys
 from pathlib import Path
 
 import streamlit as st
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import allowed, init_session, md, project, sidebar  # noqa: E402
+from pages import allowed, init_session, md, project, sidebar
 
-from red_app.errors import RedError  # noqa: E402
-from red_app.project.dataio import (  # noqa: E402
+from red_app.errors import RedError
+from red_app.workflows.projects import (
     DEFAULT_MIN_EXAMPLES,
     DELIMITERS,
     MODES,
+    OPERATORS,
+    Condition,
+    build_filter,
+    create_project,
     detect_delimiter,
+    embed_and_prepare,
+    embedding_status,
     import_file,
     preview_file,
     save_upload,
 )
-from red_app.project.embed import embed_project, missing_texts, project_model  # noqa: E402
-from red_app.project.filters import OPERATORS, Condition, build_filter  # noqa: E402
-from red_app.project.store import Project  # noqa: E402
 
 init_session()
 sidebar()
@@ -35,16 +36,16 @@ if allowed("open_project"):  # a free path on the server: admins only
         created = c2.form_submit_button("Create new")
 if opened or created:
     p = Path(path)
-    if created and p.exists():
-        st.error(f"{md(p)} already exists; open it instead or pick another name")
-    elif opened and not p.exists():
+    if opened and not p.exists():
         st.error(f"no project at {md(p)}; use **Create new**")
     else:
-        if created:
-            p.parent.mkdir(parents=True, exist_ok=True)
-            Project(p, create=True).close()
-        st.session_state["project_path"] = str(p)
-        st.rerun()
+        try:
+            if created:
+                create_project(p)
+            st.session_state["project_path"] = str(p)
+            st.rerun()
+        except RedError as exc:
+            st.error(md(exc))
 
 proj = project()
 st.subheader("What the project holds")
@@ -65,8 +66,7 @@ if flash:
     for line in lines:
         st.text(line)  # file names and labels: plain text
 
-model = project_model(proj)
-missing = missing_texts(proj, model)
+model, missing = embedding_status(proj)
 st.subheader("Embeddings")
 if missing:
     st.warning(f"{missing:,} texts are not embedded yet with {md(model)}.")
@@ -77,17 +77,9 @@ if missing:
             bar.progress(done / max(total, 1), text=f"embedding {done:,} / {total:,}")
 
         try:
-            rep = embed_project(proj, model=model, progress=progress)
-            if rep.model == project_model(proj):  # the map the Subsets page shows, computed now
-                from red_app.label_map import map_after_embedding  # here: the page's first run stays light
-
-                bar.progress(1.0, text="grouping the labels for the Subsets map…")
-                map_after_embedding(proj)
-                from red_app.runner import fit_after_embedding
-
-                bar.progress(1.0, text="fitting the seeds' model for the first run…")
-                fit_after_embedding(proj)
-            st.session_state["project_flash"] = ("Embedded.", [rep.summary()])
+            done = embed_and_prepare(proj, model=model, progress=progress,
+                                     stage=lambda what: bar.progress(1.0, text=f"{what}…"))
+            st.session_state["project_flash"] = ("Embedded.", [done.report.summary()])
             st.rerun()  # the counts and this section, as they are now
         except RedError as exc:
             st.error(md(exc))

@@ -1,21 +1,18 @@
 """Review: is the proposed label right? Judge verdicts, model labels below a threshold, and
 the audit sample. Actions say what they mean about the label (Right / Wrong / Another
 label), whatever the judge said; every earlier word on the text is shown; undo and bulk
-decisions. The page only lays out widgets: red_app.review holds the logic."""
+decisions. The page only lays out widgets: red_app.workflows.review holds the logic."""
 
-import sys
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import md, project, sidebar  # noqa: E402
+from pages import md, project, sidebar
 
-from red_app.audit import answer_item, current_audit  # noqa: E402
-from red_app.errors import RedError  # noqa: E402
-from red_app.texts import text_details  # noqa: E402
-from red_app.review import (  # noqa: E402
+from red_app.workflows.audit import answer_item, current_audit
+from red_app.errors import RedError
+from red_app.workflows.texts import text_details
+from red_app.workflows.review import (
     JUDGE_SAID,
     STATUSES,
     ReviewConflictError,

@@ -1,24 +1,25 @@
 """Run: choose a judge and budget, start / stop, watch each iteration live."""
 
-import sys
-from pathlib import Path
-
 import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import jobs, md, project, releasing, require, sidebar  # noqa: E402
-
-from red_app.errors import RedError  # noqa: E402
-from red_app.judge_eval import describe_result, judge_eval, remembered  # noqa: E402
-from red_app.judges import packaged_models  # noqa: E402
-from red_app.judges.factory import JUDGE_KINDS, judge_for_project  # noqa: E402
-from red_app.judges.ollama_judge import ollama_settings  # noqa: E402
-from red_app.judges.openai_judge import DEFAULT_URL  # noqa: E402
-from red_app.method.config import CHOICES, DEFAULTS, LoopConfig  # noqa: E402
-from red_app.method.delegation import Calibration  # noqa: E402
-from red_app.runner import budget_report  # noqa: E402
+from pages import jobs, md, project, releasing, require, setting_widget, sidebar
+from red_app.errors import RedError
+from red_app.workflows.judge_eval import describe_result, judge_eval, remembered
+from red_app.workflows.judging import (
+    JUDGE_HELP,
+    JudgeSettings,
+    check_judge,
+    default_kind,
+    fix_for,
+    installed_models,
+    last_judge_settings,
+    model_notes,
+    save_judge_settings,
+)
+from red_app.workflows.runner import budget_report, calibration_summary, last_loop_settings
+from red_app.workflows.settings import DEFAULTS, LoopConfig, setting_specs
 
 sidebar()
 require("run", "Running the loop")
@@ -29,66 +30,57 @@ st.title("Run")
 job = registry.get(proj)
 running = job is not None and job.running
 
-JUDGE_HELP = {
-    "simulated": "knows the hidden gold: for trying the loop and measuring it",
-    "ollama": "a model on your Ollama server",
-    "embedded": "a small model that runs here, offline — a weak judge",
-    "openai": "one or several OpenAI-compatible servers (e.g. `red serve-judge` on spare machines)",
-    "human": "the proposals go to people in Review (needs review) and the run waits for their answers",
-}
-# Readable names of the loop's settings with fixed choices; a setting added to CHOICES
-# appears in the form by itself, under its own name until it gets one here.
-SETTING_NAMES = {"selector": "Selector", "final_model": "Final model", "selection": "Selection",
-                 "on_reject": "After a rejection", "uncertainty": "Uncertainty measure", "noise": "Noise class",
-                 "partition_method": "Subset rule"}
-SETTING_HELP = {
-    "selector": "flat (default, measured best): one model over every label ranks the uncertain texts — it "
-                "does not use the label subsets; red: the article's one small classifier per subset (Subsets page)",
-    "final_model": "the model that labels every text after the run",
-    "on_reject": "next: ask about the text's next most likely label in the same iteration; skip: leave it",
-    "question": "binary: is the top label right? choose: the judge sees the top candidates (descriptions and "
-                "nearest examples) and picks one or none",
-}
 # One colour per verdict, the same in every chart and metric
 VERDICT_COLOURS = {"accepted": "#2e7d32", "rejected": "#c62828", "sent to people": "#f9a825", "errors": "#757575"}
 SERIES_NAMES = {"uncertain_count": "uncertain texts", "pool_size": "unlabeled pool", "accepted": "accepted",
                 "rejected": "rejected", "held": "sent to people", "errors": "errors",
                 "eval_accuracy": "test accuracy", "pool_accuracy": "pool accuracy (hidden gold)"}
+MAIN = ("budget", "batch", "selector", "patience")   # the loop settings always shown
+FIRST = {"budget": 300, "batch": 100}  # a first run's size here: a few minutes, not the CLI's 1,000 calls
+JUDGE_ONLY = ("precision_target", "calibration_seeds", "trust_judge")  # only for a judge that is measured
+
+# the judge last used on this project is offered first; else one that works here (a person
+# where there is no hidden gold to simulate)
+last = last_judge_settings(proj)
+kinds = list(JUDGE_HELP)
+st.session_state.setdefault("run_judge_kind", last.kind if last else default_kind(proj))
 
 # while a run goes, its panel comes first on the screen: the settings fold away
 settings_box = st.expander("Judge and settings" + (" (a run is going)" if running else ""), expanded=not running)
-kind = settings_box.radio("Judge", list(JUDGE_KINDS), horizontal=True, key="judge_kind",
-                          format_func=lambda k: k, help="; ".join(f"{k}: {h}" for k, h in JUDGE_HELP.items()))
+kind = settings_box.radio("Judge", kinds, horizontal=True, index=kinds.index(st.session_state["run_judge_kind"]),
+                          help="; ".join(f"{k}: {h}" for k, h in JUDGE_HELP.items()))
+st.session_state["run_judge_kind"] = kind
 settings_box.caption(md(JUDGE_HELP[kind]))
-d = LoopConfig()
+remembered_settings = last if last and last.kind == kind else JudgeSettings(kind=kind).resolved(proj)
+specs = {s.name: s for s in setting_specs()}
+start_from = {**FIRST, **last_loop_settings(proj)}  # the last run's settings, else a first run's
 with settings_box.form("settings"):
     # only the chosen judge's settings (the radio above is outside the form, so it redraws them)
-    accuracy, host, model, oa_urls, oa_model, emb_model, wait_min = 1.0, None, None, None, None, None, 60
+    r = remembered_settings
+    judge_kw: dict = {}
     if kind == "human":
-        wait_min = st.number_input("Wait for answers (minutes)", 1, 24 * 60, 60,
-                                   help="the run waits this long for people to answer its proposals in Review, "
-                                   "then stops; resume it to wait again")
+        judge_kw["wait"] = 60.0 * st.number_input(
+            "Wait for answers (minutes)", 1, 24 * 60, int((r.wait or 3600) // 60),
+            help="the run waits this long for people to answer its proposals in Review, then stops; resume it to "
+            "wait again")
     elif kind == "simulated":
-        accuracy = st.slider("Simulated judge accuracy", 0.5, 1.0, 1.0, 0.05)
+        judge_kw["accuracy"] = st.slider("Simulated judge accuracy", 0.5, 1.0, float(r.accuracy), 0.05)
     elif kind == "ollama":
-        default_host, default_model = ollama_settings(proj, None, None)  # $OLLAMA_HOST > project > default
         c1, c2 = st.columns(2)
-        host = c1.text_input("Ollama host", value=default_host)
-        model = c2.text_input("Ollama model", value=default_model)
+        judge_kw["host"] = c1.text_input("Ollama host", value=r.host or "")
+        judge_kw["model"] = c2.text_input("Ollama model", value=r.model or "")
     elif kind == "embedded":
-        have = packaged_models.available()
-        emb_model = st.selectbox("Embedded model", have or ["(none installed: run `make judge-model`)"],
-                                 help="; ".join(f"{m}: {packaged_models.MODELS[m].note}" for m in packaged_models.MODELS))
+        have = installed_models()
+        judge_kw["model"] = st.selectbox("Embedded model", have or ["(none installed: run `make judge-model`)"],
+                                         help="; ".join(f"{m}: {n}" for m, n in model_notes().items()))
     elif kind == "openai":
         c1, c2 = st.columns([3, 1])
-        oa_urls = c1.text_input("OpenAI-compatible server(s)", value=proj.get_setting("openai_urls") or DEFAULT_URL,
-                                help="comma-separated base URLs; several servers share the requests. API key from "
-                                "$OPENAI_API_KEY")
-        oa_model = c2.text_input("OpenAI model", value=proj.get_setting("openai_model") or "",
-                                 help="empty: the first model the server lists")
-    shown_model = {"embedded": emb_model, "ollama": model or proj.get_setting("ollama_model"),
-                   "openai": (oa_model or "").strip() or None}.get(kind)
-    ev = remembered(proj, kind, shown_model) if kind != "simulated" else None
+        judge_kw["urls"] = c1.text_input("OpenAI-compatible server(s)", value=",".join(r.urls or ()),
+                                         help="comma-separated base URLs; several servers share the requests. API "
+                                         "key from $OPENAI_API_KEY")
+        judge_kw["model"] = c2.text_input("OpenAI model", value=r.model or "",
+                                          help="empty: the first model the server lists").strip() or None
+    ev = remembered(proj, kind, judge_kw.get("model") or r.model) if kind not in ("simulated", "human") else None
     if ev and ev.get("accuracy") is not None:
         st.caption("Last measured:")
         st.text(describe_result(ev))  # plain text: model names and figures, no markup
@@ -97,69 +89,42 @@ with settings_box.form("settings"):
                    "Every run measures it on seeds first and applies only the verdicts that clear the "
                    "precision target; measure it now with the button below.")
     st.markdown("**Loop**")
-    c1, c2, c3, c4 = st.columns(4)
-    budget = c1.number_input("Budget (judge calls)", 1, 1_000_000, 300)
-    batch = c2.number_input("Batch per iteration", 1, 100_000, 100,
-                            help="proposals per iteration; with 'After a rejection: next' a rejected text's next "
-                            "label is asked too, so an iteration can make more calls than this")
-    selector = c3.selectbox(SETTING_NAMES["selector"], CHOICES["selector"],
-                            index=CHOICES["selector"].index(d.selector), help=SETTING_HELP["selector"])
-    patience = c4.number_input("Stop after iterations without progress", 1, 100, d.patience or 3)
-    c1, c2, c3 = st.columns(3)
-    target = c1.slider("Precision target", 0.5, 0.99, d.precision_target, 0.01,
-                       help="a judge's verdict is applied only where P(label right) is at least this; the rest "
-                       "wait for people in Review (needs_review). A perfect simulated judge is taken at its word.")
-    cal_seeds = c2.number_input("Seeds to measure the judge on (2 calls each)", 0, 1000, d.calibration_seeds,
-                                help="before the run applies any verdict; 0 takes every verdict at its word")
-    trust = c3.checkbox("Trust the judge even if it measures as adding nothing", value=False)
-    chosen = {"selector": selector}
+    chosen = {}
+    for col, name in zip(st.columns(len(MAIN)), MAIN):
+        chosen[name] = setting_widget(col, specs[name], value=start_from.get(name))
+    measured = kind not in ("human",) and not (kind == "simulated" and judge_kw.get("accuracy", 1.0) == 1.0)
+    if measured:  # a person or the perfect simulated judge is taken at its word: nothing to measure
+        for col, name in zip(st.columns(len(JUDGE_ONLY)), JUDGE_ONLY):
+            chosen[name] = setting_widget(col, specs[name], value=start_from.get(name))
     with st.popover("More settings"):
         cols = st.columns(3)
-        for k, (name, allowed) in enumerate((n, a) for n, a in CHOICES.items() if n != "selector"):
-            default = getattr(d, name, allowed[0])
-            chosen[name] = cols[k % 3].selectbox(SETTING_NAMES.get(name, name.replace("_", " ").capitalize()),
-                                                 list(allowed), index=list(allowed).index(default)
-                                                 if default in allowed else 0, help=SETTING_HELP.get(name),
-                                                 key=f"setting_{name}")
-        choose_k = cols[0].number_input("Candidates per choose question", 2, 26, d.choose_k,
-                                        help="how many labels a choose question offers")
+        rest = [s for n, s in specs.items() if n not in MAIN + JUDGE_ONLY]
+        for k, spec in enumerate(rest):
+            chosen[spec.name] = setting_widget(cols[k % 3], spec, key=f"setting_{spec.name}",
+                                               value=start_from.get(spec.name))
     b1, b2, b3 = st.columns(3)
     start = b1.form_submit_button("Start run", type="primary", disabled=running)
-    measure = b2.form_submit_button("Measure this judge on seeds", disabled=running or kind == "simulated",
+    measure = b2.form_submit_button("Measure this judge on seeds", disabled=running or not measured,
                                     help="asks it about seeds under their own and a plausible wrong label; no gold "
                                     "needed; takes 2 judge calls per seed (red judge-eval --from-seeds)")
     test = b3.form_submit_button("Test connection", disabled=kind not in ("ollama", "openai"),
                                  help="openai / ollama judge: ask the server(s) for their models")
 
 
-def the_judge():
-    return judge_for_project(proj, kind, accuracy=accuracy, host=host,
-                             model={"embedded": emb_model, "openai": shown_model}.get(kind, model),
-                             urls=oa_urls if kind == "openai" else None, wait=60.0 * wait_min)
+def the_settings() -> JudgeSettings:
+    return JudgeSettings(kind=kind, **{k: v for k, v in judge_kw.items() if v not in ("", None)})
 
 
-def fix_for(judge_kind: str | None) -> str:
-    """What to do when a judge fails, in the words of the page."""
-    return {
-        "ollama": "Start the Ollama server (`ollama serve`) on the host above and pull the model "
-                  "(`ollama pull MODEL`); **Test connection** checks both.",
-        "openai": "Start the server(s) (e.g. `red serve-judge`) and check the URLs; **Test connection** lists "
-                  "their models.",
-        "embedded": "Install the embedded model (`make judge-model`).",
-    }.get(judge_kind or "", "Check the judge's settings above.") + " Then **Resume** the run: verdicts received so far are kept."
+def show_failure(exc: RedError, resume_hint: bool = False) -> None:
+    st.error(md(exc))
+    st.text(fix_for(kind) + (" Then Resume the run: verdicts received so far are kept." if resume_hint else ""))
 
 
 if test:
     try:
-        judge = the_judge()
-        if hasattr(judge, "check"):
-            judge.check()
-        stats = judge.server_stats() if hasattr(judge, "server_stats") else {}
-        down = [u for u, s in stats.items() if s["set_aside"]]
-        st.success(md(f"{judge.describe()}: connected" + (f"; not answering: {', '.join(down)}" if down else "")))
+        st.success(md(check_judge(the_settings().build(proj))))
     except RedError as exc:
-        st.error(md(exc))
-        st.markdown(fix_for(kind).replace(" Then **Resume** the run: verdicts received so far are kept.", ""))
+        show_failure(exc)
 
 resumable = proj.resumable_run()
 c1, c2 = st.columns(2)
@@ -170,41 +135,31 @@ if running:
 elif resumable is not None:
     if c1.button(f"Resume interrupted run {resumable}"):
         try:
-            judge = the_judge()
-            registry.start(proj, judge, None, resume=True)
+            registry.resume(proj, resumable)  # with the judge the run started with
             st.session_state.pop("run_shown", None)
             st.rerun()
         except RedError as exc:
-            st.error(md(exc))
-            st.markdown(fix_for(kind))
+            show_failure(exc, resume_hint=True)
 if measure and not running:
     try:
-        judge = the_judge()
-        with st.spinner(f"asking the judge about {max(int(cal_seeds), 10)} seeds…"):
-            res = judge_eval(proj, judge, n=max(int(cal_seeds), 10), from_seeds=True,
-                             question=chosen.get("question", DEFAULTS.question), choose_k=int(choose_k))
+        n = max(int(chosen.get("calibration_seeds", DEFAULTS.calibration_seeds)), 10)
+        with st.spinner(f"asking the judge about {n} seeds ({2 * n} calls)…"):
+            res = judge_eval(proj, the_settings().build(proj), n=n, from_seeds=True,
+                             question=chosen.get("question", DEFAULTS.question),
+                             choose_k=int(chosen.get("choose_k", DEFAULTS.choose_k)))
         st.text(describe_result(res))
     except RedError as exc:
-        st.error(md(exc))
-        st.markdown(fix_for(kind).replace(" Then **Resume** the run: verdicts received so far are kept.", ""))
+        show_failure(exc)
 if start and not running:
     try:
-        if kind == "ollama":
-            proj.set_setting("ollama_host", host)
-            proj.set_setting("ollama_model", model)
-        if kind == "openai":
-            proj.set_setting("openai_urls", oa_urls)
-            proj.set_setting("openai_model", oa_model)
-        judge = the_judge()
-        cfg = LoopConfig(**{**chosen, "budget": int(budget), "batch": int(batch), "patience": int(patience),
-                            "precision_target": float(target), "calibration_seeds": int(cal_seeds),
-                            "trust_judge": bool(trust), "choose_k": int(choose_k)})
-        registry.start(proj, judge, cfg, started_by=st.session_state["reviewer"])
+        settings = the_settings()
+        save_judge_settings(proj, settings)  # remembered for the next visit, and for admins' servers
+        cfg = LoopConfig(**chosen)
+        registry.start(proj, settings, cfg, started_by=st.session_state["reviewer"])
         st.session_state.pop("run_shown", None)  # the new run takes the panel
         st.rerun()
     except RedError as exc:
-        st.error(md(exc))
-        st.markdown(fix_for(kind).replace(" Then **Resume** the run: verdicts received so far are kept.", ""))
+        show_failure(exc)
 
 
 def _seconds(s: float) -> str:
@@ -309,20 +264,20 @@ def live() -> None:
                                                           f"{state}" + (f" ({termination})" if termination and not is_live else "")))
     if is_live and status:
         st.text(stage_line(status))
-    failed = termination is not None and termination.startswith(("judge unavailable", "judge failing"))
+    ended = proj.run_termination(shown)
     if job is not None and job.error and shown == latest and not is_live:
         st.error(f"The run stopped on an error: {md(job.error)}")
-        st.markdown(fix_for(cfg.get("judge", {}).get("kind")))
-    elif failed:
+        st.text(fix_for(cfg.get("judge", {}).get("kind")))
+    elif ended is not None and ended.kind == "failed":
         st.error(f"The run stopped because the judge failed: {md(termination)}")
-        st.markdown(fix_for(cfg.get("judge", {}).get("kind")))
+        st.text(fix_for(cfg.get("judge", {}).get("kind")) + " Then Resume the run: verdicts received so far are kept.")
     waiting = proj.run_waiting(shown)
     if waiting:
         st.info(f"Waiting for {waiting:,} answers in Review (needs review): the run goes on as people answer.")
-    cal = proj.run_calibration(shown)
+    cal = calibration_summary(proj, shown)
     if cal:
         st.caption("The judge, measured on seeds before this run applied any verdict:")
-        st.text(Calibration.from_dict(cal).summary())
+        st.text(cal)
     budget_section(shown)
     it = proj.iterations(shown)
     if not len(it):

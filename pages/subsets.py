@@ -1,24 +1,20 @@
 """Subsets: the UMAP map of labels coloured by subset; re-partition; examples and descriptions."""
 
 import html
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import allowed, md, project, sidebar  # noqa: E402
+from pages import allowed, md, project, sidebar
 
-from red_app.errors import RedError  # noqa: E402
-from red_app.describe import draft_descriptions, save_descriptions, writer_for  # noqa: E402
-from red_app.judges import packaged_models  # noqa: E402
-from red_app.judges.ollama_judge import ollama_settings  # noqa: E402
-from red_app.label_map import current_map, label_table, repartition, subset_table  # noqa: E402
-from red_app.map_status import map_freshness  # noqa: E402
-from red_app.map_view import FOUND, MAX_COLOURS, OTHERS, group_order, map_groups, subset_of  # noqa: E402
+from red_app.errors import RedError
+from red_app.workflows.describe import draft_descriptions, save_descriptions, writer_for
+from red_app.workflows.judging import JudgeSettings, installed_models
+from red_app.workflows.label_map import current_map, label_table, repartition, subset_table
+from red_app.workflows.map_status import map_freshness
+from red_app.workflows.label_map import FOUND, MAX_COLOURS, OTHERS, group_order, map_groups, subset_of
 
 
 
@@ -38,12 +34,16 @@ def describe_section(proj, found: str | None, desc: dict) -> None:
                     "here (make judge-model); ollama: a model on your Ollama server")
     host = model = None
     if kind == "embedded":
-        have = packaged_models.available()
+        have = installed_models()
         model = c2.selectbox("Embedded model", have or ["(none installed: run `make judge-model`)"], key="desc_model")
     else:
-        h, mdl = ollama_settings(proj, None, None)
-        host = c2.text_input("Ollama host", value=h, key="desc_host")
-        model = c2.text_input("Ollama model", value=mdl, key="desc_ollama_model")
+        ollama = JudgeSettings(kind="ollama").resolved(proj)
+        if allowed("settings"):  # a server's address is an admin's setting: others use the project's
+            host = c2.text_input("Ollama host", value=ollama.host, key="desc_host")
+            model = c2.text_input("Ollama model", value=ollama.model, key="desc_ollama_model")
+        else:
+            c2.caption("The project's Ollama server and model (an admin sets them on the Run page).")
+            host, model = None, None
     which = c3.radio("Labels", (["the found label"] if found else []) + ["labels without a description"],
                      key=f"desc_which:{found}")  # a newly found label is the default choice
     n = c3.number_input("How many (at most)", 1, 200, 5, key="desc_n", disabled=which != "labels without a description")
@@ -98,7 +98,7 @@ except RedError as exc:
     st.error(md(exc))
     st.stop()
 
-# -- out of date? (red_app.map_status): after current_map, which already follows new labels and
+# -- out of date? (red_app.workflows.map_status): after current_map, which already follows new labels and
 # seeds, what is left is a run's accepted labels or people's decisions moving the examples
 def _recompute(n: int, method: str) -> None:
     try:

@@ -1,19 +1,16 @@
 """Texts: search every text, see its label and why, label it directly or start a new label from it."""
 
-import sys
 import zlib
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import allowed, md, project, sidebar  # noqa: E402
+from pages import allowed, md, project, sidebar
 
-from red_app.errors import RedError  # noqa: E402
-from red_app.project.dataio import EXPORT_ORIGINS  # noqa: E402
-from red_app.review import ReviewConflictError, nearest_examples  # noqa: E402
-from red_app.texts import (  # noqa: E402
+from red_app.errors import RedError
+from red_app.workflows.projects import EXPORT_ORIGINS
+from red_app.workflows.review import ReviewConflictError, nearest_examples
+from red_app.workflows.texts import (
     SORTS,
     add_label,
     count_texts,

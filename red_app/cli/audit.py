@@ -13,7 +13,7 @@ def _pct(x) -> str:
 
 
 def _ci(e: dict) -> str:
-    from ..audit import estimate_text
+    from ..workflows.audit import estimate_text
 
     return estimate_text(e)
 
@@ -30,7 +30,7 @@ def _json_safe(value):
 
 
 def cmd_audit_sample(a) -> int:
-    from ..audit import draw_audit
+    from ..workflows.audit import draw_audit
     from ..project.store import Project
 
     with Project(a.project) as p:
@@ -44,7 +44,7 @@ def cmd_audit_sample(a) -> int:
 
 def cmd_audit_items(a) -> int:
     """The active audit's texts, so each can be answered with `red audit-answer`."""
-    from ..audit import current_audit
+    from ..workflows.audit import current_audit
     from ..project.store import Project
 
     with Project(a.project, read_only=True) as p:
@@ -69,7 +69,7 @@ def cmd_audit_items(a) -> int:
 
 
 def cmd_audit_answer(a) -> int:
-    from ..audit import answer_item
+    from ..workflows.audit import answer_item
     from ..project.store import Project
 
     with Project(a.project) as p:
@@ -79,7 +79,7 @@ def cmd_audit_answer(a) -> int:
 
 
 def cmd_quality(a) -> int:
-    from ..audit import best_coverage, quality_report, set_review_below
+    from ..workflows.audit import best_coverage, quality_report, set_review_below
     from ..project.store import Project
 
     with Project(a.project, read_only=a.review_below is None) as p:

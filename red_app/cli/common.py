@@ -15,8 +15,8 @@ def add_reviewer(p, what: str = "recorded with the decision") -> None:
 
 def reviewer(a) -> str:
     """The person a command acts for: ``--reviewer``, else the OS user — the name the app
-    records in local single-user mode (:func:`red_app.accounts.local_user`)."""
-    from ..accounts import local_user
+    records in local single-user mode (:func:`red_app.workflows.accounts.local_user`)."""
+    from ..workflows.accounts import local_user
 
     given = (getattr(a, "reviewer", None) or "").strip()
     return given or local_user()

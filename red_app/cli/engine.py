@@ -7,6 +7,7 @@ import sys
 
 from ..errors import RedError
 from ..judges.factory import JUDGE_KINDS
+from ..workflows.judging import JudgeSettings, default_kind
 from ..method.config import (
     CHOICES,
     DEFAULTS,
@@ -17,11 +18,14 @@ from ..method.config import (
 from .common import clean, progress_bar
 
 
-def _add_judge_options(p, default: str = "simulated") -> None:
+def _add_judge_options(p) -> None:
+    """The judge's options; each left out falls back to the environment, the project's setting,
+    then the default (red_app.workflows.judging.JudgeSettings), and on --resume to the run's own."""
     g = p.add_argument_group("judge")
-    g.add_argument("--judge", choices=JUDGE_KINDS, default=default,
-                   help=f"default: {default or 'simulated; with --resume the run’s own judge'}")
-    g.add_argument("--judge-accuracy", type=float, default=1.0, help="simulated judge: how often it is right")
+    g.add_argument("--judge", choices=JUDGE_KINDS, default=None,
+                   help="human: people answer in Review (`red review`, or the app) while the run waits; default: "
+                   "simulated where the pool has hidden gold, else human; with --resume the run's own judge")
+    g.add_argument("--judge-accuracy", type=float, default=None, help="simulated judge: how often it is right (1.0)")
     g.add_argument("--judge-profile", default=None, metavar="realistic|RIGHT,WRONG",
                    help="simulated judge that leans to yes: P(valid | right),P(valid | wrong); realistic = 0.97,0.55 "
                    "(the embedded judge's measured profile)")
@@ -29,53 +33,46 @@ def _add_judge_options(p, default: str = "simulated") -> None:
     g.add_argument("--ollama-model", default=None, help="Ollama model (default: the project's setting, or qwen2.5:1.5b-instruct)")
     g.add_argument("--judge-url", dest="judge_url", action="append", default=None, metavar="URL",
                    help="openai judge: an OpenAI-compatible server, e.g. http://host:8080/v1 (repeat for several; "
-                   "they share the requests). API key from $OPENAI_API_KEY")
+                   "they share the requests; default: $RED_JUDGE_URL, the project's setting). API key from "
+                   "$OPENAI_API_KEY")
     g.add_argument("--judge-model", dest="judge_model", default=None,
                    help="openai judge: the model name the servers know (default: the first one listed)")
-    g.add_argument("--timeout", type=float, default=60.0, help="seconds per judge request")
+    g.add_argument("--timeout", type=float, default=None, help="seconds per judge request (60)")
     g.add_argument("--concurrency", type=int, default=None,
                    help="judge requests in flight (default 4; openai: 2 per server)")
     g.add_argument("--threads", type=int, default=None, help="embedded judge: CPU threads")
     g.add_argument("--embedded-model", dest="embedded_model", default=None,
                    help="embedded judge: packaged model (qwen2.5-coder-1.5b, smollm2-135m)")
-    g.add_argument("--wait", type=float, default=3600.0, metavar="SECONDS",
-                   help="human judge: how long the run waits for people to answer its proposals in Review "
-                   "before it stops (resumable with --resume); default 3600")
-    g.add_argument("--poll", type=float, default=2.0, metavar="SECONDS",
-                   help="human judge: seconds between looks at people's answers")
+    g.add_argument("--wait", type=float, default=None, metavar="SECONDS",
+                   help="human judge: how long the run waits for people's answers before it pauses (resumable "
+                   "with --resume); default 3600")
+    g.add_argument("--poll", type=float, default=None, metavar="SECONDS",
+                   help="human judge: seconds between looks at people's answers (2)")
 
 
-def _judge_profile(a) -> tuple[float | None, float | None]:
-    if not getattr(a, "judge_profile", None):
-        return None, None
-    from ..judges.simulated import parse_profile
-
-    try:
-        return parse_profile(a.judge_profile)
-    except ValueError as exc:
-        raise RedError(f"--judge-profile: {exc}") from None
+def judge_settings(a, project=None) -> tuple[JudgeSettings, set[str]]:
+    """The judge settings the flags ask for, and which settings the flags gave."""
+    kind = a.judge or (default_kind(project) if project is not None else "simulated")
+    model = {"embedded": a.embedded_model, "openai": getattr(a, "judge_model", None),
+             "ollama": a.ollama_model}.get(kind)
+    given = {"kind": a.judge, "accuracy": a.judge_accuracy, "profile": a.judge_profile, "host": a.ollama_host,
+             "model": model, "urls": getattr(a, "judge_url", None), "timeout": a.timeout,
+             "concurrency": a.concurrency, "threads": a.threads, "wait": getattr(a, "wait", None),
+             "poll": getattr(a, "poll", None)}
+    given = {k: v for k, v in given.items() if v is not None}
+    settings = JudgeSettings(**{**given, "kind": kind, "seed": getattr(a, "seed", None) or 0})
+    return settings, set(given)
 
 
 def build_judge(a, project):
-    """The judge the CLI asked for, configured from flags, the project and the environment."""
-    if a.judge is None:
-        a.judge = "simulated"
-    from ..judges.factory import judge_for_project
-
-    model = {"embedded": a.embedded_model, "openai": getattr(a, "judge_model", None)}.get(a.judge, a.ollama_model)
-    concurrency = a.concurrency or (None if a.judge == "openai" else 4)
-    p_right, p_wrong = _judge_profile(a)
-    return judge_for_project(project, a.judge, accuracy=a.judge_accuracy, seed=getattr(a, "seed", 0),
-                             p_valid_right=p_right, p_valid_wrong=p_wrong,
-                             host=a.ollama_host, model=model, timeout=a.timeout,
-                             concurrency=concurrency, threads=a.threads, urls=getattr(a, "judge_url", None),
-                             wait=getattr(a, "wait", 3600.0), poll=getattr(a, "poll", 2.0))
+    """The judge the CLI asked for, configured from flags, the environment and the project."""
+    return judge_settings(a, project)[0].build(project)
 
 
 def cmd_subsets(a) -> int:
-    from ..label_map import compute_partition
+    from ..workflows.label_map import compute_partition
     from ..project.store import Project
-    from ..runner import load_inputs
+    from ..workflows.runner import load_inputs
 
     with Project(a.project) as p:
         data, state = load_inputs(p)
@@ -102,73 +99,62 @@ def _embed_first(p) -> None:
 
 
 def cmd_run(a) -> int:
-    from ..project.store import Project
-    from ..runner import run_project
+    from ..workflows.accounts import local_user
+    from ..workflows.judging import settings_for_resume
+    from ..workflows.projects import open_project
+    from ..workflows.runner import run_project
 
-    with Project(a.project) as p:
-        resume = None
+    with open_project(a.project) as p:
+        resume = cfg = None
+        settings, given = judge_settings(a, p)
         if a.resume:
             resume = p.resumable_run()
             if resume is None:
                 raise RedError("no interrupted run to resume; start one without --resume")
-            cfg = None
             print(f"resuming run {resume}")
-            if a.judge is None:  # the run's own judge, unless another is asked for
-                stored = p.run_config(resume).get("judge", {})
-                a.judge = stored.get("kind", "simulated")
-                if a.judge == "ollama" and not a.ollama_model:
-                    a.ollama_model = stored.get("model")
-                if a.judge == "embedded" and not a.embedded_model:
-                    a.embedded_model = stored.get("model")
-                if a.judge == "openai":
-                    a.judge_model = a.judge_model or stored.get("model")
-                    a.judge_url = a.judge_url or stored.get("urls")
+            # the run's own judge, with what the flags give laid over it
+            settings = settings_for_resume(p, resume, settings if given else None, given)
         else:
             cfg = config_from_args(a)
         if not a.no_embed:
             _embed_first(p)
-        judge = build_judge(a, p)
+        judge = settings.build(p)
         print(f"judge: {clean(judge.describe())}", file=sys.stderr)
-        from ..accounts import local_user
-
-        for rec in run_project(p, judge, cfg, resume=resume, started_by=local_user()):
-            acc = f", test accuracy {rec.eval_accuracy:.4f}" if rec.eval_accuracy is not None else ""
-            pacc = f", pool accuracy {rec.pool_accuracy:.4f}" if rec.pool_accuracy is not None else ""
-            print(f"iteration {rec.iteration}: pool {rec.pool_size}, uncertain {rec.uncertain_count}, "
-                  f"{rec.calls} calls ({rec.total_calls} in all): +{rec.accepted} accepted, "
-                  f"-{rec.rejected} rejected, {rec.errors} errors{acc}{pacc} [{rec.seconds:.1f} s]", flush=True)
-        runs = p.runs()
-        row = runs.iloc[-1] if resume is None else runs[runs.run_id == resume].iloc[0]
-        print(f"run {row.run_id} {row.status}: {clean(row.termination)}")
+        for rec in run_project(p, judge, cfg, resume=resume, started_by=local_user(),
+                               judge_settings=settings.resolved(p).to_dict()):
+            print(_iteration_line(rec), flush=True)
+        row = p.runs().set_index("run_id").loc[resume if resume is not None else int(p.runs().run_id.max())]
+        print(f"run {row.name} {row.status}: {clean(row.termination)}")
         if row.status == "interrupted":
             print(f"red: the run is interrupted and resumable: `red run {clean(a.project)} --resume`", file=sys.stderr)
             return 1
     return 0
 
 
+def _iteration_line(rec) -> str:
+    acc = f", test accuracy {rec.eval_accuracy:.4f}" if rec.eval_accuracy is not None else ""
+    pacc = f", pool accuracy {rec.pool_accuracy:.4f}" if rec.pool_accuracy is not None else ""
+    return (f"iteration {rec.iteration}: pool {rec.pool_size}, uncertain {rec.uncertain_count}, "
+            f"{rec.calls} calls ({rec.total_calls} in all): +{rec.accepted} accepted, "
+            f"-{rec.rejected} rejected, {rec.errors} errors{acc}{pacc} [{rec.seconds:.1f} s]")
+
+
 def cmd_bench(a) -> int:
-    from ..bench import run_bench, save_json, write_report
+    from ..workflows.bench import run_bench, save_json, write_report
     from ..method.finetune import FinetuneSettings
 
     methods = tuple(m.strip() for m in a.methods.split(",") if m.strip())
     overrides = overrides_from_strings(a.set)
     if a.final_model:
         overrides["final_model"] = a.final_model
-    p_right, p_wrong = _judge_profile(a)
+    settings = JudgeSettings(kind=a.judge, accuracy=a.judge_accuracy, profile=a.judge_profile, host=a.ollama_host,
+                             model={"embedded": a.embedded_model, "openai": a.judge_model}.get(a.judge, a.ollama_model),
+                             urls=a.judge_url, timeout=a.timeout, threads=a.threads)
+    p_right, p_wrong = settings.profile_pair()
     judge = None
     if a.judge != "simulated":  # a real judge: no project, so no verdict cache; measured on --n proposals first
-        from ..judges.factory import make_judge
-
-        if a.judge == "embedded":
-            judge = make_judge("embedded", model=a.embedded_model, threads=a.threads)
-        elif a.judge == "openai":
-            judge = make_judge("openai", urls=a.judge_url, model=a.judge_model, timeout=a.timeout)
-        else:
-            from ..judges.ollama_judge import ollama_settings
-
-            host, model = ollama_settings(None, a.ollama_host, a.ollama_model)
-            judge = make_judge("ollama", host=host, model=model, timeout=a.timeout)
-            judge.check()
+        judge = settings.build(None)
+        judge.check()
         print(f"judge: {clean(judge.describe())}", file=sys.stderr)
     result = run_bench(a.data, seeds=a.seeds, budget=a.budget, batch=a.batch, judge_accuracy=a.judge_accuracy,
                        p_valid_right=p_right, p_valid_wrong=p_wrong, judge=judge, judge_sample=a.n,
@@ -192,7 +178,7 @@ def cmd_bench(a) -> int:
             print(f"{k}: {v:.4f}" if isinstance(v, float) and k.endswith(("accuracy", "precision", "ece")) else f"{k}: {v:.0f}" if isinstance(v, float) else f"{k}: {v}")
     js = result.get("judge_sample")
     if js:
-        from ..judge_eval import describe_result
+        from ..workflows.judge_eval import describe_result
 
         print("judge on the fixed sample: " + clean(describe_result(js)).replace("\n", "; "))
     print(f"report: {report}" + (f"; json: {a.json}" if a.json else ""))
@@ -202,9 +188,10 @@ def cmd_bench(a) -> int:
 def cmd_judge_eval(a) -> int:
     import json
 
-    from ..judge_eval import describe_result, judge_eval
+    from ..workflows.judge_eval import describe_result, judge_eval
     from ..project.store import Project
 
+    a.judge = a.judge or "simulated"  # measuring a person is not what judge-eval is for
     with Project(a.project) as p:
         judge = build_judge(a, p)
         res = judge_eval(p, judge, n=a.n, seed=a.seed, from_seeds=a.from_seeds, question=a.question,
@@ -217,7 +204,7 @@ def cmd_judge_eval(a) -> int:
 
 
 def cmd_describe(a) -> int:
-    from ..describe import describe_labels, writer_for
+    from ..workflows.describe import describe_labels, writer_for
     from ..project.store import Project
 
     with Project(a.project) as p:
@@ -280,7 +267,7 @@ def register(sub) -> None:
                    help="do not embed texts that are not embedded yet (by default the run embeds them first, "
                    "as `red embed` would); stop with an error instead")
     add_loop_arguments(p)
-    _add_judge_options(p, default=None)
+    _add_judge_options(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("serve-judge", help="serve a packaged judge model over the OpenAI API (llama.cpp)",

@@ -45,33 +45,22 @@ def cmd_import(a) -> int:
 
 
 def cmd_embed(a) -> int:
-    from ..label_map import map_after_embedding
-    from ..project.embed import embed_project, project_model
-    from ..project.store import Project
+    from ..workflows.projects import embed_and_prepare, open_project
 
-    with Project(a.project) as p:
-        rep = embed_project(p, model=a.model, batch_size=a.batch_size, progress=progress_bar("embedding"),
-                            engine=a.engine, workers=a.workers)
-        for note in rep.notes:
-            print(f"note: {clean(note)}", file=sys.stderr)
-        print(clean(rep.summary()))
-        shown = rep.model == project_model(p)  # the embeddings the app and runs use
-        took = map_after_embedding(p) if shown else None
-        if took:
-            print(f"label map: computed in {took:.1f} s (the Subsets page shows it at once)", flush=True)
-        if shown:
-            from ..runner import fit_after_embedding
-
-            fitted = fit_after_embedding(p)
-            if fitted:
-                print(f"seed model: fitted in {fitted:.1f} s (a run's first iteration reuses it)")
+    with open_project(a.project) as p:
+        done = embed_and_prepare(p, model=a.model, batch_size=a.batch_size, engine=a.engine, workers=a.workers,
+                                 progress=progress_bar("embedding"))
+    for note in done.notes:
+        print(f"note: {clean(note)}", file=sys.stderr)
+    for line in done.lines():
+        print(clean(line), flush=True)
     return 0
 
 
 def cmd_status(a) -> int:
     from ..project.store import Project
 
-    from ..map_status import map_freshness
+    from ..workflows.map_status import map_freshness
 
     with Project(a.project, read_only=True) as p:
         st = p.status()
@@ -124,7 +113,7 @@ def cmd_export(a) -> int:
 def cmd_predict(a) -> int:
     from dataclasses import replace
 
-    from ..predict import predict_project
+    from ..workflows.predict import predict_project
     from ..project.store import Project
 
     config = replace(DEFAULTS, final_model=a.final_model)
@@ -136,7 +125,7 @@ def cmd_predict(a) -> int:
 
 
 def cmd_demo(a) -> int:
-    from ..demo import build_demo
+    from ..workflows.demo import build_demo
 
     path = build_demo(a.project, progress=progress_bar("embedding"))
     print(f"demo project ready: {clean(path)}")

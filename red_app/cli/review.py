@@ -12,7 +12,7 @@ JUDGE_SAID = ("valid", "invalid", "needs_review")
 
 def cmd_undo(a) -> int:
     from ..project.store import Project
-    from ..review import undo_last
+    from ..workflows.review import undo_last
 
     with Project(a.project) as p:
         done = undo_last(p, a.reviewer)
@@ -26,7 +26,7 @@ def cmd_undo(a) -> int:
 def cmd_bulk_review(a) -> int:
     from ..errors import RedError
     from ..project.store import Project
-    from ..review import bulk_decide, queue_size
+    from ..workflows.review import bulk_decide, queue_size
 
     filters = dict(label=a.label, verdict=a.judge, min_conf=a.min_confidence, max_conf=a.max_confidence)
     with Project(a.project) as p:

@@ -21,7 +21,7 @@ def _short(text: str, width: int) -> str:
 
 def _show(project, sample_id: str) -> int:
     """One text with its label and every word said on it (what the Texts page shows)."""
-    from ..texts import text_details
+    from ..workflows.texts import text_details
 
     item = text_details(project, sample_id)
     print(f"id: {clean(item['id'])}")
@@ -41,7 +41,7 @@ def _show(project, sample_id: str) -> int:
 
 def cmd_texts(a) -> int:
     from ..project.store import Project
-    from ..texts import count_texts, search_texts
+    from ..workflows.texts import count_texts, search_texts
 
     if a.id is not None:
         with Project(a.project, read_only=True) as p:
@@ -78,7 +78,7 @@ def cmd_texts(a) -> int:
 
 def cmd_label(a) -> int:
     from ..project.store import Project
-    from ..texts import label_text
+    from ..workflows.texts import label_text
 
     with Project(a.project) as p:
         label_text(p, a.sample_id, a.label, reviewer=a.reviewer)
@@ -88,7 +88,7 @@ def cmd_label(a) -> int:
 
 def cmd_add_label(a) -> int:
     from ..project.store import Project
-    from ..texts import add_label
+    from ..workflows.texts import add_label
 
     with Project(a.project) as p:
         name = add_label(p, a.name, a.text, reviewer=a.reviewer, description=a.description)

@@ -22,14 +22,14 @@ def _read_password(a) -> str:
         return line.rstrip("\r\n")
     first = getpass.getpass("password: ")
     if first != getpass.getpass("again: "):
-        from ..accounts import AccountError
+        from ..workflows.accounts import AccountError
 
         raise AccountError("the two passwords differ; nothing was changed")
     return first
 
 
 def cmd_user(a) -> int:
-    from ..accounts import accounts, add_user, remove_user, users_file
+    from ..workflows.accounts import accounts, add_user, remove_user, users_file
 
     path = _path(a) or users_file()
     if a.action == "list":
@@ -52,7 +52,7 @@ def cmd_user(a) -> int:
 
 
 def cmd_app(a) -> int:
-    from ..accounts import serve_refusal
+    from ..workflows.accounts import serve_refusal
 
     refusal = serve_refusal(a.address, _path(a))
     if refusal:

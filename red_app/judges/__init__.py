@@ -4,6 +4,6 @@ Every judge implements :class:`Judge`; the loop never knows which one it talks t
 """
 
 from .base import Example, Judge, JudgeRequest, Verdict
-from .factory import JUDGE_KINDS, judge_for_project, make_judge
+from .factory import JUDGE_KINDS, make_judge
 
-__all__ = ["Example", "JUDGE_KINDS", "Judge", "JudgeRequest", "Verdict", "judge_for_project", "make_judge"]
+__all__ = ["Example", "JUDGE_KINDS", "Judge", "JudgeRequest", "Verdict", "make_judge"]

@@ -75,8 +75,22 @@ class Verdict:
 
 @runtime_checkable
 class Judge(Protocol):
+    """What the loop and the workflows may ask of any judge (:class:`BaseJudge` declares
+    the optional parts with their defaults)."""
+
     kind: str
     model: str | None
+    trusted: bool
+    waits_for_people: bool
+    wait: float | None
+    poll: float
+    cache: "VerdictCache | None"
+
+    def check(self) -> None: ...
+
+    def run_settings(self) -> dict: ...
+
+    def server_stats(self) -> dict: ...
 
     def judge(self, request: JudgeRequest) -> Verdict: ...
 
@@ -84,11 +98,35 @@ class Judge(Protocol):
 
 
 class BaseJudge:
-    """Shared ``judge_many``: bounded concurrency over ``judge``; order is preserved."""
+    """Shared ``judge_many`` (bounded concurrency over ``judge``; order is preserved) and
+    every optional capability a judge may have, declared here with its default, so the
+    loop and the workflows ask a judge directly instead of probing it.
+    """
 
     kind = "base"
     model: str | None = None
     concurrency = 1
+    #: the loop takes its verdicts at their word, without measuring it on seeds first
+    #: (a person, the perfect simulated judge)
+    trusted = False
+    #: its answers come from people: the loop waits for them (``wait`` and ``poll`` seconds)
+    waits_for_people = False
+    wait: float | None = None
+    poll: float = 2.0
+    #: where it looks up answers already given to the same question (a project), or None
+    cache: "VerdictCache | None" = None
+
+    def check(self) -> None:
+        """Raise a RedError with the fix when the judge cannot answer (a server down); a judge
+        that runs in this process has nothing to check."""
+
+    def run_settings(self) -> dict:
+        """What a run records about this judge besides kind and model, to resume it."""
+        return {}
+
+    def server_stats(self) -> dict:
+        """Per server: how often and how fast it answered, and whether it was set aside."""
+        return {}
 
     def judge(self, request: JudgeRequest) -> Verdict:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -10,7 +10,6 @@ it cannot rewrite them — and must answer a JSON object ``{valid, confidence, r
 from __future__ import annotations
 
 import json
-import os
 import time
 from typing import Sequence
 
@@ -61,15 +60,6 @@ def parse_answer(content: str) -> tuple[bool, float, str]:
     except (TypeError, ValueError):
         conf = 0.5
     return obj["valid"], min(max(conf, 0.0), 1.0), str(obj.get("rationale", ""))[:2000]
-
-
-def ollama_settings(project, host: str | None, model: str | None) -> tuple[str, str]:
-    """Host and model: flags first, then $OLLAMA_HOST, then the project's settings, then defaults."""
-    host = host or os.environ.get("OLLAMA_HOST") or (project.get_setting("ollama_host") if project else None) or DEFAULT_HOST
-    if not host.startswith(("http://", "https://")):
-        host = "http://" + host
-    model = model or (project.get_setting("ollama_model") if project else None) or DEFAULT_MODEL
-    return host, model
 
 
 def messages_for(request: JudgeRequest) -> list[dict]:

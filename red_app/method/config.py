@@ -7,7 +7,7 @@ from here, so they cannot drift from what the loop accepts.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import Field, asdict, dataclass, field, fields
 from typing import Iterable
 
 from ..errors import ConfigError
@@ -24,72 +24,113 @@ QUESTIONS = ("binary", "choose")
 # the loop itself always ranks and evaluates with a linear probe
 FINAL_MODELS = (*MODELS, "finetune")
 
-# The allowed values of every setting that has a fixed set of them.
-CHOICES: dict[str, tuple[str, ...]] = {
-    "selection": SELECTIONS, "on_reject": ON_REJECT, "selector": MODELS, "final_model": FINAL_MODELS,
-    "uncertainty": MEASURES, "noise": NOISE_STRATEGIES, "partition_method": PARTITION_METHODS,
-    "question": QUESTIONS,
-}
+
+
+def setting(default, help: str, *, label: str | None = None, flag: str | None = None, low=None, high=None,
+            high_open: bool = False, step=None, choices: tuple[str, ...] | None = None, page: bool = False):
+    """A loop setting declared once: its default, bounds (``low`` ≤ value ≤ ``high``, or
+    < ``high`` with ``high_open``), choices, words for people (``label``, ``help``), its
+    command-line ``flag`` (None: settable only with ``--set``) and whether the Run page
+    shows it (``page``). Validation, argparse options and page widgets read this."""
+    return field(default=default, metadata={
+        "help": help, "label": label, "flag": flag, "low": low, "high": high, "high_open": high_open,
+        "step": step, "choices": choices, "page": page})
+
+
+def check_setting(f: Field, value) -> None:
+    """A ConfigError naming the setting and its allowed values when ``value`` breaks them."""
+    m = f.metadata
+    if value is None:
+        if "None" not in str(f.type):
+            raise ConfigError(f"{f.name} must be set")
+        return
+    if m["choices"] is not None and value not in m["choices"]:
+        raise ConfigError(f"{f.name} must be one of {', '.join(m['choices'])}, not {value!r}")
+    low, high = m["low"], m["high"]
+    if (low is not None and value < low) or (high is not None and (value >= high if m["high_open"] else value > high)):
+        span = (f"at least {low}" if high is None else f"below {high}" if low is None else
+                f"in [{low}, {high}{')' if m['high_open'] else ']'}")
+        raise ConfigError(f"{f.name} must be {span}, not {value!r}")
 
 
 @dataclass(frozen=True)
 class LoopConfig:
     """Settings of one run. Defaults are the measured winners (see bench/REPORT.md)."""
 
-    budget: int = 1000
-    batch: int = 200
-    per_label_cap: int | None = None
-    uncertainty: str = "margin"
-    selection: str = "uncertain"
-    selector: str = "flat"
-    final_model: str = "flat"
-    n: int = 10
-    noise_ratio: float = 2.0
-    noise: str = "hard"
-    partition_method: str = "greedy"
-    umap_dim: int = 5
-    C: float = 10.0
-    on_reject: str = "next"
-    self_training: float | None = 0.3
-    self_training_rounds: int = 1
-    warm_start: bool = True
-    self_training_weight: float = 1.0
-    c_examples: int = 5
-    patience: int | None = 3
-    max_iterations: int = 1000
-    uncertain_threshold: float = 0.5
-    seed: int = 0
+    budget: int = setting(1000, "judge calls in all", label="Budget (judge calls)", flag="--budget", low=0,
+                          page=True)
+    batch: int = setting(200, "proposals per iteration (top-k); with 'After a rejection: next' a rejected text's "
+                         "next label is asked too, so an iteration can make more calls than this",
+                         label="Batch per iteration", flag="--batch", low=1, page=True)
+    per_label_cap: int | None = setting(None, "most proposals per predicted label per iteration",
+                                        flag="--per-label-cap", low=1)
+    uncertainty: str = setting("margin", "how uncertainty is measured", label="Uncertainty measure",
+                               flag="--uncertainty", choices=MEASURES, page=True)
+    selection: str = setting("uncertain", "uncertain: the least certain texts first; random: texts at random",
+                             label="Selection", choices=SELECTIONS, page=True)
+    selector: str = setting("flat", "model that ranks uncertainty: flat (default, measured best) = one model over "
+                            "every label — it does not use the label subsets; red = the article's one small "
+                            "classifier per subset (Subsets page)", label="Selector", flag="--selector",
+                            choices=MODELS, page=True)
+    final_model: str = setting("flat", "model behind the final labels and exported confidences: flat = one "
+                               "logistic regression, red = subset classifiers, finetune = fine-tune the encoder on "
+                               "the labels first (minutes; see README)", label="Final model", flag="--final-model",
+                               choices=FINAL_MODELS, page=True)
+    n: int = setting(10, "labels per subset", label="Labels per subset", flag="--n", low=1)
+    noise_ratio: float = setting(2.0, "noise examples per subset, as a multiple of its average class size",
+                                 flag="--noise-ratio", low=0)
+    noise: str = setting("hard", "how a subset's noise class is sampled", label="Noise class", flag="--noise",
+                         choices=NOISE_STRATEGIES, page=True)
+    partition_method: str = setting("greedy", "how labels are grouped into subsets", label="Subset rule",
+                                    flag="--partition", choices=PARTITION_METHODS, page=True)
+    umap_dim: int = setting(5, "dimensions of the UMAP that groups labels", low=2)
+    C: float = setting(10.0, "inverse regularisation of the logistic regressions", low=0, high_open=False)
+    on_reject: str = setting("next", "next: ask about the text's next most likely label in the same iteration; "
+                             "skip: leave it", label="After a rejection", flag="--on-reject", choices=ON_REJECT,
+                             page=True)
+    self_training: float | None = setting(0.3, "confidence above which pool predictions inform the final model "
+                                          "(never stored as labels); <0 disables", flag="--self-training")
+    self_training_rounds: int = setting(1, "self-training refits", low=1)
+    warm_start: bool = setting(True, "start each flat fit from the last solution")
+    self_training_weight: float = setting(1.0, "weight of a self-trained example", low=0)
+    c_examples: int = setting(5, "nearest known-good examples shown to the judge", flag="--c", low=0)
+    patience: int | None = setting(3, "iterations without fewer uncertain samples before stopping",
+                                   label="Stop after iterations without progress", flag="--patience", low=1,
+                                   high=100, page=True)
+    max_iterations: int = setting(1000, "most iterations of a run", low=1)
+    uncertain_threshold: float = setting(0.5, "a text whose top label has less than this share is uncertain",
+                                         low=0, high=1)
+    seed: int = setting(0, "random state of the run", flag="--seed")
     # judge-aware delegation (red_app.method.delegation): a judge that is not taken at its
     # word is first measured on this many seeds (2 calls each, charged to the budget), and
     # its verdicts are applied only where P(label right) clears the precision target;
     # calibration_seeds=0 takes every verdict at its word (the loop before delegation)
-    precision_target: float = 0.9
-    calibration_seeds: int = 40
-    trust_judge: bool = False
+    precision_target: float = setting(0.9, "apply a judge's verdict only where P(label right) is at least this; "
+                                      "the rest go to people", label="Precision target", flag="--precision-target",
+                                      low=0.5, high=1, high_open=True, step=0.01, page=True)
+    calibration_seeds: int = setting(40, "seeds the judge is measured on before the run (2 calls each, from the "
+                                     "budget); 0 takes every verdict at its word",
+                                     label="Seeds to measure the judge on (2 calls each)", flag="--calibration-seeds",
+                                     low=0, high=1000, page=True)
+    trust_judge: bool = setting(False, "apply the judge's verdicts even where it measured as adding nothing to the "
+                                "classifier", label="Trust the judge even if it measures as adding nothing",
+                                flag="--trust-judge", page=True)
     # a judge whose calls fail this many times in a row pauses the run (resumable)
-    max_failures: int = 5
+    max_failures: int = setting(5, "judge calls failing in a row that pause the run", low=1)
     # what the judge is asked: binary (is the top label right?) or choose (which of the
     # top choose_k candidates, each with its description and nearest examples, or none?).
     # choose is the default: it beat binary on every benchmark pair (CLINC150, BANKING77,
     # O*NET; perfect and yes-leaning judges) and no injection written against yes/no moved
     # it (bench/REPORT.md); binary stays one setting away
-    question: str = "choose"
-    choose_k: int = 5
+    question: str = setting("choose", "binary: ask whether the top label is right; choose: show the top choose-k "
+                            "labels (descriptions and nearest examples) and let the judge pick one or none",
+                            label="Question", flag="--question", choices=QUESTIONS, page=True)
+    choose_k: int = setting(5, "candidates per choose question (lettered A-Z)", label="Candidates per choose question",
+                            flag="--choose-k", low=2, high=26, page=True)
 
     def __post_init__(self) -> None:
-        if self.budget < 0 or self.batch < 1:
-            raise ConfigError("budget must be >= 0 and batch >= 1")
-        if self.n < 1 or self.noise_ratio < 0 or self.c_examples < 0 or self.self_training_rounds < 1:
-            raise ConfigError("n and self_training_rounds must be >= 1; noise_ratio and c_examples >= 0")
-        if self.max_failures < 1:
-            raise ConfigError("max_failures must be >= 1")
-        if not 2 <= self.choose_k <= 26:
-            raise ConfigError("choose_k must be between 2 and 26 (candidates are lettered A-Z)")
-        if not 0.5 <= self.precision_target < 1 or self.calibration_seeds < 0:
-            raise ConfigError("precision_target must be in [0.5, 1) and calibration_seeds >= 0")
-        for name, allowed in CHOICES.items():
-            if getattr(self, name) not in allowed:
-                raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {getattr(self, name)!r}")
+        for f in fields(self):
+            check_setting(f, getattr(self, f.name))
 
     def cap(self, n_labels: int) -> int:
         if self.per_label_cap is not None:
@@ -107,6 +148,9 @@ class LoopConfig:
 
 
 DEFAULTS = LoopConfig()
+# The allowed values of every setting that has a fixed set of them.
+CHOICES: dict[str, tuple[str, ...]] = {f.name: f.metadata["choices"] for f in fields(LoopConfig)
+                                       if f.metadata["choices"] is not None}
 _TYPES = {f.name: str(f.type) for f in fields(LoopConfig)}
 
 
@@ -140,43 +184,32 @@ def overrides_from_strings(items: Iterable[str] | None) -> dict:
     return out
 
 
+def setting_fields(on_page: bool | None = None) -> list[Field]:
+    """The declared settings (``on_page``: only those the Run page shows, or only the others)."""
+    return [f for f in fields(LoopConfig) if on_page is None or f.metadata["page"] == on_page]
+
+
+def _arg_type(f: Field):
+    t = str(f.type)
+    return float if "float" in t else int if "int" in t else str
+
+
 def add_loop_arguments(p) -> None:
-    """The loop's settings as argparse options, with the choices and defaults above."""
-    d = DEFAULTS
+    """The loop's settings that have a flag, as argparse options: their choices, defaults and
+    help come from the declarations above."""
     g = p.add_argument_group("loop settings (defaults are the benchmark's winners)")
-    g.add_argument("--budget", type=int, default=d.budget, help="judge calls in all")
-    g.add_argument("--batch", type=int, default=d.batch, help="proposals per iteration (top-k)")
-    g.add_argument("--per-label-cap", type=int, default=None, help="most proposals per predicted label per iteration")
-    g.add_argument("--uncertainty", choices=CHOICES["uncertainty"], default=d.uncertainty)
-    g.add_argument("--selector", choices=CHOICES["selector"], default=d.selector,
-                   help="model that ranks uncertainty: red = subset classifiers (the article), flat = one model")
-    g.add_argument("--final-model", choices=CHOICES["final_model"], default=d.final_model,
-                   help="model behind the final labels and exported confidences: flat = one logistic regression, "
-                   "red = subset classifiers, finetune = fine-tune the encoder on the labels first (minutes; "
-                   "see README)")
-    g.add_argument("--n", type=int, default=d.n, help="labels per subset")
-    g.add_argument("--noise-ratio", type=float, default=d.noise_ratio)
-    g.add_argument("--noise", choices=CHOICES["noise"], default=d.noise)
-    g.add_argument("--partition", dest="partition_method", choices=CHOICES["partition_method"],
-                   default=d.partition_method)
-    g.add_argument("--on-reject", choices=CHOICES["on_reject"], default=d.on_reject,
-                   help="next: ask about the sample's next candidate label in the same iteration")
-    g.add_argument("--self-training", type=float, default=d.self_training,
-                   help="confidence above which pool predictions inform the final model (never stored as labels); <0 disables")
-    g.add_argument("--c", dest="c_examples", type=int, default=d.c_examples, help="nearest known-good examples shown to the judge")
-    g.add_argument("--patience", type=int, default=d.patience, help="iterations without fewer uncertain samples before stopping")
-    g.add_argument("--precision-target", type=float, default=d.precision_target,
-                   help="apply a judge's verdict only where P(label right) is at least this; the rest go to people")
-    g.add_argument("--calibration-seeds", type=int, default=d.calibration_seeds,
-                   help="seeds the judge is measured on before the run (2 calls each, from the budget); "
-                   "0 takes every verdict at its word")
-    g.add_argument("--trust-judge", action="store_true", default=None,
-                   help="apply the judge's verdicts even where it measured as adding nothing to the classifier")
-    g.add_argument("--question", choices=CHOICES["question"], default=d.question,
-                   help="binary: ask whether the top label is right; choose: show the top --choose-k labels "
-                   "and let the judge pick one or none")
-    g.add_argument("--choose-k", type=int, default=d.choose_k, help="candidates per choose question")
-    g.add_argument("--seed", type=int, default=d.seed)
+    for f in fields(LoopConfig):
+        m = f.metadata
+        if m["flag"] is None:
+            continue
+        kw = {"dest": f.name, "help": m["help"]}
+        if f.type in ("bool", bool):
+            kw.update(action="store_true", default=None)
+        else:
+            kw.update(type=_arg_type(f), default=f.default)
+            if m["choices"] is not None:
+                kw["choices"] = m["choices"]
+        g.add_argument(m["flag"], **kw)
 
 
 def config_from_args(ns) -> LoopConfig:

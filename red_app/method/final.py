@@ -16,6 +16,7 @@ import numpy as np
 
 from .config import LoopConfig
 from .delegation import fit_temperature, temper
+from .model import RedModel, mask_excluded
 
 
 @dataclass(frozen=True)
@@ -44,22 +45,14 @@ def expected_calibration_error(confidence, correct, bins: int = 10) -> float:
     return float(err)
 
 
-def _final_model(config: LoopConfig, data, y: np.ndarray, excluded: set):
-    from .loop import LoopState, RedLoop
-
-    loop = RedLoop(config, None)
-    state = LoopState(y=y, excluded=set(excluded))
-    if config.probe_model == "red":
-        loop._partition(data, state)
-    return loop._fit(config.probe_model, data, state)
+def _final_model(config: LoopConfig, data, y: np.ndarray, excluded: set) -> RedModel:
+    return RedModel.from_config(config, len(data.label_names)).fit(data.X, y, excluded)
 
 
-def _scores(model, data, rows: np.ndarray, excluded: set) -> np.ndarray:
-    from .loop import _mask_excluded
-
+def _scores(model: RedModel, data, rows: np.ndarray, excluded: set) -> np.ndarray:
     S, _ = model.scores(data.X[rows])
     S = np.asarray(S, dtype=np.float64)
-    _mask_excluded(S, rows, excluded)
+    mask_excluded(S, rows, excluded)
     return S
 
 

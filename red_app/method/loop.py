@@ -2,7 +2,7 @@
 
 The loop works on arrays (:class:`LoopData`, :class:`LoopState`) and reports through a
 ``sink`` after every judged chunk and every finished iteration, so the same code runs
-the benchmark in memory and a project run persisted in DuckDB (``red_app.runner``).
+the benchmark in memory and a project run persisted in DuckDB (``red_app.workflows.runner``).
 ``run()`` yields one :class:`IterationRecord` per iteration.
 """
 
@@ -19,8 +19,9 @@ from ..judges.base import Judge, JudgeRequest, Verdict
 from .classifiers import default_estimator, make_model
 from .config import LoopConfig
 from .delegation import Calibration, Delegation, calibrate, calibrate_choice, temper
-from .questions import build_choose_request, build_request
-from .stopping import default_rules
+from .model import RedModel, mask_excluded
+from .questions import Proposal, build_request, question_form
+from .stopping import Termination, default_rules
 from .subsets import LabelPartition, label_centroids, partition_labels
 from .uncertainty import select_top_k, uncertainty
 
@@ -70,7 +71,7 @@ class IterationRecord:
     eval_accuracy: float | None = None
     pool_accuracy: float | None = None
     subset_stats: list[dict] = field(default_factory=list)
-    termination: str | None = None
+    termination: Termination | None = None
     held: int = 0  # verdicts sent to people instead of being applied
 
 
@@ -128,7 +129,8 @@ class JudgeRound:
     errors: int = 0
     held: int = 0
     per_subset: dict = field(default_factory=dict)
-    termination: str | None = None
+    termination: Termination | None = None
+    sent: int = 0
 
 
 STAGES = ("measuring the judge", "fitting", "predicting", "judging", "evaluating")
@@ -146,24 +148,53 @@ class Stage:
 
 
 class Sink(Protocol):
+    """Where the loop reports, and where people's decisions come from."""
+
     def on_verdicts(self, iteration: int, judged: list[Judged]) -> None: ...
 
     def on_iteration(self, record: IterationRecord, predictions: dict) -> None: ...
 
+    def on_calibration(self, cal: Calibration) -> None: ...
 
-def _mask_excluded(S: np.ndarray, rows: np.ndarray, excluded: set[tuple[int, int]]) -> None:
-    """Zero the scores of (sample, label) pairs a judge or person rejected."""
-    if not excluded:
-        return
-    pos = {int(g): k for k, g in enumerate(rows)}
-    for i, lab in excluded:
-        k = pos.get(i)
-        if k is not None:
-            S[k, lab] = 0.0
+    def on_waiting(self, n: int) -> None: ...
+
+    def human_decisions(self) -> list[tuple[int, int, bool]]: ...
+
+    def revoked_decisions(self) -> list[tuple[int, int, list[int], bool, bool]]: ...
+
+
+class BaseSink:
+    """A sink that keeps nothing and hears from no person: override what you need."""
+
+    def on_verdicts(self, iteration: int, judged: list[Judged]) -> None:
+        pass
+
+    def on_iteration(self, record: IterationRecord, predictions: dict) -> None:
+        pass
+
+    def on_calibration(self, cal: Calibration) -> None:
+        pass
+
+    def on_waiting(self, n: int) -> None:
+        pass
+
+    def human_decisions(self) -> list[tuple[int, int, bool]]:
+        """People's decisions since the last look: (sample index, label index or -1, valid)."""
+        return []
+
+    def revoked_decisions(self) -> list[tuple[int, int, list[int], bool, bool]]:
+        """Samples whose decision a person undid since the last look: (sample index, label
+        index or -1, rejected label indices, decided, held)."""
+        return []
 
 
 class RedLoop:
-    """Recursive expert delegation over a :class:`LoopData` with a :class:`Judge`."""
+    """Recursive expert delegation over a :class:`LoopData` with a :class:`Judge`.
+
+    The loop orchestrates; what varies is injected: the question form (binary or choose,
+    :mod:`red_app.method.questions`), the delegation (which verdicts apply), the stopping
+    rules (:mod:`red_app.method.stopping`) and the model (:class:`RedModel`).
+    """
 
     def __init__(self, config: LoopConfig, judge: Judge, sink: Sink | None = None,
                  partition: LabelPartition | None = None, delegation: Delegation | None = None,
@@ -173,14 +204,17 @@ class RedLoop:
         self.judge = judge
         self.sink = sink
         self.partition = partition
+        self.question = question_form(config)
         # None: decided when the run starts (a judge not taken at its word is measured first)
         self.delegation = delegation
         self.calibration_: Calibration | None = delegation.calibration if delegation else None
         self._failures = 0  # failed judge calls in a row
+        self._last_error: str | None = None
         # where the run's first flat fits are remembered (a Project: red_app.method.softmax), or None
         self.fit_memo = fit_memo
-        self._fits = 0  # _fit calls so far
-        self.termination_condition_: str | None = None
+        self._fits = 0  # fits so far
+        self._models: dict[str, RedModel] = {}
+        self.termination_condition_: Termination | None = None
 
     def _stage(self, iteration: int, stage: str, done: int = 0, total: int = 0) -> None:
         if self.progress is not None:
@@ -188,7 +222,8 @@ class RedLoop:
 
     # -- models --------------------------------------------------------------------
 
-    def _partition(self, data: LoopData, state: LoopState) -> LabelPartition:
+    def label_partition(self, data: LoopData, state: LoopState) -> LabelPartition:
+        """The label subsets the loop works with: given, or computed once from the current labels."""
         if self.partition is None:
             lab = state.y >= 0
             cent = label_centroids(data.X[lab], state.y[lab], len(data.label_names))
@@ -197,84 +232,22 @@ class RedLoop:
                                               umap_dim=c.umap_dim, random_state=c.seed)
         return self.partition
 
-    def _estimator(self, kind: str):
-        """The base estimator; the flat model's is kept across fits when warm-starting.
+    def fit_model(self, kind: str, data: LoopData, state: LoopState) -> RedModel:
+        """The ``kind`` model fitted on the loop's labels (the flat one then self-trained).
 
-        Every label has seeds, so the classes never change and the previous solution is a
-        valid start: lbfgs then needs far fewer iterations (bench/REPORT.md, timing).
+        One model per kind for the whole run, so the flat one warm-starts from its last
+        solution. Only the run's first fit goes through ``fit_memo``: it starts from the
+        seeds' centroids, so a restarted run or ``red embed`` (runner.fit_after_embedding)
+        computes the same one; later fits start from this run's own solutions and would
+        only fill the cache.
         """
-        c = self.config
-        if kind == "flat" and c.warm_start:
-            if getattr(self, "_warm", None) is None:
-                self._warm = default_estimator(c.C).set_params(warm_start=True)
-            return self._warm
-        return default_estimator(c.C)
-
-    @staticmethod
-    def _centroid_start(est, data: LoopData, state: LoopState, scale: float = 10.0) -> None:
-        """Start the first flat fit from scaled label centroids instead of zeros.
-
-        Same optimum (the loss is convex), fewer lbfgs steps for the cold first fit: on
-        1000 random classes 39 s → 12 s; CLINC150 accuracy unchanged (bench/REPORT.md).
-        """
-        lab = state.y >= 0
-        n_labels = len(data.label_names)
-        if len(np.unique(state.y[lab])) != n_labels:
-            return
-        cent = label_centroids(data.X[lab], state.y[lab], n_labels).astype(np.float64)
-        est.coef_ = scale * cent
-        est.intercept_ = np.zeros(n_labels)
-        est.classes_ = np.arange(n_labels)
-
-    def _fit(self, kind: str, data: LoopData, state: LoopState):
-        """The ``kind`` model on the labeled samples (the flat one then self-trained).
-
-        Only the first call's fits go through ``fit_memo``: they start from the seeds' centroids,
-        so a restarted run or ``red embed`` (runner.fit_after_embedding) computes the same ones;
-        later fits start from this run's own solutions and would only fill the cache.
-        """
-        est = self._estimator(kind)
+        model = self._models.get(kind)
+        if model is None:
+            model = self._models[kind] = RedModel.from_config(self.config, len(data.label_names), kind,
+                                                              partition=self.partition)
         memo = self.fit_memo if self._fits == 0 and kind == "flat" else None
         self._fits += 1
-        if memo is None:
-            return self._fit_with(kind, est, data, state)
-        est.memo_ = memo  # the self-training refit below reuses this estimator when warm-starting
-        try:
-            return self._fit_with(kind, est, data, state)
-        finally:
-            est.memo_ = None
-
-    def _fit_with(self, kind: str, est, data: LoopData, state: LoopState):
-        c = self.config
-        lab = state.y >= 0
-        if est.warm_start and not hasattr(est, "coef_"):
-            self._centroid_start(est, data, state)
-        model = make_model(
-            kind, n=c.n, noise_ratio=c.noise_ratio, noise=c.noise, estimator=est,
-            partition=self.partition, n_labels=len(data.label_names), random_state=c.seed,
-        )
-        negatives = None
-        if state.excluded and kind == "red":
-            pairs = np.array(sorted(state.excluded), dtype=np.int64)
-            negatives = (data.X[pairs[:, 0]], pairs[:, 1])
-        model.fit(data.X[lab], state.y[lab], negatives=negatives)
-        if kind == "flat" and c.self_training is not None and (~lab).any():
-            # Self-training: confident predictions on the unlabeled pool inform the model
-            # (never stored as labels). Measured +1 point on CLINC150 seeds (bench/REPORT.md).
-            rest = np.flatnonzero(~lab)
-            for _ in range(c.self_training_rounds):
-                S, _ = model.scores(data.X[rest])
-                _mask_excluded(S, rest, state.excluded)
-                conf = S.max(axis=1)
-                keep = conf >= c.self_training
-                if not keep.any():
-                    break
-                X2 = np.concatenate([data.X[lab], data.X[rest[keep]]])
-                y2 = np.concatenate([state.y[lab], S[keep].argmax(axis=1)])
-                w2 = np.concatenate([np.ones(int(lab.sum())), np.full(int(keep.sum()), c.self_training_weight)])
-                model = make_model(kind, estimator=self._estimator(kind), n_labels=len(data.label_names))
-                model.fit(X2, y2, sample_weight=w2)
-        return model
+        return model.fit(data.X, state.y, state.excluded, memo=memo)
 
     # -- the steps of one iteration ---------------------------------------------------
 
@@ -287,8 +260,8 @@ class RedLoop:
         c = self.config
         pool = self.askable(state)
         S, assigned = model.scores(data.X[pool])
-        _mask_excluded(S, pool, state.excluded)
-        width = max(3, c.choose_k) if c.question == "choose" else 3
+        mask_excluded(S, pool, state.excluded)
+        width = self.question.width()
         if width < S.shape[1]:
             # by blocks of rows: the same indices, but the n × labels temporaries stay small
             # (100k × 1,000 at once: 3.5 s; by 4,096 rows: 0.6 s)
@@ -325,7 +298,7 @@ class RedLoop:
         for start in range(0, len(pool), chunk):
             rows = pool[start : start + chunk]
             P, _ = model.scores(data.X[rows])
-            _mask_excluded(P, rows, state.excluded)
+            mask_excluded(P, rows, state.excluded)
             out[start : start + chunk] = np.take_along_axis(temper(P, T), order[start : start + chunk], axis=1)
         return out
 
@@ -345,10 +318,7 @@ class RedLoop:
         u = scores.uncertainty
         if self.delegation.active:
             # ask only where a "yes" could be applied: elsewhere the verdict would go to people anyway
-            if c.question == "choose":
-                eligible = self.delegation.choice_eligible(scores.prior[:, :min(c.choose_k, scores.prior.shape[1])])
-            else:
-                eligible = scores.prior[:, 0] >= self.delegation.min_prior()
+            eligible = self.question.eligible(self.delegation, scores.prior)
             if not eligible.any():
                 return np.zeros(0, dtype=np.int64)
             if c.selection == "random":
@@ -366,112 +336,101 @@ class RedLoop:
                   should_stop: Callable[[], bool] | None = None) -> JudgeRound:
         """Ask the judge about the chosen samples in chunks, applying each verdict.
 
-        Binary questions: a rejected pair is excluded; with ``on_reject="next"`` the
-        sample's next candidate label is asked in the same iteration. Choose questions
-        (``question="choose"``): the judge sees the top ``choose_k`` candidates not yet
-        rejected and picks one (applied as the label) or none (every candidate excluded).
-        Each chunk goes to the sink as it arrives.
+        The question form says what is asked and what an answer means: binary questions
+        exclude a rejected pair (and may ask the text's next label in the same iteration);
+        choose questions offer the top candidates not yet rejected, and "none" excludes
+        them all. Each chunk goes to the sink as it arrives.
         """
-        c, d = self.config, self.delegation
-        choose = c.question == "choose"
-        pool, S, order = scores.pool, scores.S, scores.order
-        last_error = None
+        c = self.config
         rnd = JudgeRound(per_subset={s: {"selected": 0, "accepted": 0, "rejected": 0}
                                      for s in range(len(self.partition.subsets))})
         proposals = [(int(kp), int(scores.pred[kp]), 0) for kp in chosen]
-        sent, answered = len(proposals), 0
-        self._stage(state.iteration, "judging", 0, sent)
+        rnd.sent = len(proposals)
+        self._stage(state.iteration, "judging", 0, rnd.sent)
         while proposals and state.calls < c.budget:
             room = c.budget - state.calls
             proposals, later = proposals[:room], proposals[room:]
             retry: list[tuple[int, int, int]] = []
             for start in range(0, len(proposals), JUDGE_CHUNK):
                 if should_stop and should_stop():
-                    rnd.termination = "stopped by user"
+                    rnd.termination = Termination.stopped()
                     break
                 self.take_human_decisions(state)
-                chunk = [p for p in proposals[start : start + JUDGE_CHUNK] if int(pool[p[0]]) not in state.decided]
-                if choose:  # (position, candidate labels, their ranks); none left: nothing to ask
-                    chunk = [(kp, *scores.candidates(kp, c.choose_k)) for kp, _, _ in chunk]
-                    chunk = [p for p in chunk if len(p[1])]
-                if not chunk:
-                    continue
-                if choose:
-                    reqs = [build_choose_request(data, state, int(pool[kp]), labs) for kp, labs, _ in chunk]
-                else:
-                    reqs = [self.build_request(data, state, int(pool[kp]), lab,
-                                               scores.alternatives(kp, data.label_names)) for kp, lab, _ in chunk]
-                try:
-                    verdicts = self.judge.judge_many(reqs)
-                except JudgeUnavailableError as exc:
-                    rnd.termination = f"judge unavailable: {exc}"
-                    break
-                judged = []
-                for (kp, lab, rank), req, v in zip(chunk, reqs, verdicts):
-                    i = int(pool[kp])
-                    if v.valid is None and not v.pending:  # a failed call is recorded, never charged
-                        self._failures += 1
-                        last_error = v.error
-                    else:
-                        state.calls += 1
-                        self._failures = 0
-                    cands: tuple[int, ...] = ()
-                    if choose:
-                        cands = tuple(int(x) for x in lab)
-                        decision, p_right = d.decide_choice(v, req.candidate_labels(), scores.prior[kp, rank])
-                        if decision == "error" and v.valid is not None:
-                            self._failures += 1  # an answer naming no candidate is a failure, though charged
-                            last_error = f"the judge chose {v.choice!r}, not one of the candidates"
-                        names = req.candidate_labels()
-                        lab = cands[names.index(v.choice)] if v.choice in names else cands[0]
-                    else:
-                        decision, p_right = d.decide(v, float(scores.prior[kp, rank]))
-                    sub = rnd.per_subset[int(self.partition.subset_of[lab])]
-                    if i in state.decided:
-                        decision = "superseded"  # a person decided while the judge was asked
-                    if decision == "error":
-                        rnd.errors += 1
-                    elif decision == "valid":
-                        state.y[i] = lab
-                        rnd.accepted += 1
-                        sub["accepted"] += 1
-                    elif decision == "invalid":
-                        for bad in (cands or (lab,)):
-                            state.excluded.add((i, bad))
-                        rnd.rejected += 1
-                        sub["rejected"] += 1
-                        if not choose and c.on_reject == "next" and rank + 1 < order.shape[1]:
-                            nxt = int(order[kp, rank + 1])
-                            if (S[kp, nxt] > 0 and (i, nxt) not in state.excluded
-                                    and scores.prior[kp, rank + 1] >= d.min_prior()):
-                                retry.append((kp, nxt, rank + 1))
-                                sent += 1
-                    elif decision == "review":
-                        state.held.add(i)
-                        rnd.held += 1
-                    sub["selected"] += 1
-                    judged.append(Judged(i, lab, req, v, float(scores.uncertainty[kp]),
-                                         scores.alternatives(kp, data.label_names), p_right=p_right,
-                                         applied=decision in ("valid", "invalid"), candidates=cands))
-                rnd.judged.extend(judged)
-                if self.sink:
-                    self.sink.on_verdicts(state.iteration, judged)
-                answered += len(judged)
-                self._stage(state.iteration, "judging", answered, sent)
-                if self._failures >= c.max_failures:
-                    rnd.termination = (f"judge failing: {self._failures} calls in a row failed, the last with "
-                                       f"{last_error!r}; none was charged to the budget — fix the judge and resume")
+                chunk = [p for p in proposals[start : start + JUDGE_CHUNK] if int(scores.pool[p[0]]) not in state.decided]
+                self._ask_chunk(data, state, scores, self.question.proposals(scores, chunk), rnd, retry)
+                if rnd.termination:
                     break
             if rnd.termination:
                 break
             proposals = retry + later
         return rnd
 
+    def _ask_chunk(self, data: LoopData, state: LoopState, scores: PoolScores, chunk: list[Proposal],
+                   rnd: JudgeRound, retry: list) -> None:
+        """One chunk of proposals: ask, apply each answer, hand the chunk to the sink."""
+        if not chunk:
+            return
+        reqs = [self.question.request(data, state, scores, p) for p in chunk]
+        try:
+            verdicts = self.judge.judge_many(reqs)
+        except JudgeUnavailableError as exc:
+            rnd.termination = Termination.failed(f"judge unavailable: {exc}")
+            return
+        judged = []
+        for p, req, v in zip(chunk, reqs, verdicts):
+            judged.append(self._apply(data, state, scores, p, req, v, rnd, retry))
+        rnd.judged.extend(judged)
+        if self.sink:
+            self.sink.on_verdicts(state.iteration, judged)
+        self._stage(state.iteration, "judging", len(rnd.judged), rnd.sent)
+        if self._failures >= self.config.max_failures:
+            rnd.termination = Termination.failed(
+                f"judge failing: {self._failures} calls in a row failed, the last with {self._last_error!r}; "
+                "none was charged to the budget — fix the judge and resume")
+
+    def _apply(self, data: LoopData, state: LoopState, scores: PoolScores, p: Proposal, req: JudgeRequest,
+               v: Verdict, rnd: JudgeRound, retry: list) -> Judged:
+        """Apply one answer to the loop's state and the round's counts."""
+        i = int(scores.pool[p.kp])
+        if v.valid is None and not v.pending:  # a failed call is recorded, never charged
+            self._failures += 1
+            self._last_error = v.error
+        else:
+            state.calls += 1
+            self._failures = 0
+        out = self.question.outcome(self.delegation, v, req, scores, p)
+        if out.failure:
+            self._failures += 1  # an answer naming no candidate is a failure, though charged
+            self._last_error = out.failure
+        decision = "superseded" if i in state.decided else out.decision  # a person decided meanwhile
+        sub = rnd.per_subset[int(self.partition.subset_of[out.label])]
+        if decision == "error":
+            rnd.errors += 1
+        elif decision == "valid":
+            state.y[i] = out.label
+            rnd.accepted += 1
+            sub["accepted"] += 1
+        elif decision == "invalid":
+            state.excluded.update((i, bad) for bad in out.excluded)
+            rnd.rejected += 1
+            sub["rejected"] += 1
+            nxt = self.question.retry(state, scores, p, self.delegation)
+            if nxt is not None:
+                retry.append(nxt)
+                rnd.sent += 1
+        elif decision == "review":
+            state.held.add(i)
+            rnd.held += 1
+        sub["selected"] += 1
+        return Judged(i, out.label, req, v, float(scores.uncertainty[p.kp]),
+                      scores.alternatives(p.kp, data.label_names), p_right=out.p_right,
+                      applied=decision in ("valid", "invalid"), candidates=out.candidates)
+
     def evaluate(self, data: LoopData, state: LoopState):
         """(final model, test accuracy, pool accuracy) where the data has gold to measure against."""
         final = eval_acc = pool_acc = None
         if data.X_eval is not None or data.gold is not None:
-            final = self._fit(self.config.probe_model, data, state)
+            final = self.fit_model(self.config.probe_model, data, state)
         if data.X_eval is not None and len(data.X_eval):
             eval_acc = float((final.predict(data.X_eval) == data.y_eval).mean())
         if data.gold is not None:
@@ -492,7 +451,7 @@ class RedLoop:
         those calls come out of the budget.
         """
         c = self.config
-        if getattr(self.judge, "trusted", False) or c.calibration_seeds == 0:
+        if self.judge.trusted or c.calibration_seeds == 0:
             return Delegation(None)  # taken at its word (calibration_seeds=0 asks for that)
         n = min(c.calibration_seeds, max(c.budget - state.calls, 0) // 2)
         if c.question == "choose":
@@ -501,11 +460,11 @@ class RedLoop:
             cal = calibrate(data, state, self.judge, n=n, seed=c.seed, c_examples=c.c_examples)
         state.calls += cal.answered  # failed calls are not charged
         self.calibration_ = cal
-        if self.sink and hasattr(self.sink, "on_calibration"):
+        if self.sink:
             self.sink.on_calibration(cal)
         return Delegation(cal, c.precision_target, c.trust_judge)
 
-    def wait_for_people(self, state: LoopState, should_stop: Callable[[], bool] | None = None) -> str | None:
+    def wait_for_people(self, state: LoopState, should_stop: Callable[[], bool] | None = None) -> Termination | None:
         """Wait until people have answered every held proposal (a judge with ``waits_for_people``).
 
         Reads their answers every ``judge.poll`` seconds (each is applied at once, see
@@ -513,21 +472,20 @@ class RedLoop:
         when none is left, or why it stopped waiting: stopped by the user, or ``judge.wait``
         seconds passed (the run is then resumable and waits again on resume).
         """
-        wait, poll = getattr(self.judge, "wait", None), float(getattr(self.judge, "poll", 2.0))
+        wait, poll = self.judge.wait, float(self.judge.poll)
         deadline = None if wait is None else time.monotonic() + float(wait)
-        on_waiting = getattr(self.sink, "on_waiting", None)
         while True:
             self.take_human_decisions(state)
             n = len(state.held)
-            if on_waiting:
-                on_waiting(n)
+            if self.sink:
+                self.sink.on_waiting(n)
             if not n:
                 return None
             if should_stop and should_stop():
-                return "stopped by user"
+                return Termination.stopped()
             if deadline is not None and time.monotonic() >= deadline:
-                return (f"waiting for {n} answer{'s' if n != 1 else ''} in Review: answer them there, "
-                        "then resume the run")
+                return Termination.paused(f"waiting for {n} answer{'s' if n != 1 else ''} in Review: answer them "
+                                          "there, then resume the run")
             time.sleep(poll if deadline is None else max(min(poll, deadline - time.monotonic()), 0.0))
 
     def take_human_decisions(self, state: LoopState) -> None:
@@ -537,10 +495,9 @@ class RedLoop:
         excluded, and the sample is never proposed or relabeled by the loop again — until
         they undo the decision (the sink's ``revoked_decisions``).
         """
-        fetch = getattr(self.sink, "human_decisions", None)
-        if fetch is None:
+        if self.sink is None:
             return
-        for i, lab, valid in fetch():
+        for i, lab, valid in self.sink.human_decisions():
             state.decided.add(i)
             state.held.discard(i)
             if lab < 0:  # a label the loop does not know yet: the sample is simply left to people
@@ -553,8 +510,7 @@ class RedLoop:
                     state.y[i] = -1
         # An undo: the sample is as the log now says (its label, rejections, whether a person
         # decided it, whether a verdict waits for one), so a revoked decision stops protecting it.
-        undone = getattr(self.sink, "revoked_decisions", None)
-        changes = undone() if undone is not None else []
+        changes = self.sink.revoked_decisions()
         if not changes:
             return
         touched = {c[0] for c in changes}
@@ -567,82 +523,87 @@ class RedLoop:
 
     # -- the loop --------------------------------------------------------------------
 
-    def run(self, data: LoopData, state: LoopState,
-            should_stop: Callable[[], bool] | None = None) -> Iterator[IterationRecord]:
-        """Iterate until the budget is spent or the pool saturates; yields each iteration.
-
-        Each iteration: fit the selector → score the pool → select → ask the judge →
-        evaluate → ask the stopping rules.
-        """
-        c = self.config
-        n_labels = len(data.label_names)
-        rng = np.random.default_rng(c.seed + state.iteration)
-        self._partition(data, state)
-        rules = default_rules(c)
-        final = None
+    def _begin(self, data: LoopData, state: LoopState, should_stop) -> Termination | None:
+        """Before the first iteration: measure the judge (unless given a delegation), and on a
+        resumed run with a person as the judge, wait for the answers it was waiting for."""
         if self.delegation is None:
             try:
                 self._stage(state.iteration, "measuring the judge")
                 self.delegation = self.measure_judge(data, state)
             except JudgeUnavailableError as exc:
-                self.termination_condition_ = f"judge unavailable: {exc}"
-                return
+                return Termination.failed(f"judge unavailable: {exc}")
             cal = self.calibration_
             if cal is not None and cal.pairs and not cal.answered:
                 errors = [v.error for _, v, _ in cal.judged if v.error]
-                self.termination_condition_ = (f"judge failing: all {cal.pairs} calls measuring it failed, the last "
-                                               f"with {errors[-1] if errors else None!r}; none was charged to the "
-                                               "budget — fix the judge and resume")
-                return
-        waits = getattr(self.judge, "waits_for_people", False)
-        if waits and state.held:  # a resumed run: first the answers it was waiting for
-            why = self.wait_for_people(state, should_stop)
-            if why:
-                self.termination_condition_ = why
-                return
-        while True:
+                return Termination.failed(f"judge failing: all {cal.pairs} calls measuring it failed, the last "
+                                          f"with {errors[-1] if errors else None!r}; none was charged to the "
+                                          "budget — fix the judge and resume")
+        if self.judge.waits_for_people and state.held:  # a resumed run: first the answers it was waiting for
+            return self.wait_for_people(state, should_stop)
+        return None
+
+    def _before_iteration(self, state: LoopState, should_stop) -> Termination | None:
+        if state.calls >= self.config.budget:
+            return Termination.finished("budget spent")
+        self.take_human_decisions(state)
+        if not len(self.askable(state)):
+            return Termination.finished("pool exhausted")
+        if should_stop and should_stop():
+            return Termination.stopped()
+        return None
+
+    def run(self, data: LoopData, state: LoopState,
+            should_stop: Callable[[], bool] | None = None) -> Iterator[IterationRecord]:
+        """Iterate until the budget is spent or the pool saturates; yields each iteration.
+
+        Each iteration: fit the selector → score the pool → select → ask the judge →
+        evaluate → ask the stopping rules. Why it ended is ``termination_condition_``.
+        """
+        c = self.config
+        rng = np.random.default_rng(c.seed + state.iteration)
+        self.label_partition(data, state)
+        rules = default_rules(c)
+        final = None
+        self.termination_condition_ = self._begin(data, state, should_stop)
+        while self.termination_condition_ is None:
             t0 = time.perf_counter()
-            if state.calls >= c.budget:
-                self.termination_condition_ = "budget spent"
-                return
-            self.take_human_decisions(state)
-            if not len(self.askable(state)):
-                self.termination_condition_ = "pool exhausted"
-                return
-            if should_stop and should_stop():
-                self.termination_condition_ = "stopped by user"
+            self.termination_condition_ = self._before_iteration(state, should_stop)
+            if self.termination_condition_ is not None:
                 return
             state.iteration += 1
             reuse = final is not None and c.selector == c.probe_model
             if not reuse:
                 self._stage(state.iteration, "fitting")
-            selector = final if reuse else self._fit(c.selector, data, state)
+            selector = final if reuse else self.fit_model(c.selector, data, state)
             self._stage(state.iteration, "predicting")
             scores = self.score_pool(selector, data, state)
-            chosen = self.select(scores, state, n_labels, rng)
+            chosen = self.select(scores, state, len(data.label_names), rng)
             rnd = self.ask_judge(data, state, scores, chosen, should_stop)
-            if waits and not rnd.termination:  # people answer the proposals; use each answer as it comes
+            if self.judge.waits_for_people and not rnd.termination:  # people answer; use each answer as it comes
                 rnd.termination = self.wait_for_people(state, should_stop)
             self._stage(state.iteration, "evaluating")
             final, eval_acc, pool_acc = self.evaluate(data, state)
-            stats = [{"subset": s, "labels": len(members), "labeled": int(np.isin(state.y, members).sum()),
-                      **rnd.per_subset[s]} for s, members in enumerate(self.partition.subsets)]
-            record = IterationRecord(
-                iteration=state.iteration, pool_size=int(len(scores.pool)), labeled_size=int((state.y >= 0).sum()),
-                uncertain_count=int(scores.uncertain_mask.sum()), unassigned=int((~scores.assigned).sum()),
-                selected=int(len(chosen)), calls=len(rnd.judged), accepted=rnd.accepted, rejected=rnd.rejected,
-                errors=rnd.errors, total_calls=state.calls, seconds=time.perf_counter() - t0,
-                eval_accuracy=eval_acc, pool_accuracy=pool_acc, subset_stats=stats, held=rnd.held,
-            )
+            record = self._record(state, scores, chosen, rnd, eval_acc, pool_acc, time.perf_counter() - t0)
             rule_says = rules.stop(record, state)  # asked every time: the rules keep counts
+            termination = rnd.termination or (Termination.finished(rule_says) if rule_says else None)
             if not len(chosen) and self.delegation.active and not rnd.termination:
-                rule_says = ("nothing left that the judge can settle at the precision target"
-                             if self.delegation.applies else "the judge is not trusted: its verdicts wait for people")
-            termination = rnd.termination or rule_says
+                termination = Termination.finished(
+                    "nothing left that the judge can settle at the precision target" if self.delegation.applies
+                    else "the judge is not trusted: its verdicts wait for people")
             record = replace(record, termination=termination)
             if self.sink:
                 self.sink.on_iteration(record, scores.predictions(data.label_names))
             yield record
-            if termination:
-                self.termination_condition_ = termination
-                return
+            self.termination_condition_ = termination
+
+    def _record(self, state: LoopState, scores: PoolScores, chosen: np.ndarray, rnd: JudgeRound,
+                eval_acc, pool_acc, seconds: float) -> IterationRecord:
+        stats = [{"subset": s, "labels": len(members), "labeled": int(np.isin(state.y, members).sum()),
+                  **rnd.per_subset[s]} for s, members in enumerate(self.partition.subsets)]
+        return IterationRecord(
+            iteration=state.iteration, pool_size=int(len(scores.pool)), labeled_size=int((state.y >= 0).sum()),
+            uncertain_count=int(scores.uncertain_mask.sum()), unassigned=int((~scores.assigned).sum()),
+            selected=int(len(chosen)), calls=len(rnd.judged), accepted=rnd.accepted, rejected=rnd.rejected,
+            errors=rnd.errors, total_calls=state.calls, seconds=seconds,
+            eval_accuracy=eval_acc, pool_accuracy=pool_acc, subset_stats=stats, held=rnd.held,
+        )

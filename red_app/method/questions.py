@@ -3,6 +3,7 @@ loop, judge measurement, judge-eval), so a judge is measured exactly as it is us
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -47,3 +48,112 @@ def build_choose_request(data, state, i: int, labels: Sequence[int],
     return JudgeRequest(sample_id=data.ids[i], text=data.texts[i], label=first.label,
                         description=first.description, examples=first.examples,
                         alternatives=tuple(c.label for c in cands[1:]), candidates=cands)
+
+
+# -- question forms: what the loop asks about one proposal, and what an answer means ---------
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """One proposal: the position ``kp`` in the pool scores, the label(s) offered and their ranks."""
+
+    kp: int
+    labels: tuple[int, ...]
+    ranks: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one answer means: ``decision`` (valid, invalid, review, error), P(right), the
+    label it names, the labels a rejection excludes, and why a charged answer failed."""
+
+    decision: str
+    p_right: float | None
+    label: int
+    excluded: tuple[int, ...]
+    candidates: tuple[int, ...] = ()
+    failure: str | None = None
+
+
+class BinaryQuestion:
+    """"Is label X right?" about the top label; after a "no", optionally the next label."""
+
+    name = "binary"
+
+    def __init__(self, config):
+        self.c_examples = config.c_examples
+        self.retry_next = config.on_reject == "next"
+
+    def width(self) -> int:
+        return 3
+
+    def eligible(self, delegation, prior: np.ndarray) -> np.ndarray:
+        return prior[:, 0] >= delegation.min_prior()
+
+    def proposals(self, scores, chunk: Sequence[tuple[int, int, int]]) -> list[Proposal]:
+        return [Proposal(kp, (lab,), (rank,)) for kp, lab, rank in chunk]
+
+    def request(self, data, state, scores, p: Proposal) -> JudgeRequest:
+        return build_request(data, state, int(scores.pool[p.kp]), p.labels[0],
+                             scores.alternatives(p.kp, data.label_names), c_examples=self.c_examples)
+
+    def outcome(self, delegation, verdict, request, scores, p: Proposal) -> Outcome:
+        decision, p_right = delegation.decide(verdict, float(scores.prior[p.kp, p.ranks[0]]))
+        return Outcome(decision, p_right, p.labels[0], p.labels)
+
+    def retry(self, state, scores, p: Proposal, delegation) -> tuple[int, int, int] | None:
+        """After a rejection: the text's next label, if it is plausible and not rejected."""
+        rank = p.ranks[0]
+        if not self.retry_next or rank + 1 >= scores.order.shape[1]:
+            return None
+        i, nxt = int(scores.pool[p.kp]), int(scores.order[p.kp, rank + 1])
+        if scores.S[p.kp, nxt] > 0 and (i, nxt) not in state.excluded \
+                and scores.prior[p.kp, rank + 1] >= delegation.min_prior():
+            return (p.kp, nxt, rank + 1)
+        return None
+
+
+class ChooseQuestion:
+    """"Which of these k labels, or none?" about the top ``choose_k`` labels not rejected yet."""
+
+    name = "choose"
+
+    def __init__(self, config):
+        self.k = config.choose_k
+
+    def width(self) -> int:
+        return max(3, self.k)
+
+    def eligible(self, delegation, prior: np.ndarray) -> np.ndarray:
+        return delegation.choice_eligible(prior[:, :min(self.k, prior.shape[1])])
+
+    def proposals(self, scores, chunk: Sequence[tuple[int, int, int]]) -> list[Proposal]:
+        out = []
+        for kp, _, _ in chunk:
+            labels, ranks = scores.candidates(kp, self.k)
+            if len(labels):  # none left: nothing to ask
+                out.append(Proposal(kp, tuple(int(x) for x in labels), tuple(int(r) for r in ranks)))
+        return out
+
+    def request(self, data, state, scores, p: Proposal) -> JudgeRequest:
+        return build_choose_request(data, state, int(scores.pool[p.kp]), p.labels)
+
+    def outcome(self, delegation, verdict, request, scores, p: Proposal) -> Outcome:
+        names = request.candidate_labels()
+        decision, p_right = delegation.decide_choice(verdict, names, scores.prior[p.kp, list(p.ranks)])
+        failure = None
+        if decision == "error" and verdict.valid is not None:  # an answer naming no candidate: charged, yet failed
+            failure = f"the judge chose {verdict.choice!r}, not one of the candidates"
+        label = p.labels[names.index(verdict.choice)] if verdict.choice in names else p.labels[0]
+        return Outcome(decision, p_right, label, p.labels, candidates=p.labels, failure=failure)
+
+    def retry(self, state, scores, p: Proposal, delegation) -> None:
+        return None
+
+
+QUESTION_FORMS = {"binary": BinaryQuestion, "choose": ChooseQuestion}
+
+
+def question_form(config):
+    """The question form a run's settings ask for."""
+    return QUESTION_FORMS[config.question](config)

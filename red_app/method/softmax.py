@@ -37,14 +37,14 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from ..vectors import flush_tiny
+from .vectors import flush_tiny
 
 log = logging.getLogger(__name__)
 
 # float32 subnormals (below ~1.2e-38) make BLAS several times slower. Two sources, both
 # cleared here with no effect a float32 result could show:
 # - embeddings: MiniLM's vectors have two components near 1e-38 in every row (O*NET: 19,802
-#   of 9,901 × 384 entries below 1e-12). The fit reads them as 0 (red_app.vectors.flush_tiny);
+#   of 9,901 × 384 entries below 1e-12). The fit reads them as 0 (red_app.method.vectors.flush_tiny);
 #   predictions take X as given, and Project.embedding_matrix flushes once per load.
 # - softmax: exp of logits far below the row's best. The fit floors them at e^-30 (≈ 1e-13,
 #   under float32's resolution against a row sum ≥ 1), so the gradient's products stay normal;

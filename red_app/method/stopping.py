@@ -10,9 +10,58 @@ reasons take precedence.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Protocol, Sequence
 
 import numpy as np
+
+OUTCOMES = ("finished", "paused", "stopped", "failed")
+
+
+@dataclass(frozen=True)
+class Termination:
+    """Why a run ended, as a value (scikit-learn's ``termination_condition_``, typed).
+
+    ``kind``: *finished* (the budget, the pool or a stopping rule ended it), *paused*
+    (waiting for people's answers), *stopped* (a person stopped it), *failed* (the judge
+    failed; resumable once it is fixed). ``reason`` says it in words.
+    """
+
+    kind: str
+    reason: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in OUTCOMES:
+            raise ValueError(f"termination kind must be one of {OUTCOMES}, got {self.kind!r}")
+
+    def __str__(self) -> str:
+        return self.reason
+
+    @property
+    def resumable(self) -> bool:
+        """Paused or failed: the run is interrupted, and a resume goes on where it ended."""
+        return self.kind in ("paused", "failed")
+
+    @property
+    def status(self) -> str:
+        """The run's status as stored: finished, stopped or interrupted."""
+        return "interrupted" if self.resumable else self.kind
+
+    @classmethod
+    def finished(cls, reason: str) -> "Termination":
+        return cls("finished", reason)
+
+    @classmethod
+    def paused(cls, reason: str) -> "Termination":
+        return cls("paused", reason)
+
+    @classmethod
+    def stopped(cls, reason: str = "stopped by user") -> "Termination":
+        return cls("stopped", reason)
+
+    @classmethod
+    def failed(cls, reason: str) -> "Termination":
+        return cls("failed", reason)
 
 
 class StoppingRule(Protocol):

@@ -7,7 +7,7 @@ entry for a change; never edit an old one (files in the wild are at every versio
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 ORIGINS = ("seed", "import", "judge", "human")
 VERDICTS = ("valid", "invalid")
@@ -244,6 +244,11 @@ MIGRATIONS: list[list[str]] = [
             n_iter INTEGER NOT NULL,
             seconds DOUBLE,
             created_at TIMESTAMP NOT NULL)""",
+    ],
+    # 8: how a run ended as a kind (finished, paused, stopped, failed: red_app.method.stopping.
+    # Termination) beside its status and reason, so no page matches the reason's words.
+    [
+        """ALTER TABLE runs ADD COLUMN outcome TEXT""",
     ],
 ]
 

@@ -27,7 +27,8 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import ProjectError, UnknownLabelError
-from ..vectors import flush_tiny
+from ..method.stopping import Termination
+from ..method.vectors import flush_tiny
 from .schema import (  # noqa: F401  (re-exported: the store's vocabulary)
     CURRENT_LABELS_SQL,
     EXCLUDED_PAIRS_SQL,
@@ -907,12 +908,27 @@ class Project:
             )
         return int(run_id)
 
-    def finish_run(self, run_id: int, status: str, termination: str | None) -> None:
+    def finish_run(self, run_id: int, termination: Termination) -> None:
+        """Record how a run ended: its status (finished, stopped, interrupted), the reason in
+        words, and the kind of ending (:class:`~red_app.method.stopping.Termination`)."""
         with self.transaction() as cur:
             cur.execute(
-                "UPDATE runs SET finished_at = ?, status = ?, termination = ? WHERE run_id = ?",
-                [utcnow(), status, termination, run_id],
+                "UPDATE runs SET finished_at = ?, status = ?, termination = ?, outcome = ? WHERE run_id = ?",
+                [utcnow(), termination.status, termination.reason, termination.kind, run_id],
             )
+
+    def run_termination(self, run_id: int) -> Termination | None:
+        """How run ``run_id`` ended (None while it runs). Runs stored before the kind was kept
+        read it back from their status and reason."""
+        rows = self.cursor().execute("SELECT status, termination, outcome FROM runs WHERE run_id = ?",
+                                     [run_id]).fetchall()
+        if not rows or rows[0][0] == "running":
+            return None
+        status, reason, kind = rows[0]
+        if kind is None:
+            failed = (reason or "").startswith(("judge unavailable", "judge failing"))
+            kind = {"finished": "finished", "stopped": "stopped"}.get(status, "failed" if failed else "paused")
+        return Termination(kind, reason or "")
 
     def save_run_judge_stats(self, run_id: int, stats: dict) -> None:
         """Keep a judge's per-server figures in the run's judge settings (``judge.server_stats``).
@@ -927,7 +943,7 @@ class Project:
             config.setdefault("judge", {})["server_stats"] = stats
             cur.execute("UPDATE runs SET config = ? WHERE run_id = ?", [json.dumps(config), run_id])
 
-    # -- fine-tuned encoders (folders beside the project file; see red_app.finetune) ---------
+    # -- fine-tuned encoders (folders beside the project file; see red_app.workflows.finetune) ---------
 
     def save_encoder(self, key: str, record: dict, run_id: int | None = None) -> None:
         """Name a fine-tuned encoder (its folder, checksum, what it learned from) in the project,

@@ -70,7 +70,7 @@ def _where(query, label, origin, band, needs_review, unlabeled) -> tuple[list[st
 
 def search_rows(project: Project, *, query=None, label=None, origin=None, band=None, needs_review=None,
                 unlabeled=False, sort="confidence", limit=100, offset=0):
-    """One page of texts matching every filter given (see :func:`red_app.texts.search_texts`)."""
+    """One page of texts matching every filter given (see :func:`red_app.workflows.texts.search_texts`)."""
     if sort not in _ORDER:
         raise RedError(f"unknown sort {sort!r}; use {', '.join(SORTS)}")
     conds, params = _where(query, label, origin, band, needs_review, unlabeled)

@@ -31,8 +31,9 @@ def build_hostile(path: Path, banking_path: Path) -> Path:
     from red_app.project.dataio import import_file
     from red_app.project.embed import embed_project
     from red_app.project.store import Project
-    from red_app.review import decide
-    from red_app.runner import ProjectSink, load_inputs
+    from red_app.workflows.review import decide
+    from red_app.method.stopping import Termination
+    from red_app.workflows.runner import ProjectSink, load_inputs
 
     src = duckdb.sql(f"""SELECT text, label FROM read_parquet('{banking_path}') WHERE split = 'train'
                          AND label IN ('card_arrival', 'age_limit', 'atm_support', 'cash_withdrawal_charge',
@@ -71,5 +72,5 @@ def build_hostile(path: Path, banking_path: Path) -> Path:
         # pool[5] is proposed under its own label (HOSTILE[1]); a person overrides it
         decide(p, sample_id=pool[5][0], proposed=pool[5][2], action="override", reviewer=REVIEWER,
                label=HOSTILE[3])
-        p.finish_run(run_id, "interrupted", RATIONALE)
+        p.finish_run(run_id, Termination.paused(RATIONALE))
     return path

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from red_app.accounts import add_user, remove_user
+from red_app.workflows.accounts import add_user, remove_user
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORDS = {"ana": "ana-admin-pw", "rev": "rev-reviewer-pw"}

@@ -49,7 +49,7 @@ def browser():
 
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory, browser):
-    from red_app.demo import build_demo
+    from red_app.workflows.demo import build_demo
 
     for url in serve(build_demo(tmp_path_factory.mktemp("day") / "demo.duckdb")):
         warm(browser, url)
@@ -62,11 +62,11 @@ def onet_project(tmp_path_factory):
     1,500 with hidden gold; embedded (~10k texts)."""
     import duckdb
 
-    from red_app.label_map import map_after_embedding
+    from red_app.workflows.label_map import map_after_embedding
     from red_app.project.dataio import import_file
     from red_app.project.embed import embed_project
     from red_app.project.store import Project
-    from red_app.runner import fit_after_embedding
+    from red_app.workflows.runner import fit_after_embedding
 
     src = (ROOT.parent / "shared" / "data" / "onet1000.parquet").resolve()
     if not src.exists():

@@ -17,7 +17,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from browser_kit import idle, serve  # noqa: E402
 
-from red_app.accounts import local_user
+from red_app.workflows.accounts import local_user
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -32,7 +32,7 @@ def server(tmp_path_factory):
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian chromium is not installed (make test installs it with apt-get where it can)")
     pytest.importorskip("playwright")
-    from red_app.demo import build_demo
+    from red_app.workflows.demo import build_demo
     from red_app.project.dataio import import_file
     from red_app.project.embed import embed_project
     from red_app.project.store import Project
@@ -48,7 +48,7 @@ def server(tmp_path_factory):
         from red_app.judges.base import JudgeRequest, Verdict
         from red_app.judges.simulated import SimulatedJudge
         from red_app.method.loop import Judged
-        from red_app.runner import ProjectSink, load_inputs
+        from red_app.workflows.runner import ProjectSink, load_inputs
 
         data, _ = load_inputs(p)
         req = JudgeRequest(sample_id="xss-1", text=XSS, label="track_order")
@@ -241,8 +241,8 @@ def accounts_server(tmp_path_factory):
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian chromium is not installed (make test installs it with apt-get where it can)")
     pytest.importorskip("playwright")
-    from red_app.accounts import add_user
-    from red_app.demo import build_demo
+    from red_app.workflows.accounts import add_user
+    from red_app.workflows.demo import build_demo
 
     tmp = tmp_path_factory.mktemp("accounts")
     users = tmp / "users.yaml"
@@ -252,7 +252,7 @@ def accounts_server(tmp_path_factory):
     from red_app.judges.simulated import SimulatedJudge
     from red_app.method.config import LoopConfig
     from red_app.project.store import Project
-    from red_app.runner import run_project
+    from red_app.workflows.runner import run_project
 
     with Project(project) as p:
         gold = dict(p.cursor().execute("SELECT id, gold_label FROM samples WHERE role = 'pool'").fetchall())

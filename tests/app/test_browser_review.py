@@ -14,7 +14,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from browser_kit import launch, need_browser, serve  # noqa: E402
 
-from red_app.accounts import local_user
+from red_app.workflows.accounts import local_user
 from red_app.project.store import Project
 
 ME = local_user()  # local single-user mode: decisions are recorded as the OS user
@@ -31,14 +31,14 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     need_browser()
-    from red_app.demo import build_demo
+    from red_app.workflows.demo import build_demo
     from red_app.judges.base import JudgeRequest, Verdict
     from red_app.judges.simulated import SimulatedJudge
     from red_app.method.config import LoopConfig
     from red_app.method.loop import Judged
     from red_app.project.dataio import import_file
     from red_app.project.embed import embed_project
-    from red_app.runner import ProjectSink, load_inputs, run_project
+    from red_app.workflows.runner import ProjectSink, load_inputs, run_project
 
     tmp = tmp_path_factory.mktemp("review-e2e")
     path = build_demo(tmp / "demo.duckdb")

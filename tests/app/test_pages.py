@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from red_app.accounts import local_user
+from red_app.workflows.accounts import local_user
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,10 +39,10 @@ def test_subsets_page_computes_and_lists_subsets(demo):
 
 def test_the_subsets_page_says_when_the_map_is_out_of_date_and_recomputes_it(demo, capsys):
     from red_app.cli.main import main
-    from red_app.label_map import repartition
-    from red_app.map_status import map_freshness
+    from red_app.workflows.label_map import repartition
+    from red_app.workflows.map_status import map_freshness
     from red_app.project.store import Project
-    from red_app.texts import add_label, label_text
+    from red_app.workflows.texts import add_label, label_text
 
     with Project(demo) as p:
         repartition(p, 10, "greedy")
@@ -93,7 +93,7 @@ def test_run_page_says_how_many_answers_a_human_judged_run_waits_for(demo):
     from red_app.judges.human import HumanJudge
     from red_app.method.config import LoopConfig
     from red_app.project.store import Project
-    from red_app.runner import run_project
+    from red_app.workflows.runner import run_project
 
     with Project(demo) as p:
         list(run_project(p, HumanJudge(wait=0.1, poll=0.05), LoopConfig(budget=12, batch=12, patience=None),
@@ -188,7 +188,7 @@ def test_project_page_imports_with_structured_filters_not_sql(demo, tmp_path):
 
 
 def test_audit_sample_is_answered_on_review_and_measured_on_audit(demo):
-    from red_app.audit import current_audit
+    from red_app.workflows.audit import current_audit
     from red_app.project.store import Project
 
     at = page("audit").run()

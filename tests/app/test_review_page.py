@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from red_app.accounts import local_user
+from red_app.workflows.accounts import local_user
 from red_app.project.store import Project
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,10 +18,10 @@ ME = local_user()  # local single-user mode: decisions are recorded as the OS us
 
 @pytest.fixture(scope="module")
 def demo_built(tmp_path_factory):
-    from red_app.demo import build_demo
+    from red_app.workflows.demo import build_demo
     from red_app.judges.simulated import SimulatedJudge
     from red_app.method.config import LoopConfig
-    from red_app.runner import run_project
+    from red_app.workflows.runner import run_project
 
     path = build_demo(tmp_path_factory.mktemp("demo") / "demo.duckdb")
     with Project(path) as p:
@@ -97,7 +97,7 @@ def test_filters_by_what_the_judge_said(demo):
 
 def test_bulk_counts_asks_and_records_one_event_per_verdict(demo):
     with Project(demo) as p:
-        from red_app.review import review_queue
+        from red_app.workflows.review import review_queue
         q = review_queue(p, verdict="valid", status="pending", limit=500)
     label = q.label.value_counts().index[0]
     n = int((q.label == label).sum())
@@ -128,7 +128,7 @@ def test_model_labels_below_a_threshold_can_be_confirmed(demo):
 
 
 def test_audit_sample_mode_has_undo_and_the_nearest_examples(demo):
-    from red_app.audit import current_audit, draw_audit
+    from red_app.workflows.audit import current_audit, draw_audit
 
     with Project(demo) as p:
         draw_audit(p, 20, seed=2)

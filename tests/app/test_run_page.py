@@ -11,11 +11,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def ran(tmp_path_factory):
-    from red_app.demo import build_demo
+    from red_app.workflows.demo import build_demo
     from red_app.judges.simulated import SimulatedJudge
     from red_app.method.config import LoopConfig
     from red_app.project.store import Project
-    from red_app.runner import run_project
+    from red_app.workflows.runner import run_project
 
     path = build_demo(tmp_path_factory.mktemp("runpage") / "demo.duckdb")
     with Project(path) as p:

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from red_app.accounts import local_user
+from red_app.workflows.accounts import local_user
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -72,9 +72,9 @@ def test_a_row_click_opens_the_text_and_a_rejected_model_label_shows_in_its_hist
     """Clicking a row of the table opens that text (st.dataframe's row selection); the label
     filter has half the page's width (the choices were cut off at 1,010 labels); a model
     label answered wrong leaves the text needing a label, the rejection in its history."""
-    from red_app.predict import predict_project
+    from red_app.workflows.predict import predict_project
     from red_app.project.store import Project
-    from red_app.review import decide, model_label_queue
+    from red_app.workflows.review import decide, model_label_queue
 
     with Project(proj) as p:
         predict_project(p)

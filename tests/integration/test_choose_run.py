@@ -7,7 +7,7 @@ from red_app.judges.simulated import REALISTIC, SimulatedJudge
 from red_app.method.config import LoopConfig
 from red_app.project.reviews import queue_size
 from red_app.project.store import Project
-from red_app.runner import run_project
+from red_app.workflows.runner import run_project
 
 
 def _gold(p):

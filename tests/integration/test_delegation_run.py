@@ -9,8 +9,8 @@ from red_app.judges.simulated import REALISTIC, SimulatedJudge
 from red_app.method.config import LoopConfig
 from red_app.project.reviews import queue_size, review_queue
 from red_app.project.store import Project
-from red_app.review import decide
-from red_app.runner import run_project
+from red_app.workflows.review import decide
+from red_app.workflows.runner import run_project
 
 
 def _gold(p):
@@ -59,7 +59,7 @@ def test_the_same_judge_taken_at_its_word_applies_wrong_labels(small_copy):
     """The contrast the delegation exists for: trusting a yes-biased judge is measurably worse."""
     from red_app.method.delegation import Delegation
     from red_app.method.loop import RedLoop
-    from red_app.runner import load_inputs
+    from red_app.workflows.runner import load_inputs
 
     with Project(small_copy) as p:
         data, state = load_inputs(p)

@@ -77,7 +77,7 @@ def test_ollama_client_against_an_ollama_api_double_over_the_real_model():
 
 
 def test_describe_writes_versioned_descriptions_with_the_embedded_model(small_copy):
-    from red_app.describe import describe_labels, writer_for
+    from red_app.workflows.describe import describe_labels, writer_for
     from red_app.project.store import Project
 
     _need("smollm2-135m")

@@ -12,7 +12,7 @@ import numpy as np
 from red_app.judges.simulated import SimulatedJudge
 from red_app.method.config import LoopConfig
 from red_app.project.store import Project
-from red_app.runner import load_inputs, run_project
+from red_app.workflows.runner import load_inputs, run_project
 
 
 def _gold(p):
@@ -114,7 +114,7 @@ def test_a_run_killed_mid_iteration_resumes_with_nothing_lost(small_copy):
 
 
 def test_judge_eval_measures_agreement_with_gold(small_copy):
-    from red_app.judge_eval import judge_eval
+    from red_app.workflows.judge_eval import judge_eval
 
     with Project(small_copy) as p:
         perfect = judge_eval(p, SimulatedJudge(_gold(p), accuracy=1.0), n=40)
@@ -128,7 +128,7 @@ def test_judge_eval_from_seeds_needs_no_gold_and_keeps_every_verdict(small_copy)
     import sys
     from pathlib import Path
 
-    from red_app.judge_eval import judge_eval, remembered
+    from red_app.workflows.judge_eval import judge_eval, remembered
 
     with Project(small_copy) as p:
         gold = {**p.seed_labels(), **_gold(p)}

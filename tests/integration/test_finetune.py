@@ -131,7 +131,7 @@ def test_predict_with_a_fine_tuned_encoder(tiny_project, capsys):
 def test_a_run_names_its_encoder_in_its_record(tiny_project):
     from red_app.judges.simulated import SimulatedJudge
     from red_app.method.config import LoopConfig
-    from red_app.runner import run_project
+    from red_app.workflows.runner import run_project
 
     with Project(tiny_project) as p:
         judge = SimulatedJudge({**p.seed_labels(), **p.hidden_gold(role="pool")})

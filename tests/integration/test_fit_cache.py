@@ -6,12 +6,12 @@ import shutil
 import numpy as np
 import pytest
 
-from red_app.inputs import load_inputs
+from red_app.workflows.inputs import load_inputs
 from red_app.judges.simulated import SimulatedJudge
 from red_app.method.config import LoopConfig
 from red_app.method.softmax import SoftmaxRegression
 from red_app.project.store import Project
-from red_app.runner import fit_after_embedding, run_project
+from red_app.workflows.runner import fit_after_embedding, run_project
 
 
 def fit(X, y, memo=None, C=10.0, sample_weight=None):

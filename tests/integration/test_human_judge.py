@@ -9,8 +9,8 @@ from red_app.judges.human import HumanJudge
 from red_app.method.config import LoopConfig
 from red_app.project.reviews import queue_size, review_queue
 from red_app.project.store import Project
-from red_app.review import decide
-from red_app.runner import run_project
+from red_app.workflows.review import decide
+from red_app.workflows.runner import run_project
 
 
 def _answer_all(p, gold, reviewer="ana", wrong_every=0):

@@ -8,12 +8,12 @@ import pytest
 
 from red_app import label_map
 from red_app.judges.simulated import SimulatedJudge
-from red_app.label_map import current_map, map_fingerprint
+from red_app.workflows.label_map import current_map, map_fingerprint
 from red_app.method.config import LoopConfig
 from red_app.project.schema import SCHEMA_VERSION
 from red_app.project.store import Project
-from red_app.runner import run_project
-from red_app.texts import add_label, label_text
+from red_app.workflows.runner import run_project
+from red_app.workflows.texts import add_label, label_text
 from tests.doubles.old_schema import old_schema_file
 
 

@@ -98,7 +98,7 @@ def test_missing_model_names_the_pull(server):
 def test_verdicts_are_cached_by_prompt_hash_in_the_project(server, small_copy):
     from red_app.method.config import LoopConfig
     from red_app.project.store import Project
-    from red_app.runner import run_project
+    from red_app.workflows.runner import run_project
 
     with Project(small_copy) as p:
         j = OllamaJudge(host=server.url, model="double-judge", cache=p)
@@ -116,7 +116,7 @@ def test_verdicts_are_cached_by_prompt_hash_in_the_project(server, small_copy):
         req = _req("where has my parcel gone")
         first = j.judge(req)
         from red_app.method.loop import Judged
-        from red_app.runner import ProjectSink, load_inputs
+        from red_app.workflows.runner import ProjectSink, load_inputs
 
         data, _ = load_inputs(p)
         sid = data.ids[-1]
@@ -136,7 +136,7 @@ def test_a_broken_judge_pauses_the_run_without_spending_the_budget(server, small
 
     from red_app.method.config import LoopConfig
     from red_app.project.store import Project
-    from red_app.runner import run_project
+    from red_app.workflows.runner import run_project
 
     for cal_seeds in (0, 5):  # failing in the loop, and failing already while being measured
         with Project(small_copy) as p:

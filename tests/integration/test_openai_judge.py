@@ -127,14 +127,14 @@ def test_the_model_defaults_to_the_one_the_server_has_and_complete_writes_text(s
 
 @needs_model
 def test_a_run_with_the_openai_judge_stores_verdicts_prompts_and_server_stats(servers, small_copy):
-    from red_app.judges.factory import judge_for_project
+    from red_app.workflows.judging import JudgeSettings
     from red_app.method.config import LoopConfig
     from red_app.project.store import Project
-    from red_app.runner import run_project
+    from red_app.workflows.runner import run_project
 
     urls, model_id = servers
     with Project(small_copy) as p:
-        judge = judge_for_project(p, "openai", urls=",".join(urls), model=model_id)
+        judge = JudgeSettings(kind="openai", urls=",".join(urls), model=model_id).build(p)
         # SmolLM2 measures as adding nothing on seeds; trust it anyway so the loop's own calls happen
         cfg = LoopConfig(budget=12, batch=6, calibration_seeds=3, patience=None, trust_judge=True)
         records = list(run_project(p, judge, cfg))

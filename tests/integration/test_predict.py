@@ -5,9 +5,9 @@ import numpy as np
 from red_app.judges.simulated import SimulatedJudge
 from red_app.method.config import LoopConfig
 from red_app.method.final import expected_calibration_error
-from red_app.predict import predict_project
+from red_app.workflows.predict import predict_project
 from red_app.project.store import Project
-from red_app.runner import run_project
+from red_app.workflows.runner import run_project
 
 
 def test_every_undecided_text_gets_a_calibrated_model_label(small_copy):

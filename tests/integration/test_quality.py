@@ -6,11 +6,11 @@ import shutil
 
 import pytest
 
-from red_app.audit import answer_item, current_audit, draw_audit, quality_report
+from red_app.workflows.audit import answer_item, current_audit, draw_audit, quality_report
 from red_app.judges.simulated import SimulatedJudge
 from red_app.method.config import LoopConfig
 from red_app.project.store import Project
-from red_app.runner import run_project
+from red_app.workflows.runner import run_project
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,7 @@ def test_the_sample_is_stratified_and_answers_are_human_events(copy):
         assert rep.drawn == len(items) and audit["audit_id"] == 1
         # every non-empty stratum of the pool has items, each weighted by population / drawn
         from red_app.project.audits import labeled_pool
-        from red_app.quality import stratum_of
+        from red_app.method.quality import stratum_of
 
         lp = labeled_pool(p)
         strata = set(stratum_of(lp.origin.to_numpy(), lp.confidence.to_numpy()))
@@ -169,7 +169,7 @@ def test_few_answers_give_no_figure_and_many_give_an_interval_with_counts(copy, 
 
     from streamlit.testing.v1 import AppTest
 
-    from red_app.audit import MIN_ANSWERS, estimate_text
+    from red_app.workflows.audit import MIN_ANSWERS, estimate_text
 
     with Project(copy) as p:
         draw_audit(p, 60, seed=4)

@@ -7,14 +7,14 @@ import pytest
 from red_app.judges.simulated import SimulatedJudge
 from red_app.method.config import LoopConfig
 from red_app.project.store import Project
-from red_app.review import (
+from red_app.workflows.review import (
     ReviewConflictError,
     agreement,
     decide,
     nearest_examples,
     review_queue,
 )
-from red_app.runner import load_inputs, run_project
+from red_app.workflows.runner import load_inputs, run_project
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from red_app.method.config import LoopConfig
 from red_app.method.loop import RedLoop
 from red_app.project.dataio import export_labels
 from red_app.project.store import Project
-from red_app.review import (
+from red_app.workflows.review import (
     ReviewConflictError,
     bulk_decide,
     decide,
@@ -24,7 +24,7 @@ from red_app.review import (
     review_queue,
     undo_last,
 )
-from red_app.runner import ProjectSink, load_inputs, run_project
+from red_app.workflows.runner import ProjectSink, load_inputs, run_project
 
 
 @pytest.fixture(scope="module")

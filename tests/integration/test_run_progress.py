@@ -3,14 +3,15 @@ interrupted run is resumable; imports guess the delimiter and phrase errors per 
 
 import pytest
 
-from red_app.demo import build_demo
+from red_app.workflows.demo import build_demo
 from red_app.errors import ImportValidationError
 from red_app.judges.simulated import SimulatedJudge
 from red_app.method.config import LoopConfig
 from red_app.method.loop import STAGES
+from red_app.method.stopping import Termination
 from red_app.project.dataio import detect_delimiter, file_columns, import_file, preview_file
 from red_app.project.store import Project
-from red_app.runner import budget_report, run_project
+from red_app.workflows.runner import budget_report, run_project
 
 
 @pytest.fixture(scope="module")
@@ -70,10 +71,10 @@ def test_only_the_newest_interrupted_run_is_resumable(demo, tmp_path):
     shutil.copy(demo, path)
     with Project(path) as p:
         first = p.start_run({"loop": LoopConfig().to_dict(), "judge": {"kind": "simulated"}})
-        p.finish_run(first, "interrupted", "stopped by user")
+        p.finish_run(first, Termination.paused("waiting for 3 answers in Review"))
         assert p.resumable_run() == first
         second = p.start_run({"loop": LoopConfig().to_dict(), "judge": {"kind": "simulated"}})
-        p.finish_run(second, "finished", "budget spent")
+        p.finish_run(second, Termination.finished("budget spent"))
         assert p.resumable_run() is None  # run `first` is history once a later run exists
 
 
@@ -116,7 +117,7 @@ def test_import_errors_name_settings_per_front_end(tmp_path, demo):
 def test_a_corrected_override_leaves_the_override_chart(demo, tmp_path):
     import shutil
 
-    from red_app.review import decide, override_counts
+    from red_app.workflows.review import decide, override_counts
 
     path = tmp_path / "d.duckdb"
     shutil.copy(demo, path)

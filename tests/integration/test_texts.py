@@ -12,8 +12,8 @@ from red_app.errors import RedError
 from red_app.judges.simulated import SimulatedJudge
 from red_app.method.config import LoopConfig
 from red_app.project.store import Project
-from red_app.runner import run_project
-from red_app.texts import add_label, count_texts, label_text, search_texts, text_details
+from red_app.workflows.runner import run_project
+from red_app.workflows.texts import add_label, count_texts, label_text, search_texts, text_details
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from red_app.accounts import local_user
+from red_app.workflows.accounts import local_user
 from red_app.cli.main import main
 from red_app.project.store import Project
-from red_app.review import decide, model_label_queue, undo_last
-from red_app.texts import count_texts, search_texts, text_details
+from red_app.workflows.review import decide, model_label_queue, undo_last
+from red_app.workflows.texts import count_texts, search_texts, text_details
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -64,8 +64,8 @@ def test_red_run_embeds_what_is_not_embedded_and_says_so(tmp_path, capsys):
 
 
 def test_a_run_started_from_the_app_embeds_first_with_a_stage(tmp_path, monkeypatch):
-    from red_app.jobs import JobRegistry, RunJob
-    from red_app.judges.simulated import SimulatedJudge
+    from red_app.workflows.jobs import JobRegistry, RunJob
+    from red_app.workflows.judging import JudgeSettings
     from red_app.method.config import LoopConfig
     from red_app.project.dataio import import_file
     from red_app.project.embed import missing_texts, project_model
@@ -75,12 +75,11 @@ def test_a_run_started_from_the_app_embeds_first_with_a_stage(tmp_path, monkeypa
     with Project(path, create=True) as p:
         import_file(p, seeds, id="id")
         import_file(p, pool, id="id", label="gold_intent", mode="hidden-gold")
-        gold = p.hidden_gold(role="pool")
     stages = []
     on_stage = RunJob._on_stage
     monkeypatch.setattr(RunJob, "_on_stage", lambda self, st: (stages.append(st), on_stage(self, st)))
     with Project(path) as p:
-        job = JobRegistry().start(p, SimulatedJudge(gold), LoopConfig(budget=10, batch=5, calibration_seeds=0))
+        job = JobRegistry().start(p, JudgeSettings(kind="simulated"), LoopConfig(budget=10, batch=5, calibration_seeds=0))
         job.thread.join(timeout=300)
     assert job.error is None and job.iterations_done >= 1
     embedding = [st for st in stages if st.stage.startswith("embedding")]
@@ -92,7 +91,7 @@ def test_a_run_started_from_the_app_embeds_first_with_a_stage(tmp_path, monkeypa
 
 @pytest.fixture
 def predicted(small_copy):
-    from red_app.predict import predict_project
+    from red_app.workflows.predict import predict_project
 
     with Project(small_copy) as p:
         predict_project(p)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from red_app.accounts import (ACTIONS, AccountError, accounts, add_user, is_loopback, may, remove_user, role_of,
+from red_app.workflows.accounts import (ACTIONS, AccountError, accounts, add_user, is_loopback, may, remove_user, role_of,
                               serve_refusal)
 
 

@@ -3,6 +3,13 @@
 - ``red_app.method`` works on arrays: it imports neither ``duckdb`` nor ``red_app.project``;
 - only ``red_app.project`` runs SQL (no ``.execute`` / ``.sql`` call anywhere else);
 - pages import no ``duckdb``; only pages import ``streamlit``;
+- pages import only ``red_app.workflows`` (and ``red_app.errors``): the CLI's floor is theirs;
+- the floors go one way: ``method`` and ``judges`` never import ``project`` or ``workflows``,
+  ``project`` never imports ``workflows``, and nothing below ``cli`` imports it;
+- no call of a private name across modules (``loop._fit(`` from elsewhere, ``from .x import _y``);
+- no probing of a judge with ``getattr``/``hasattr``: capabilities are declared on the judge;
+- no class over 400 lines and no function over 60 in ``red_app`` (argparse tables and the
+  benchmark's report writer aside, named below);
 - no import circles inside ``red_app`` (imports inside functions count too).
 """
 
@@ -63,6 +70,7 @@ def test_the_floors_are_where_the_rules_look():
     # a rename that empties a floor would make the rules below pass vacuously
     assert any(n.startswith("red_app.method.") for n in LIB)
     assert any(n.startswith("red_app.project.") for n in LIB)
+    assert any(n.startswith("red_app.workflows.") for n in LIB)
     assert len(PAGES) >= 6
 
 
@@ -90,6 +98,82 @@ def test_pages_import_no_duckdb_and_only_ui_imports_streamlit():
         assert not _hits(imported, "duckdb"), name
     for name, imported in _imports_of(LIB).items():
         assert not _hits(imported, "streamlit"), name
+
+
+def test_pages_call_only_the_workflows():
+    for name, imported in _imports_of({**PAGES, **APP}).items():
+        below = {m for m in imported if m.startswith("red_app")
+                 and not m.startswith(("red_app.workflows", "red_app.errors"))}
+        assert not below, f"{name} imports {sorted(below)}: pages call red_app.workflows"
+
+
+# floor → the floors above it, which it must never import
+ABOVE = {
+    "red_app.errors": ("red_app.method", "red_app.judges", "red_app.project", "red_app.workflows", "red_app.cli"),
+    "red_app.method": ("red_app.project", "red_app.workflows", "red_app.cli"),
+    "red_app.judges": ("red_app.method", "red_app.project", "red_app.workflows", "red_app.cli"),
+    "red_app.project": ("red_app.workflows", "red_app.cli"),
+    "red_app.workflows": ("red_app.cli",),
+}
+
+
+def test_no_floor_imports_a_floor_above_it():
+    offenders = []
+    for name, imported in _imports_of(LIB).items():
+        for floor, above in ABOVE.items():
+            if name == floor or name.startswith(floor + "."):
+                offenders += [f"{name} → {m}" for m in imported if m.startswith(above)]
+    assert not offenders, offenders
+
+
+def _private_calls(path: Path, tree: ast.Module) -> list[str]:
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            attr, owner = node.func.attr, node.func.value
+            if attr.startswith("_") and not attr.startswith("__") and not (
+                    isinstance(owner, ast.Name) and owner.id in ("self", "cls")):
+                out.append(f"{path.relative_to(ROOT)}:{node.lineno} {ast.unparse(node.func)}")
+        elif isinstance(node, ast.ImportFrom):
+            out += [f"{path.relative_to(ROOT)}:{node.lineno} imports {a.name}" for a in node.names
+                    if a.name.startswith("_") and not a.name.startswith("__")]
+    return out
+
+
+def test_no_private_name_is_used_across_modules():
+    offenders = [hit for path, tree in {**LIB, **PAGES, **APP}.values() for hit in _private_calls(path, tree)]
+    assert not offenders, offenders
+
+
+def test_no_judge_is_probed_for_what_it_can_do():
+    offenders = []
+    for path, tree in {**LIB, **PAGES, **APP}.values():
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id in ("getattr", "hasattr") and node.args
+                    and "judge" in ast.unparse(node.args[0]).lower()):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} {ast.unparse(node)}")
+    assert not offenders, f"declare the capability on BaseJudge instead: {offenders}"
+
+
+# Long on purpose: one argparse table per command group reads best as one block, and the
+# benchmark's report writer is a template of the report.
+LONG_ON_PURPOSE = {("red_app/cli/main.py", "build_parser"), ("red_app/cli/engine.py", "register"),
+                   ("red_app/workflows/bench.py", "write_report")}
+
+
+def test_no_class_over_400_lines_or_function_over_60():
+    offenders = []
+    for path, tree in LIB.values():
+        rel = str(path.relative_to(ROOT))
+        for node in ast.walk(tree):
+            size = getattr(node, "end_lineno", 0) - getattr(node, "lineno", 0) + 1
+            if isinstance(node, ast.ClassDef) and size > 400:
+                offenders.append(f"class {rel}:{node.lineno} {node.name} ({size} lines)")
+            elif (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and size > 60
+                  and (rel, node.name) not in LONG_ON_PURPOSE):
+                offenders.append(f"def {rel}:{node.lineno} {node.name} ({size} lines)")
+    assert not offenders, offenders
 
 
 def test_no_import_circles_in_the_library():

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from red_app.quality import (
+from red_app.method.quality import (
     allocate,
     confidence_band,
     draw,

@@ -15,15 +15,16 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from .errors import RedError
-from .judges.simulated import SimulatedJudge
-from .method.classifiers import FlatClassifier, default_estimator
-from .method.config import LoopConfig
-from .method.final import expected_calibration_error, predict_labels
-from .method.loop import LoopData, LoopState, RedLoop
-from .project.dataio import import_file
-from .project.embed import DEFAULT_MODEL, cache_key, embed_project, set_threads
-from .project.store import Project
+from ..errors import RedError
+from ..judges.simulated import SimulatedJudge
+from ..method.classifiers import FlatClassifier, default_estimator
+from ..method.config import LoopConfig
+from ..method.final import expected_calibration_error, predict_labels
+from ..method.loop import LoopData, LoopState, RedLoop
+from ..method.model import RedModel
+from ..project.dataio import import_file
+from ..project.embed import DEFAULT_MODEL, cache_key, embed_project, set_threads
+from ..project.store import Project
 
 # The article's design, kept as a named option: subset classifiers select by entropy,
 # a rejected sample waits for the next iteration, no self-training.
@@ -148,11 +149,8 @@ def run_bench(
     flat = FlatClassifier(estimator=default_estimator(), n_labels=len(names)).fit(X[seed_rows], y_all[seed_rows])
     out["seeds_only_accuracy"] = _accuracy(flat, X[test_rows], y_all[test_rows])
     # the default final model (self-training on the pool) with no judge at all: what a judge must beat
-    st_loop = RedLoop(LoopConfig(seed=seed, **(config_overrides or {})), None)
-    st_state = LoopState(y=np.concatenate([y_all[seed_rows], np.full(len(pool_rows), -1)]))
-    if st_loop.config.probe_model == "red":
-        st_loop._partition(data, st_state)
-    st_final = st_loop._fit(st_loop.config.probe_model, data, st_state)
+    st_y = np.concatenate([y_all[seed_rows], np.full(len(pool_rows), -1)])
+    st_final = RedModel.from_config(LoopConfig(seed=seed, **(config_overrides or {})), len(names)).fit(data.X, st_y)
     out["seeds_self_training_accuracy"] = _accuracy(st_final, X[test_rows], y_all[test_rows])
     out["seeds_self_training_test_correct"] = (st_final.predict(X[test_rows]) == y_all[test_rows]).tolist()
     log(f"seeds only, with the default final model's self-training: {out['seeds_self_training_accuracy']:.4f}")
@@ -214,9 +212,9 @@ def run_bench(
             out[f"{method}_calibration"] = cal.to_dict()
             log(f"{method}: {cal.summary()}")
         if acc is None:  # no iteration ran (e.g. nothing the judge could settle): the seeds' final model
-            acc = _accuracy(loop._fit(cfg.probe_model, data, state), X[test_rows], y_all[test_rows])
+            acc = _accuracy(loop.fit_model(cfg.probe_model, data, state), X[test_rows], y_all[test_rows])
             out[f"{method}_accuracy"] = acc
-        final = loop._fit(cfg.probe_model, data, state)
+        final = loop.fit_model(cfg.probe_model, data, state)
         out[f"{method}_test_correct"] = (final.predict(X[test_rows]) == y_all[test_rows]).tolist()
         if method == "red":
             # the exported dataset: decided labels, and the final model's calibrated labels for the rest
@@ -260,8 +258,8 @@ def finetune_step(cfg: LoopConfig, data: LoopData, state: LoopState, test_texts:
     import tempfile
 
     from .finetune import held_out_seeds, temperature_rows
-    from .method.finetune import FinetuneSettings, finetune_encoder
-    from .project.embed import encode, load_model, resolve_model_path
+    from ..method.finetune import FinetuneSettings, finetune_encoder
+    from ..project.embed import encode, load_model, resolve_model_path
 
     settings = settings or FinetuneSettings()
     held = held_out_seeds(reference, settings.seed, settings.hold_out)
@@ -273,7 +271,7 @@ def finetune_step(cfg: LoopConfig, data: LoopData, state: LoopState, test_texts:
         load_model.cache_clear()
     t_embed = time.perf_counter() - t0 - t_train
     ft = replace(data, X=E[: len(data.texts)], X_eval=E[len(data.texts):], y_eval=y_test)
-    final = RedLoop(cfg, None)._fit(cfg.probe_model, ft, state)
+    final = RedModel.from_config(cfg, len(ft.label_names)).fit(ft.X, state.y, state.excluded)
     ml = predict_labels(cfg, ft, state, reference=temperature_rows(reference, settings.seed, settings.hold_out))
     t_all = time.perf_counter() - t0
     pool = np.arange(len(data.texts)) >= n_seed

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import RedError
-from .project.embed import project_model
-from .project.reviews import (  # noqa: F401  (queue and conflict are part of review's API)
+from ..errors import RedError
+from ..project.embed import project_model
+from ..project.reviews import (  # noqa: F401  (queue and conflict are part of review's API)
     JUDGE_SAID,
     STATUSES,
     ReviewConflictError,
@@ -37,7 +37,7 @@ from .project.reviews import (  # noqa: F401  (queue and conflict are part of re
     undo_last_action,
     verdict_record,
 )
-from .project.store import Event, Project
+from ..project.store import Event, Project
 
 ACTIONS = ("accept", "reject", "override")
 # what a person says about the proposed label → the action it records

@@ -11,10 +11,11 @@ import numpy as np
 import pandas as pd
 
 from .inputs import load_inputs
-from .method.loop import LoopData, LoopState
-from .method.subsets import LabelPartition, label_centroids, partition_labels
-from .project.embed import project_model
-from .project.store import Project
+from ..method.loop import LoopData, LoopState
+from ..method.map_view import FOUND, MAX_COLOURS, OTHERS, group_order, map_groups, subset_of  # noqa: F401  (re-exported for the Subsets page)
+from ..method.subsets import LabelPartition, label_centroids, partition_labels
+from ..project.embed import project_model
+from ..project.store import Project
 
 DEFAULT_N, DEFAULT_METHOD, DEFAULT_UMAP_DIM, DEFAULT_SEED = 10, "greedy", 5, 0  # LoopConfig's defaults
 
@@ -133,3 +134,10 @@ def subset_table(labels: pd.DataFrame) -> pd.DataFrame:
                                                      size=("label", "size"), examples=("examples", "sum"))
     table = table.reset_index()
     return table.iloc[table["subset"].astype(int).argsort()].reset_index(drop=True)
+
+
+def warm_up_maps() -> None:
+    """UMAP's one-time compilation, started in a background thread (once per server)."""
+    from ..method.subsets import warm_umap
+
+    warm_umap(background=True)

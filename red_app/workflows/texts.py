@@ -12,10 +12,10 @@ import re
 import unicodedata
 from typing import Sequence
 
-from .errors import RedError
-from .project.reviews import earlier_verdicts
-from .project.store import Event, Project
-from .project.texts import SORTS, count_rows, sample_states, search_rows, text_row  # noqa: F401
+from ..errors import RedError
+from ..project.reviews import earlier_verdicts
+from ..project.store import Event, Project
+from ..project.texts import SORTS, count_rows, sample_states, search_rows, text_row  # noqa: F401
 from .review import decide
 
 MAX_LABEL_CHARS = 200

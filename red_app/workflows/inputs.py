@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import ProjectError, RedError
-from .method.loop import LoopData, LoopState
-from .project.embed import require_embeddings
-from .project.store import Project
+from ..errors import ProjectError, RedError
+from ..method.loop import LoopData, LoopState
+from ..project.embed import require_embeddings
+from ..project.store import Project
 
 
 def load_inputs(project: Project, model: str | None = None) -> tuple[LoopData, LoopState]:

@@ -11,11 +11,12 @@ import time
 import traceback
 from dataclasses import dataclass, field
 
-from .judges.base import Judge
-from .method.config import LoopConfig
-from .method.loop import Stage
-from .project.embed import embed_missing
-from .project.store import Project
+from ..judges.base import Judge
+from ..method.config import LoopConfig
+from ..method.loop import Stage
+from ..project.embed import embed_missing
+from ..project.store import Project
+from .judging import JudgeSettings, settings_for_resume
 from .runner import run_project
 
 
@@ -26,6 +27,7 @@ class RunJob:
     config: LoopConfig | None
     resume: int | None = None
     started_by: str | None = None
+    settings: JudgeSettings | None = None  # what the judge was built from, stored with the run
     stop_event: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
     error: str | None = None
@@ -66,9 +68,10 @@ class RunJob:
             # like `red run`: texts imported but not embedded yet are embedded first, with a stage
             embed_missing(self.project, progress=lambda done, total: self._on_stage(
                 Stage(0, "embedding the texts not embedded yet", done, total)))
+            settings = self.settings.resolved(self.project).to_dict() if self.settings else None
             for _ in run_project(self.project, self.judge, self.config, resume=self.resume,
                                  should_stop=self.stop_event.is_set, progress=self._on_stage,
-                                 started_by=self.started_by):
+                                 started_by=self.started_by, judge_settings=settings):
                 self.iterations_done += 1
         except Exception as exc:  # shown on the Run page; the run stays resumable
             self.error = f"{type(exc).__name__}: {exc}"
@@ -87,24 +90,35 @@ class JobRegistry:
     def get(self, project: Project) -> RunJob | None:
         return self._jobs.get(str(project.path))
 
-    def start(self, project: Project, judge: Judge, config: LoopConfig | None, resume: bool = False,
-              started_by: str | None = None) -> RunJob:
-        """Start a run in a thread, on a connection of its own (the caller's may be released
-        while the run goes on); the judge's verdict cache moves to it too."""
+    def start(self, project: Project, judge: JudgeSettings, config: LoopConfig | None,
+              started_by: str | None = None, resume: int | None = None) -> RunJob:
+        """Start (or resume) a run in a thread, on a connection of its own (the caller's may be
+        released while the run goes on); its judge is built on that connection, so the
+        verdict cache is the run's own too. A run already going on this project is returned,
+        never a second one."""
         with self._lock:
             job = self._jobs.get(str(project.path))
             if job and job.running:
                 return job  # a second tab sees the same run, never starts another
-            rid = project.resumable_run() if resume else None
             own = Project(project.path)
-            if getattr(judge, "cache", None) is not None:
-                judge.cache = own
-            job = RunJob(own, judge, None if rid else config, resume=rid, started_by=started_by)
+            try:
+                built = judge.build(own)
+            except BaseException:
+                own.close()
+                raise
+            job = RunJob(own, built, None if resume else config, resume=resume, started_by=started_by,
+                         settings=judge)
             job.first_run_after = _newest_run(project)  # the run this job makes is newer than this
             job.thread = threading.Thread(target=job._work, name=f"red-run-{project.path.name}", daemon=True)
             self._jobs[str(project.path)] = job
             job.thread.start()
             return job
+
+    def resume(self, project: Project, run_id: int, judge: JudgeSettings | None = None,
+               fields_given: set[str] = frozenset()) -> RunJob:
+        """Resume run ``run_id`` with the judge it started with (what ``judge`` gives in
+        ``fields_given`` laid over it)."""
+        return self.start(project, settings_for_resume(project, run_id, judge, fields_given), None, resume=run_id)
 
 
 def _newest_run(project: Project) -> int:

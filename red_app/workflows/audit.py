@@ -1,7 +1,7 @@
 """Quality without gold: draw an audit sample of current labels, let people answer it as
 ordinary human decisions, and estimate the labels' accuracy from the answers.
 
-The figures are in :func:`quality_report`; the math is in :mod:`red_app.quality`.
+The figures are in :func:`quality_report`; the math is in :mod:`red_app.method.quality`.
 """
 
 from __future__ import annotations
@@ -11,16 +11,16 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from .errors import RedError
-from .project.audits import (
+from ..errors import RedError
+from ..project.audits import (
     active_audit,
     audit_items,
     audited_population,
     labeled_pool,
     save_audit,
 )
-from .project.store import Project
-from .quality import (
+from ..project.store import Project
+from ..method.quality import (
     CURVE_GRID,
     NO_ESTIMATE,
     Estimate,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .project.dataio import import_file
-from .project.embed import embed_project
-from .project.store import Project
+from ..project.dataio import import_file
+from ..project.embed import embed_project
+from ..project.store import Project
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 

@@ -1,6 +1,8 @@
 """Shared page helpers: the open project, who is using the app, the run registry.
 
-Every page calls these itself, so each page file also runs alone (AppTest.from_file).
+Every page calls these itself, so each page file also runs alone (AppTest.from_file). They
+live in the package's ``__init__`` because Streamlit lists every other file of ``pages/`` as
+a page before the app's navigation is declared.
 
 Identity: ``st.session_state["reviewer"]`` is the one place pages read the current
 person from, and ``st.session_state["role"]`` what they may do (``allowed``). With
@@ -20,12 +22,12 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from red_app.accounts import load_config, local_user, may, role_of, users_file
+from red_app.workflows.accounts import load_config, local_user, may, role_of, users_file
 from red_app.errors import RedError
-from red_app.project.store import Project
+from red_app.workflows.projects import Project, open_project as _open_project
 
 if TYPE_CHECKING:
-    from red_app.jobs import JobRegistry
+    from red_app.workflows.jobs import JobRegistry
 
 DEFAULT_PROJECT = ".red/demo.duckdb"
 
@@ -170,7 +172,7 @@ def _identify() -> None:
 
 
 def allowed(action: str) -> bool:
-    """Whether the person using this session may do ``action`` (see red_app.accounts.ACTIONS)."""
+    """Whether the person using this session may do ``action`` (see red_app.workflows.accounts.ACTIONS)."""
     return may(st.session_state.get("role"), action)
 
 
@@ -195,7 +197,7 @@ def open_project(path: str) -> Project:
     if held is None or str(held.path) != path:
         if held is not None:
             held.release()
-        held = Project(Path(path))
+        held = _open_project(path)
         st.session_state["_project"] = held
     if not hasattr(_used, "projects"):
         _used.projects = []
@@ -231,15 +233,15 @@ def releasing(fn):
 @st.cache_resource(show_spinner=False)
 def warm_up() -> None:
     """Once per server: UMAP's compilation in a background thread, out of the pages' way."""
-    from red_app.method.subsets import warm_umap
+    from red_app.workflows.label_map import warm_up_maps
 
-    warm_umap(background=True)
+    warm_up_maps()
 
 
 @st.cache_resource(show_spinner=False)
 def jobs() -> JobRegistry:
     # imported here: the runner brings scikit-learn (~1.7 s), which the first page does not need
-    from red_app.jobs import JobRegistry
+    from red_app.workflows.jobs import JobRegistry
 
     return JobRegistry()
 
@@ -273,3 +275,24 @@ def sidebar() -> None:
         else:
             st.caption(f"Deciding as {md(who)} (this computer's user; `red user add` creates accounts).")
 
+
+
+def setting_widget(where, spec, key: str | None = None, value=None):
+    """The widget for one declared loop setting (red_app.workflows.settings.SettingSpec),
+    in ``where`` (a column, a form); its label, bounds, choices and help come from the
+    declaration. ``value``: the starting value (default: the setting's default)."""
+    value = spec.default if value is None else value
+    kw = {"help": spec.help, "key": key}
+    if spec.kind == "choice":
+        options = list(spec.choices)
+        return where.selectbox(spec.label, options, index=options.index(value) if value in options else 0, **kw)
+    if spec.kind == "bool":
+        return where.checkbox(spec.label, value=bool(value), **kw)
+    if spec.kind == "float":
+        if spec.low is not None and spec.high is not None:
+            return where.slider(spec.label, float(spec.low), float(spec.high), float(value), spec.step or 0.01, **kw)
+        return where.number_input(spec.label, min_value=None if spec.low is None else float(spec.low),
+                                  max_value=None if spec.high is None else float(spec.high), value=float(value), **kw)
+    return int(where.number_input(spec.label, min_value=None if spec.low is None else int(spec.low),
+                                  max_value=None if spec.high is None else int(spec.high),
+                                  value=int(value if value is not None else spec.low or 0), step=1, **kw))

@@ -19,14 +19,14 @@ from dataclasses import replace
 
 import numpy as np
 
-from .errors import ConfigError, RedError
+from ..errors import ConfigError, RedError
 from .inputs import load_inputs
-from .judges.base import Judge
-from .method.config import CHOICES, DEFAULTS
-from .method.delegation import Delegation, calibrate, calibrate_choice, roc_auc, verdict_score
-from .method.loop import RedLoop
-from .method.questions import build_request
-from .project.store import Project
+from ..judges.base import Judge
+from ..method.config import CHOICES, DEFAULTS
+from ..method.delegation import Delegation, calibrate, calibrate_choice, roc_auc, verdict_score
+from ..method.loop import RedLoop
+from ..method.questions import build_request
+from ..project.store import Project
 from .runner import verdict_row
 
 
@@ -73,7 +73,7 @@ def on_gold_sample(data, state, judge: Judge, n: int) -> tuple[dict, list]:
     # the proposals a run's first iteration sends: the selector's most uncertain predictions
     loop = RedLoop(DEFAULTS, judge, delegation=Delegation(None))
     known = data.gold >= 0
-    scores = loop.score_pool(loop._fit(DEFAULTS.selector, data, state), data, state)
+    scores = loop.score_pool(loop.fit_model(DEFAULTS.selector, data, state), data, state)
     u = np.where(known[scores.pool], scores.uncertainty, -np.inf)  # only where the truth is known
     k = min(n, int(known[scores.pool].sum()))
     if not k:

@@ -15,19 +15,17 @@ from typing import Callable, Iterator
 import numpy as np
 import pyarrow as pa
 
-from .errors import RedError
+from ..errors import RedError
 from .inputs import load_inputs
-from .judges.base import Judge
+from ..judges.base import Judge
 from .label_map import compute_partition, stored_partition
-from .method.config import LoopConfig, config_from_dict
-from .method.delegation import Calibration, Delegation
-from .method.loop import IterationRecord, Judged, LoopData, RedLoop, Stage
-from .project.embed import set_threads
-from .project.store import Project
-
-
-# terminations after which a run is interrupted and resumable (not finished)
-PAUSED = ("judge unavailable", "judge failing", "waiting for")
+from ..method.config import LoopConfig, config_from_dict
+from ..method.delegation import Calibration, Delegation
+from ..method.model import RedModel
+from ..method.stopping import Termination
+from ..method.loop import BaseSink, IterationRecord, Judged, LoopData, RedLoop, Stage
+from ..project.embed import set_threads
+from ..project.store import Project
 
 
 def verdict_row(req, v, judge: Judge) -> dict:
@@ -45,7 +43,7 @@ def verdict_row(req, v, judge: Judge) -> dict:
             "cached": bool(v.cached), "error": v.error}
 
 
-class ProjectSink:
+class ProjectSink(BaseSink):
     """Writes verdicts and iterations into the project as the loop produces them."""
 
     def __init__(self, project: Project, run_id: int, data: LoopData, judge: Judge, seen_human: int | None = None):
@@ -133,6 +131,28 @@ class ProjectSink:
         }))
 
 
+def _open_run(project: Project, judge: Judge, config: LoopConfig, resume: int | None,
+              judge_settings: dict | None, started_by: str | None) -> int:
+    """The run's id: a resumed run's own, or a new run recorded with its settings and judge."""
+    if resume is not None:
+        project.mark_running(resume)
+        return resume
+    # e.g. the openai judge's URLs, so a resume asks the same servers
+    judge_record = {**(judge_settings or {}), "kind": judge.kind, "model": judge.model, **judge.run_settings()}
+    return project.start_run({"loop": config.to_dict(), "judge": judge_record, "started_by": started_by})
+
+
+def _resumed_delegation(project: Project, run_id: int, judge: Judge, config: LoopConfig,
+                        calls: int) -> Delegation | None:
+    """How far a resumed run applies its judge's verdicts: as measured when it started."""
+    stored = project.run_calibration(run_id)
+    if stored is not None and stored.get("answered"):
+        return Delegation(Calibration.from_dict(stored), config.precision_target, config.trust_judge)
+    if judge.trusted or (stored is None and calls):
+        return Delegation(None)
+    return None  # measured first, as a new run is
+
+
 def run_project(
     project: Project,
     judge: Judge,
@@ -146,8 +166,8 @@ def run_project(
 ) -> Iterator[IterationRecord]:
     """Start (or resume) a run; yields each finished iteration's record.
 
-    ``started_by`` (the account or OS user who started it) is kept in the run's config.
-
+    ``started_by`` (the account or OS user who started it) is kept in the run's config, and
+    ``judge_settings`` (:class:`~red_app.workflows.judging.JudgeSettings`) with its judge.
     Resuming re-reads the event log, so every verdict committed before a kill counts,
     and spends only the budget the run has left. ``progress`` is told each stage inside an
     iteration (:class:`red_app.method.loop.Stage`), for a live status.
@@ -167,50 +187,39 @@ def run_project(
         tell(Stage(0, "grouping the labels into subsets"))
         part = compute_partition(project, data, state, config.n, config.partition_method,
                                  config.umap_dim, config.seed)
-    if resume is not None:
-        run_id = resume
-        state.calls = project.run_calls(run_id)
-        state.iteration = project.last_iteration(run_id)
-        project.mark_running(run_id)
-    else:
-        own = judge.run_settings() if hasattr(judge, "run_settings") else {}  # e.g. the openai judge's URLs, to resume
-        run_id = project.start_run({"loop": config.to_dict(), "judge": {"kind": judge.kind, "model": judge.model,
-                                                                        **own, **(judge_settings or {})},
-                                  "started_by": started_by})
-    if (state.y < 0).sum() == 0:
-        project.finish_run(run_id, "finished", "pool exhausted")
-        return
+    run_id = _open_run(project, judge, config, resume, judge_settings, started_by)
     delegation = None  # a new run measures its judge first (RedLoop.measure_judge)
     if resume is not None:
-        stored = project.run_calibration(run_id)
-        if stored is not None and stored.get("answered"):
-            delegation = Delegation(Calibration.from_dict(stored), config.precision_target, config.trust_judge)
-        elif getattr(judge, "trusted", False) or (stored is None and state.calls):
-            delegation = Delegation(None)
+        state.calls = project.run_calls(run_id)
+        state.iteration = project.last_iteration(run_id)
+        delegation = _resumed_delegation(project, run_id, judge, config, state.calls)
+    if (state.y < 0).sum() == 0:
+        project.finish_run(run_id, Termination.finished("pool exhausted"))
+        return
     loop = RedLoop(config, judge, ProjectSink(project, run_id, data, judge, seen_human), partition=part,
                    delegation=delegation, progress=progress, fit_memo=project)
-    status = "interrupted"
     try:
-        for record in loop.run(data, state, should_stop=should_stop):
-            yield record
-        status = "finished"
-        if label_everything and not loop.termination_condition_.startswith(PAUSED):
+        yield from loop.run(data, state, should_stop=should_stop)
+        if label_everything and not loop.termination_condition_.resumable:
             # a label for every text after every run (a prediction, never a decision)
             from .predict import predict_project
 
             tell(Stage(int(state.iteration), "labeling every text with the final model"))
             predict_project(project, config, run_id)
     finally:
-        termination = loop.termination_condition_
-        if status == "finished" and termination == "stopped by user":
-            status = "stopped"
-        if termination and termination.startswith(PAUSED):
-            status = "interrupted"
-        if getattr(judge, "waits_for_people", False) and not (termination or "").startswith("waiting for"):
-            project.set_run_waiting(run_id, 0)  # a run no longer waiting shows no count
-        project.finish_run(run_id, status, termination)
-        if hasattr(judge, "server_stats"):  # which servers answered, how often and how fast
-            project.save_run_judge_stats(run_id, judge.server_stats())
+        _close_run(project, run_id, judge, loop.termination_condition_)
+
+
+def _close_run(project: Project, run_id: int, judge: Judge, termination: Termination | None) -> None:
+    """Record how the run ended (an exception or a kill mid-iteration: interrupted, resumable)."""
+    if termination is None:
+        termination = Termination.failed("interrupted before it ended")
+    if judge.waits_for_people and termination.kind != "paused":
+        project.set_run_waiting(run_id, 0)  # a run no longer waiting shows no count
+    project.finish_run(run_id, termination)
+    stats = judge.server_stats()
+    if stats:  # which servers answered, how often and how fast
+        project.save_run_judge_stats(run_id, stats)
 
 
 def fit_after_embedding(project: Project, config: LoopConfig | None = None) -> float | None:
@@ -234,7 +243,7 @@ def fit_after_embedding(project: Project, config: LoopConfig | None = None) -> f
     set_threads(torch=False)
     t0 = time.perf_counter()
     memo = _CountingMemo(project)
-    RedLoop(config, None, fit_memo=memo)._fit("flat", data, state)
+    RedModel.from_config(config, len(data.label_names), "flat").fit(data.X, state.y, state.excluded, memo=memo)
     return time.perf_counter() - t0 if memo.stored else 0.0
 
 
@@ -286,3 +295,17 @@ def budget_report(project: Project, run_id: int) -> dict:
             "(Texts, Subsets), write label descriptions, or lower the batch so each iteration learns from fewer, "
             "better proposals.")
     return out
+
+
+def calibration_summary(project: Project, run_id: int) -> str | None:
+    """The judge's measurement on seeds before run ``run_id`` applied any verdict, in words."""
+    stored = project.run_calibration(run_id)
+    return Calibration.from_dict(stored).summary() if stored else None
+
+
+def last_loop_settings(project: Project) -> dict:
+    """The loop settings of the project's newest run ({} before any): a form starts from them."""
+    runs = project.runs()
+    if not len(runs):
+        return {}
+    return dict(project.run_config(int(runs["run_id"].max())).get("loop") or {})

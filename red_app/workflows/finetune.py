@@ -27,10 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import RedError
-from .method.finetune import FinetuneSettings, finetune_encoder
-from .project.embed import load_model, project_model, resolve_model_path, set_threads, split_key
-from .project.store import Project
+from ..errors import RedError
+from ..method.finetune import FinetuneSettings, finetune_encoder
+from ..project.embed import load_model, project_model, resolve_model_path, set_threads, split_key
+from ..project.store import Project
 
 CALIBRATION_SHARE = 0.3  # the share measured before session 4 (FinetuneSettings.hold_out is the setting)
 WEIGHTS = "model.safetensors"

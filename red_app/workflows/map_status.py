@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .project.map_freshness import label_map_changes
-from .project.store import Project
+from ..project.map_freshness import label_map_changes
+from ..project.store import Project
 
 
 STALE_SHARE = 0.1  # other changes to the examples that make the map out of date, as a share of them

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import RedError
+from ..errors import RedError
 
 ROLES = ("admin", "reviewer")
 

@@ -15,10 +15,10 @@ import numpy as np
 import pyarrow as pa
 
 from .inputs import load_inputs
-from .method.config import DEFAULTS, LoopConfig
-from .method.final import predict_labels
-from .project.embed import project_model
-from .project.store import Project
+from ..method.config import DEFAULTS, LoopConfig
+from ..method.final import predict_labels
+from ..project.embed import project_model
+from ..project.store import Project
 
 
 @dataclass(frozen=True)
@@ -49,13 +49,13 @@ def predict_project(project: Project, config: LoopConfig | None = None, run_id: 
     model_name = f"{config.final_model} on {project_model(project)}"
     if config.final_model == "finetune":
         from .finetune import ensure_encoder, temperature_rows
-        from .project.embed import embed_project
+        from ..project.embed import embed_project
 
         enc = ensure_encoder(project, data, state, reference, run_id=run_id, retrain=retrain_encoder,
                              progress=progress)
         embed_project(project, model=enc.embedding_key, source=str(enc.folder))
         data, state = load_inputs(project, model=enc.embedding_key)
-        # the temperature from seeds the encoder saw: measured better than held-out ones (red_app.finetune)
+        # the temperature from seeds the encoder saw: measured better than held-out ones (red_app.workflows.finetune)
         s = enc.record["settings"]
         reference = temperature_rows(reference, s["seed"], s.get("hold_out", 0.3))  # encoders trained before the setting held out 30%
         model_name = f"finetune on {enc.embedding_key}"

@@ -16,7 +16,7 @@ FOUND = "found label"
 
 
 def map_groups(labels: pd.DataFrame, subset: str | None = None, label: str | None = None) -> pd.Series:
-    """The legend group of each row of :func:`red_app.label_map.label_table`: ``subset K``
+    """The legend group of each row of :func:`red_app.workflows.label_map.label_table`: ``subset K``
     per subset (few subsets), the shown subset against :data:`OTHERS`, and :data:`FOUND`
     for the label being looked at."""
     subsets = labels["subset"].astype(str)

@@ -11,9 +11,9 @@ import json
 import re
 from typing import Callable, Sequence
 
-from .errors import RedError
-from .judges.factory import judge_for_project
-from .project.store import Project
+from ..errors import RedError
+from .judging import JudgeSettings
+from ..project.store import Project
 
 PROMPT = (
     "Here are example texts that all carry the label {label}:\n{examples}\n\n"
@@ -37,14 +37,9 @@ def writer_for(kind: str, *, host: str | None = None, model: str | None = None, 
     """(write(messages) -> text, model name) for an Ollama, embedded or OpenAI-compatible model."""
     if kind not in ("ollama", "embedded", "openai"):
         raise RedError(f"descriptions are written by an LLM: use ollama, embedded or openai, not {kind!r}")
-    if kind == "ollama":
-        judge = judge_for_project(project, "ollama", host=host, model=model, timeout=120)
-        judge.check()
-    elif kind == "openai":  # one or several servers (--judge-url); the model: --model or the first listed
-        judge = judge_for_project(project, "openai", urls=urls, model=model, timeout=120)
-        judge.check()
-    else:
-        judge = judge_for_project(project, "embedded", model=model, threads=threads)
+    # openai: one or several servers (--judge-url); the model: --model or the first listed
+    judge = JudgeSettings(kind=kind, host=host, model=model, urls=urls, threads=threads, timeout=120).build(project)
+    judge.check()
     return (lambda msgs: judge.complete(msgs, max_tokens=120)), judge.model
 
 
