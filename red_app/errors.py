@@ -48,10 +48,6 @@ class UnknownLabelError(RedError):
     """A label that the project does not know was named."""
 
 
-class PoolExhaustedError(RedError):
-    """No unlabeled samples are left to select from."""
-
-
 class JudgeError(RedError):
     """A judge could not produce a verdict (server down, model missing, garbage)."""
 

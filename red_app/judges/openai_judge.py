@@ -255,8 +255,6 @@ class OpenAIJudge(BaseJudge):
                 f"P(yes) = {conf:.3f} (mass on yes/no {p_yes + p_no:.2f})", {"p_yes": conf}, None)
 
     def judge(self, request: JudgeRequest) -> Verdict:
-        import openai
-
         if not self._checked:
             self.check()
         # the yes/no (or letter) question is the one cached; a JSON-only server's verdicts are keyed apart
@@ -275,56 +273,19 @@ class OpenAIJudge(BaseJudge):
         while attempt <= self.retries:
             s = self._take()  # JudgeUnavailableError when every server is set aside
             json_mode = s.json_only
-            used_prompt = prompt if json_mode else yes_no_prompt
-            used_hash = prompt_hash(self.model, json_system, prompt) if json_mode else phash
-            t0 = time.perf_counter()
-            try:
-                answer = self._ask(s, request)
-            except openai.APITimeoutError:
-                last_error = f"{s.url} timed out after {self.timeout:g} s"
-                self._done(s, None, last_error)
-            except openai.APIConnectionError as exc:
-                # another server may answer: set this one aside, try the next without a backoff
-                self._done(s, None, f"unreachable ({_why(exc)})", set_aside=True)
-                last_error = f"no server answers at {s.url} ({_why(exc)})"
-                if len(self._servers) == 1:
-                    raise JudgeUnavailableError(f"{last_error}; {FIX}") from exc
-                continue
-            except openai.NotFoundError as exc:
-                self._done(s, None, f"404 {_short(exc.message)}")
-                try:
-                    names = ", ".join(self._server_models(s)) or "none"
-                except openai.OpenAIError:
-                    names = "(could not list them)"
-                raise JudgeUnavailableError(f"the server at {s.url} has no model {self.model!r} (404); "
-                                            f"pass --judge-model with one it has: {names}") from exc
-            except openai.AuthenticationError as exc:
-                self._done(s, None, f"{exc.status_code} refused the key")
-                raise JudgeUnavailableError(f"the server at {s.url} refused the API key; set OPENAI_API_KEY") from exc
-            except openai.BadRequestError as exc:
-                # the request's fault, not the server's: it is not set aside, and asking again won't help
-                self._done(s, None, f"400 {_short(exc.message)}", server_fault=False)
-                if not json_mode and "logprob" in (exc.message or "").lower():
-                    s.json_only = True  # a server that rejects logprobs: ask it for JSON from now on
-                    continue
-                last_error = f"{s.url} rejected the request: {_short(exc.message)}"
-                break
-            except openai.APIStatusError as exc:
-                last_error = f"{s.url} answered {exc.status_code}: {_short(exc.message)}"
-                self._done(s, None, last_error)
-            except (ValueError, AttributeError, IndexError, TypeError) as exc:
-                last_error = f"unusable answer from {s.url}: {_short(str(exc))}"
-                self._done(s, None, last_error)
-            else:
-                ms = (time.perf_counter() - t0) * 1000
-                self._done(s, ms)
-                if answer is None:  # no log-probabilities from this server: JSON schema from now on
-                    s.json_only = True
-                    continue
-                valid, conf, why, extra, picked = answer
+            outcome, value = self._attempt(s, request)
+            if outcome == "answer":
+                valid, conf, why, extra, picked = value
                 return Verdict(valid=valid, confidence=conf, rationale=why, model=self.model, choice=picked,
-                               latency_ms=(time.perf_counter() - t_all) * 1000, prompt_hash=used_hash,
-                               prompt=used_prompt, extra={**extra, "server": s.url})
+                               latency_ms=(time.perf_counter() - t_all) * 1000,
+                               prompt_hash=prompt_hash(self.model, json_system, prompt) if json_mode else phash,
+                               prompt=prompt if json_mode else yes_no_prompt, extra={**extra, "server": s.url})
+            if value is not None:
+                last_error = value
+            if outcome == "again":  # another server, or this one asked another way: not an attempt
+                continue
+            if outcome == "stop":
+                break
             attempt += 1
             if attempt <= self.retries:
                 time.sleep(self.backoff * 2 ** (attempt - 1))
@@ -332,6 +293,58 @@ class OpenAIJudge(BaseJudge):
         return Verdict(valid=None, confidence=0.0, model=self.model, prompt_hash=phash, prompt=yes_no_prompt,
                        latency_ms=(time.perf_counter() - t_all) * 1000,
                        error=f"{last_error} (after {min(attempt + 1, self.retries + 1)} attempt(s))")
+
+    def _attempt(self, s: _Server, request: JudgeRequest) -> tuple[str, object]:
+        """Ask server ``s`` once: ("answer", the answer), ("again", error or None) to ask at once
+        without counting an attempt, ("failed", error) to retry after a backoff, ("stop", error)
+        when asking again won't help. Raises JudgeUnavailableError when no run can go on."""
+        import openai
+
+        t0 = time.perf_counter()
+        try:
+            answer = self._ask(s, request)
+        except openai.APITimeoutError:
+            error = f"{s.url} timed out after {self.timeout:g} s"
+            self._done(s, None, error)
+            return "failed", error
+        except openai.APIConnectionError as exc:
+            # another server may answer: set this one aside, try the next without a backoff
+            self._done(s, None, f"unreachable ({_why(exc)})", set_aside=True)
+            error = f"no server answers at {s.url} ({_why(exc)})"
+            if len(self._servers) == 1:
+                raise JudgeUnavailableError(f"{error}; {FIX}") from exc
+            return "again", error
+        except openai.NotFoundError as exc:
+            self._done(s, None, f"404 {_short(exc.message)}")
+            try:
+                names = ", ".join(self._server_models(s)) or "none"
+            except openai.OpenAIError:
+                names = "(could not list them)"
+            raise JudgeUnavailableError(f"the server at {s.url} has no model {self.model!r} (404); "
+                                        f"pass --judge-model with one it has: {names}") from exc
+        except openai.AuthenticationError as exc:
+            self._done(s, None, f"{exc.status_code} refused the key")
+            raise JudgeUnavailableError(f"the server at {s.url} refused the API key; set OPENAI_API_KEY") from exc
+        except openai.BadRequestError as exc:
+            # the request's fault, not the server's: it is not set aside, and asking again won't help
+            self._done(s, None, f"400 {_short(exc.message)}", server_fault=False)
+            if not s.json_only and "logprob" in (exc.message or "").lower():
+                s.json_only = True  # a server that rejects logprobs: ask it for JSON from now on
+                return "again", None
+            return "stop", f"{s.url} rejected the request: {_short(exc.message)}"
+        except openai.APIStatusError as exc:
+            error = f"{s.url} answered {exc.status_code}: {_short(exc.message)}"
+            self._done(s, None, error)
+            return "failed", error
+        except (ValueError, AttributeError, IndexError, TypeError) as exc:
+            error = f"unusable answer from {s.url}: {_short(str(exc))}"
+            self._done(s, None, error)
+            return "failed", error
+        self._done(s, (time.perf_counter() - t0) * 1000)
+        if answer is None:  # no log-probabilities from this server: JSON schema from now on
+            s.json_only = True
+            return "again", None
+        return "answer", answer
 
     def judge_many(self, requests: Sequence[JudgeRequest]) -> list[Verdict]:
         """Verdicts in the order asked; sent grouped by label, so each server's cached prompt

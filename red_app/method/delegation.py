@@ -51,23 +51,13 @@ def verdict_score(v: Verdict) -> float | None:
 
 
 def roc_auc(scores, positive) -> float | None:
-    """Area under the ROC curve (ties count half); None without both classes."""
-    s = np.asarray(scores, dtype=np.float64)
+    """Area under the ROC curve (scikit-learn's; ties count half); None without both classes."""
+    from sklearn.metrics import roc_auc_score
+
     y = np.asarray(positive, dtype=bool)
-    n_pos, n_neg = int(y.sum()), int((~y).sum())
-    if not n_pos or not n_neg:
+    if y.all() or not y.any():
         return None
-    order = np.argsort(s, kind="mergesort")
-    ranks = np.empty(len(s), dtype=np.float64)
-    sorted_s = s[order]
-    i = 0
-    while i < len(s):  # average ranks over ties
-        j = i
-        while j + 1 < len(s) and sorted_s[j + 1] == sorted_s[i]:
-            j += 1
-        ranks[order[i : j + 1]] = (i + j) / 2 + 1
-        i = j + 1
-    return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    return float(roc_auc_score(y, np.asarray(scores, dtype=np.float64)))
 
 
 def _logit(p):
@@ -186,16 +176,6 @@ class ChoiceProfile:
         a, b = p_abs * self.p_none_absent, min(p_in, 1.0) * self.p_none_present
         return float(a / (a + b)) if a + b > 0 else 0.0
 
-    def pick_ratio(self, rank) -> np.ndarray:
-        """Likelihood ratio of the judge picking the candidate at ``rank`` (array-friendly)."""
-        ranks = np.atleast_1d(np.asarray(rank, dtype=np.int64))
-        out = np.array([self.p_hit / self.pick_absent(int(r)) for r in ranks])
-        return out if np.ndim(rank) else out[0]
-
-    def none_ratio(self) -> float:
-        """Likelihood ratio of a "none" for "the right label is not among the candidates"."""
-        return self.p_none_absent / self.p_none_present
-
     def to_dict(self) -> dict:
         d = dict(self.__dict__)
         d["picks_absent"] = list(self.picks_absent)
@@ -302,6 +282,39 @@ def _cv_scores(X: np.ndarray, y: np.ndarray, n_labels: int, folds: int, seed: in
     return S
 
 
+NO_ROOM = "the budget leaves no room to measure the judge: its verdicts go to people"
+TOO_FEW = "too few answers to measure the judge: its verdicts go to people"
+UNMEASURED = dict(judge_auc=None, combined_auc=None, agreement=None, wrong_caught=None, right_rejected=None,
+                  informative=False)
+
+
+@dataclass(frozen=True)
+class _SeedSample:
+    """Seeds drawn to measure a judge on, with the classifier's cross-validated view of them."""
+
+    index: np.ndarray        # sample index of every labeled sample
+    y: np.ndarray            # their labels
+    P: np.ndarray            # tempered cross-validated probabilities, one row per labeled sample
+    temperature: float
+    pick: np.ndarray         # rows of ``index`` drawn
+
+
+def _seed_sample(data, state, n: int, folds: int, seed: int) -> _SeedSample:
+    index = np.flatnonzero(state.y >= 0)
+    y = state.y[index]
+    S_cv = _cv_scores(data.X[index], y, len(data.label_names), folds, seed)
+    temperature = fit_temperature(S_cv, y)
+    pick = np.random.default_rng(seed).choice(len(index), size=min(n, len(index)), replace=False)
+    return _SeedSample(index, y, temper(S_cv, temperature), temperature, pick)
+
+
+def _answered(reqs, verdicts, truth, temperature: float) -> dict:
+    """What every measurement records: the pairs asked and answered, latency, the audit rows."""
+    lat = [v.latency_ms for v in verdicts if v.valid is not None and not v.cached]
+    return dict(temperature=temperature, pairs=len(reqs), answered=sum(v.valid is not None for v in verdicts),
+                median_latency_ms=float(np.median(lat)) if lat else None, judged=list(zip(reqs, verdicts, truth)))
+
+
 def calibrate(data, state, judge: Judge, n: int = 40, seed: int = 0, c_examples: int = 5,
               folds: int = 3, min_gain: float = 0.0, min_auc: float = 0.6) -> Calibration:
     """Measure ``judge`` on ``n`` seeds, each under its own and its most plausible wrong label.
@@ -311,50 +324,37 @@ def calibrate(data, state, judge: Judge, n: int = 40, seed: int = 0, c_examples:
     least as well as the classifier alone (AUC gain ≥ ``min_gain``); otherwise no verdict of
     it is applied unless people choose to trust it.
     """
-    lab_idx = np.flatnonzero(state.y >= 0)
-    y_lab = state.y[lab_idx]
     if n < 2:
-        return Calibration(None, temperature=1.0, pairs=0, answered=0, judge_auc=None, classifier_auc=None,
-                           combined_auc=None, agreement=None, wrong_caught=None, right_rejected=None,
-                           median_latency_ms=None, informative=False,
-                           reason="the budget leaves no room to measure the judge: its verdicts go to people")
-    n_labels = len(data.label_names)
-    S_cv = _cv_scores(data.X[lab_idx], y_lab, n_labels, folds, seed)
-    temperature = fit_temperature(S_cv, y_lab)
-    P_cv = temper(S_cv, temperature)
-    rng = np.random.default_rng(seed)
-    pick = rng.choice(len(lab_idx), size=min(n, len(lab_idx)), replace=False)
+        return Calibration(None, temperature=1.0, pairs=0, answered=0, classifier_auc=None,
+                           median_latency_ms=None, reason=NO_ROOM, **UNMEASURED)
+    seeds = _seed_sample(data, state, n, folds, seed)
     reqs, right, prior = [], [], []
-    for k in pick:
-        i, own = int(lab_idx[k]), int(y_lab[k])
-        others = P_cv[k].copy()
+    for k in seeds.pick:
+        i, own = int(seeds.index[k]), int(seeds.y[k])
+        others = seeds.P[k].copy()
         others[own] = -1
-        wrong = int(others.argmax())
-        for lab, is_right in ((own, True), (wrong, False)):
+        for lab, is_right in ((own, True), (int(others.argmax()), False)):
             reqs.append(build_request(data, state, i, lab, c_examples=c_examples))
             right.append(is_right)
-            prior.append(P_cv[k, lab])
+            prior.append(seeds.P[k, lab])
     verdicts = judge.judge_many(reqs)
-    scores = [verdict_score(v) for v in verdicts]
-    ok = np.array([s is not None for s in scores])
     right_a, prior_a = np.array(right), np.array(prior)
-    s = np.array([x if x is not None else np.nan for x in scores])
-    lat = [v.latency_ms for v in verdicts if v.valid is not None and not v.cached]
-    judged = list(zip(reqs, verdicts, right))
-    cls_auc = roc_auc(prior_a, right_a)
-    base = dict(temperature=temperature, pairs=len(reqs), answered=int(ok.sum()), classifier_auc=cls_auc,
-                median_latency_ms=float(np.median(lat)) if lat else None, judged=judged)
+    base = {**_answered(reqs, verdicts, right, seeds.temperature), "classifier_auc": roc_auc(prior_a, right_a)}
+    scores = [verdict_score(v) for v in verdicts]
+    ok = np.array([x is not None for x in scores])
     if ok.sum() < 4 or len(set(right_a[ok])) < 2:
-        return Calibration(None, judge_auc=None, combined_auc=None, agreement=None, wrong_caught=None,
-                           right_rejected=None, informative=False,
-                           reason="too few answers to measure the judge: its verdicts go to people", **base)
-    s_ok, r_ok = s[ok], right_a[ok]
+        return Calibration(None, reason=TOO_FEW, **UNMEASURED, **base)
+    s_ok = np.array([x for x in scores if x is not None])
+    return _binary_calibration(s_ok, right_a[ok], prior_a[ok], base, min_gain, min_auc)
+
+
+def _binary_calibration(s_ok, r_ok, prior_ok, base: dict, min_gain: float, min_auc: float) -> Calibration:
+    """The judge's profile and figures from its answered yes/no pairs."""
     profile = JudgeProfile.fit(s_ok, r_ok)
     said = s_ok >= 0.5
-    combined = posterior(profile.likelihood_ratio(s_ok), prior_a[ok])
+    combined = posterior(profile.likelihood_ratio(s_ok), prior_ok)
     judge_auc, comb_auc = roc_auc(s_ok, r_ok), roc_auc(combined, r_ok)
-    cls_ok = roc_auc(prior_a[ok], r_ok)
-    gain = (comb_auc or 0) - (cls_ok or 0)
+    gain = (comb_auc or 0) - (roc_auc(prior_ok, r_ok) or 0)
     informative = gain >= min_gain and (judge_auc or 0) >= min_auc
     if informative:
         reason = (f"It separates right from wrong labels (AUC {judge_auc:.2f}; with the classifier "
@@ -391,41 +391,48 @@ def calibrate_choice(data, state, judge: Judge, n: int = 40, k: int = 5, seed: i
     """
     from .questions import build_choose_request
 
-    lab_idx = np.flatnonzero(state.y >= 0)
-    y_lab = state.y[lab_idx]
-    n_labels = len(data.label_names)
-    k = min(k, n_labels - 1)
-    empty = dict(judge_auc=None, classifier_auc=None, combined_auc=None, agreement=None, wrong_caught=None,
-                 right_rejected=None, median_latency_ms=None, informative=False)
+    k = min(k, len(data.label_names) - 1)
     if n < 2 or k < 1:
-        return Calibration(None, temperature=1.0, pairs=0, answered=0,
-                           reason="the budget leaves no room to measure the judge: its verdicts go to people", **empty)
-    S_cv = _cv_scores(data.X[lab_idx], y_lab, n_labels, folds, seed)
-    temperature = fit_temperature(S_cv, y_lab)
-    P_cv = temper(S_cv, temperature)
-    rng = np.random.default_rng(seed)
-    pick = rng.choice(len(lab_idx), size=min(n, len(lab_idx)), replace=False)
+        return Calibration(None, temperature=1.0, pairs=0, answered=0, classifier_auc=None,
+                           median_latency_ms=None, reason=NO_ROOM, **UNMEASURED)
+    seeds = _seed_sample(data, state, n, folds, seed)
     reqs, present, owns = [], [], []
-    for kk in pick:
-        i, own = int(lab_idx[kk]), int(y_lab[kk])
+    for kk in seeds.pick:
+        i, own = int(seeds.index[kk]), int(seeds.y[kk])
         for is_present in (True, False):
-            cands = _choose_candidates(P_cv[kk], own, k, is_present)
-            reqs.append(build_choose_request(data, state, i, cands))
+            reqs.append(build_choose_request(data, state, i, _choose_candidates(seeds.P[kk], own, k, is_present)))
             present.append(is_present)
             owns.append(data.label_names[own])
     verdicts = judge.judge_many(reqs)
-    ok = [v.valid is not None for v in verdicts]
-    lat = [v.latency_ms for v in verdicts if v.valid is not None and not v.cached]
-    judged = [(r, v, p) for r, v, p in zip(reqs, verdicts, present)]
-    base = dict(temperature=temperature, pairs=len(reqs), answered=int(sum(ok)), classifier_auc=None,
-                median_latency_ms=float(np.median(lat)) if lat else None, judged=judged)
+    base = {**_answered(reqs, verdicts, present, seeds.temperature), "classifier_auc": None}
+    answered = [(r, v, p, o) for r, v, p, o in zip(reqs, verdicts, present, owns) if v.valid is not None]
+    prof, hit_score, was_present = _choice_profile(answered, k)
+    if prof.n_present < 2 or prof.n_absent < 2:
+        return Calibration(None, reason=TOO_FEW, **UNMEASURED, **base)
+    judge_auc = roc_auc(hit_score, was_present)
+    informative = (judge_auc or 0) >= min_auc
+    right_found = prof.hits / prof.n_present
+    wrong_named = 1 - prof.none_absent / prof.n_absent
+    if informative:
+        reason = (f"Offered the right label among {k}, it picked it {right_found:.0%} of the time; not offered, it "
+                  f"named a wrong one {wrong_named:.0%} of the time: a pick is applied where P(right) clears the "
+                  "precision target, the rest go to people.")
+    else:
+        reason = (f"It picks as often when the right label is missing ({wrong_named:.0%}) as it finds it when "
+                  f"offered ({right_found:.0%}): its answers go to people unless you choose to trust it.")
+    return Calibration(None, judge_auc=judge_auc, combined_auc=None,
+                       agreement=float(np.mean([s == p for s, p in zip(hit_score, was_present)])),
+                       wrong_caught=prof.none_absent / prof.n_absent, right_rejected=1 - right_found,
+                       informative=informative, reason=reason, choice=prof, **base)
+
+
+def _choice_profile(answered, k: int) -> tuple["ChoiceProfile", list[float], list[bool]]:
+    """A choose judge's habits from its answers (request, verdict, own label offered, own label):
+    the profile, and per answer whether it hit (offered) or picked anything (not offered)."""
     n_present = hits = none_present = n_absent = none_absent = 0
-    picks_absent = [0] * k
-    picks_wrong_present = [0] * k
+    picks_absent, picks_wrong_present = [0] * k, [0] * k
     hit_score, was_present = [], []
-    for req, v, is_present, own, good in zip(reqs, verdicts, present, owns, ok):
-        if not good:
-            continue
+    for req, v, is_present, own in answered:
         labels = req.candidate_labels()
         if is_present:
             n_present += 1
@@ -442,29 +449,10 @@ def calibrate_choice(data, state, judge: Judge, n: int = 40, k: int = 5, seed: i
                 picks_absent[labels.index(v.choice)] += 1
             hit_score.append(float(v.choice is not None))
         was_present.append(is_present)
-    if n_present < 2 or n_absent < 2:
-        return Calibration(None, combined_auc=None, agreement=None, wrong_caught=None, right_rejected=None,
-                           judge_auc=None, informative=False,
-                           reason="too few answers to measure the judge: its verdicts go to people",
-                           **{k2: v2 for k2, v2 in base.items()})
     prof = ChoiceProfile(k=k, n_present=n_present, hits=hits, none_present=none_present, n_absent=n_absent,
                          picks_absent=tuple(picks_absent), none_absent=none_absent,
                          picks_wrong_present=tuple(picks_wrong_present))
-    judge_auc = roc_auc(hit_score, was_present)
-    informative = (judge_auc or 0) >= min_auc
-    right_found = hits / n_present
-    wrong_named = 1 - none_absent / n_absent
-    if informative:
-        reason = (f"Offered the right label among {k}, it picked it {right_found:.0%} of the time; not offered, it "
-                  f"named a wrong one {wrong_named:.0%} of the time: a pick is applied where P(right) clears the "
-                  "precision target, the rest go to people.")
-    else:
-        reason = (f"It picks as often when the right label is missing ({wrong_named:.0%}) as it finds it when "
-                  f"offered ({right_found:.0%}): its answers go to people unless you choose to trust it.")
-    return Calibration(None, judge_auc=judge_auc, combined_auc=None,
-                       agreement=float(np.mean([s == p for s, p in zip(hit_score, was_present)])),
-                       wrong_caught=none_absent / n_absent, right_rejected=1 - right_found, informative=informative,
-                       reason=reason, choice=prof, **base)
+    return prof, hit_score, was_present
 
 
 class Delegation:

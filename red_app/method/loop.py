@@ -20,7 +20,8 @@ from .classifiers import default_estimator, make_model
 from .config import LoopConfig
 from .delegation import Calibration, Delegation, calibrate, calibrate_choice, temper
 from .model import RedModel, mask_excluded
-from .questions import Proposal, build_request, question_form
+from .people import People
+from .questions import Proposal, question_form
 from .stopping import Termination, default_rules
 from .subsets import LabelPartition, label_centroids, partition_labels
 from .uncertainty import select_top_k, uncertainty
@@ -214,6 +215,7 @@ class RedLoop:
         self.fit_memo = fit_memo
         self._fits = 0  # fits so far
         self._models: dict[str, RedModel] = {}
+        self.people = People(sink, judge)
         self.termination_condition_: Termination | None = None
 
     def _stage(self, iteration: int, stage: str, done: int = 0, total: int = 0) -> None:
@@ -250,10 +252,6 @@ class RedLoop:
         return model.fit(data.X, state.y, state.excluded, memo=memo)
 
     # -- the steps of one iteration ---------------------------------------------------
-
-    def build_request(self, data: LoopData, state: LoopState, i: int, lab: int,
-                      alternatives: tuple[str, ...] = ()) -> JudgeRequest:
-        return build_request(data, state, i, lab, alternatives, c_examples=self.config.c_examples)
 
     def score_pool(self, model, data: LoopData, state: LoopState) -> PoolScores:
         """The model's scores on every unlabeled sample, with rejected pairs masked."""
@@ -465,61 +463,12 @@ class RedLoop:
         return Delegation(cal, c.precision_target, c.trust_judge)
 
     def wait_for_people(self, state: LoopState, should_stop: Callable[[], bool] | None = None) -> Termination | None:
-        """Wait until people have answered every held proposal (a judge with ``waits_for_people``).
-
-        Reads their answers every ``judge.poll`` seconds (each is applied at once, see
-        :meth:`take_human_decisions`) and tells the sink how many are still open. Returns None
-        when none is left, or why it stopped waiting: stopped by the user, or ``judge.wait``
-        seconds passed (the run is then resumable and waits again on resume).
-        """
-        wait, poll = self.judge.wait, float(self.judge.poll)
-        deadline = None if wait is None else time.monotonic() + float(wait)
-        while True:
-            self.take_human_decisions(state)
-            n = len(state.held)
-            if self.sink:
-                self.sink.on_waiting(n)
-            if not n:
-                return None
-            if should_stop and should_stop():
-                return Termination.stopped()
-            if deadline is not None and time.monotonic() >= deadline:
-                return Termination.paused(f"waiting for {n} answer{'s' if n != 1 else ''} in Review: answer them "
-                                          "there, then resume the run")
-            time.sleep(poll if deadline is None else max(min(poll, deadline - time.monotonic()), 0.0))
+        """Wait until people have answered every held proposal (see :class:`People`)."""
+        return self.people.wait(state, should_stop)
 
     def take_human_decisions(self, state: LoopState) -> None:
-        """Apply what people decided since the last look (the sink knows; a bare loop has none).
-
-        People are authoritative: their label replaces the loop's, their rejections are
-        excluded, and the sample is never proposed or relabeled by the loop again — until
-        they undo the decision (the sink's ``revoked_decisions``).
-        """
-        if self.sink is None:
-            return
-        for i, lab, valid in self.sink.human_decisions():
-            state.decided.add(i)
-            state.held.discard(i)
-            if lab < 0:  # a label the loop does not know yet: the sample is simply left to people
-                continue
-            if valid:
-                state.y[i] = lab
-            else:
-                state.excluded.add((i, lab))
-                if state.y[i] == lab:
-                    state.y[i] = -1
-        # An undo: the sample is as the log now says (its label, rejections, whether a person
-        # decided it, whether a verdict waits for one), so a revoked decision stops protecting it.
-        changes = self.sink.revoked_decisions()
-        if not changes:
-            return
-        touched = {c[0] for c in changes}
-        state.excluded.difference_update({p for p in state.excluded if p[0] in touched})
-        for i, lab, excluded, decided, held in changes:
-            state.y[i] = lab
-            state.excluded.update((i, x) for x in excluded)
-            (state.decided.add if decided else state.decided.discard)(i)
-            (state.held.add if held else state.held.discard)(i)
+        """Apply what people decided since the last look (see :class:`People`)."""
+        self.people.take(state)
 
     # -- the loop --------------------------------------------------------------------
 

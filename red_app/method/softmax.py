@@ -105,62 +105,24 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         if len(classes) == 2:
             return self._fit_binary(X, y, sample_weight)
         n, d = X.shape
-        K = len(classes)
         sw = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         if sw.shape != (n,) or (sw < 0).any() or not sw.sum() > 0:
             raise ValueError("sample_weight must be one non-negative number per row, not all 0")
-        sw_sum = float(sw.sum())
-        l2 = 1.0 / (self.C * sw_sum)
-        row_w = (sw / sw_sum).astype(np.float32)
-        rows = np.arange(n)
-
-        w0 = np.zeros((K, d + 1))
-        prev = getattr(self, "coef_", None)
-        if (self.warm_start and prev is not None and prev.shape == (K, d)
-                and np.array_equal(getattr(self, "classes_", None), classes)):
-            w0[:, :d] = prev
-            w0[:, d] = self.intercept_
-
+        w0 = self._start(classes, d)
         memo = getattr(self, "memo_", None)
         key = None
         if memo is not None and classes.dtype.kind in "iu":
             key = fit_key(X, yi, classes, sw, w0, (self.C, self.tol, self.max_iter))
-            try:
-                hit = memo.cached_fit(key)
-            except Exception as exc:  # a cache that cannot be read only costs the fit
-                log.warning("fit cache unreadable (%s); fitting", exc)
-                hit = None
-            if hit is not None and hit["coef"].shape == (K, d) and np.array_equal(hit["classes"], classes):
-                self.coef_, self.intercept_, self.classes_ = hit["coef"], hit["intercept"], classes
-                self.n_iter_, self.n_features_in_, self.from_cache_ = np.array([hit["n_iter"]]), d, True
+            if self._from_memo(memo, key, classes, d):
                 return self
         t0 = time.perf_counter()
-
-        def loss_grad(w: np.ndarray):
-            W = w.reshape(K, d + 1)
-            Z = X @ W[:, :d].T.astype(np.float32)
-            Z += W[:, d].astype(np.float32)
-            Z -= Z.max(axis=1, keepdims=True)
-            z_true = Z[rows, yi]  # fancy indexing copies: taken before the exp below
-            _exp_shifted(Z, _FIT_FLOOR)
-            s = Z.sum(axis=1)
-            loss = float(np.dot(sw, (np.log(s) - z_true).astype(np.float64))) / sw_sum
-            Z *= (row_w / s)[:, None]  # P, weighted: the pointwise gradient
-            Z[rows, yi] -= row_w
-            grad = np.empty((K, d + 1))
-            grad[:, :d] = Z.T @ X
-            grad[:, d] = Z.sum(axis=0)
-            grad[:, :d] += l2 * W[:, :d]
-            loss += 0.5 * l2 * float(np.vdot(W[:, :d], W[:, :d]))
-            return loss, grad.ravel()
-
-        res = optimize.minimize(loss_grad, w0.ravel(), method="L-BFGS-B", jac=True,
+        res = optimize.minimize(_objective(X, yi, sw, len(classes), self.C), w0.ravel(), method="L-BFGS-B", jac=True,
                                 options={"maxiter": self.max_iter, "maxls": 50, "gtol": self.tol,
                                          "ftol": 64 * np.finfo(float).eps})
         if res.status != 0:  # 1: iteration limit, 2: the line search stopped (scikit-learn warns on both)
             warnings.warn(f"lbfgs failed to converge (status={res.status}): {res.message}", ConvergenceWarning,
                           stacklevel=2)
-        W = res.x.reshape(K, d + 1)
+        W = res.x.reshape(len(classes), d + 1)
         self.coef_ = np.ascontiguousarray(W[:, :d])
         self.intercept_ = W[:, d].copy()
         self.classes_ = classes
@@ -172,6 +134,30 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
             except Exception as exc:  # not kept: the next identical fit computes it again
                 log.warning("fit cache not written (%s)", exc)
         return self
+
+    def _start(self, classes: np.ndarray, d: int) -> np.ndarray:
+        """Where lbfgs starts: the last solution when warm-starting on the same classes, else zeros."""
+        K = len(classes)
+        w0 = np.zeros((K, d + 1))
+        prev = getattr(self, "coef_", None)
+        if (self.warm_start and prev is not None and prev.shape == (K, d)
+                and np.array_equal(getattr(self, "classes_", None), classes)):
+            w0[:, :d] = prev
+            w0[:, d] = self.intercept_
+        return w0
+
+    def _from_memo(self, memo, key: str, classes: np.ndarray, d: int) -> bool:
+        """Take the fit remembered under ``key``, if any; whether it was."""
+        try:
+            hit = memo.cached_fit(key)
+        except Exception as exc:  # a cache that cannot be read only costs the fit
+            log.warning("fit cache unreadable (%s); fitting", exc)
+            return False
+        if hit is None or hit["coef"].shape != (len(classes), d) or not np.array_equal(hit["classes"], classes):
+            return False
+        self.coef_, self.intercept_, self.classes_ = hit["coef"], hit["intercept"], classes
+        self.n_iter_, self.n_features_in_, self.from_cache_ = np.array([hit["n_iter"]]), d, True
+        return True
 
     def _fit_binary(self, X, y, sample_weight):
         lr = LogisticRegression(C=self.C, max_iter=self.max_iter, tol=self.tol).fit(X, y, sample_weight=sample_weight)
@@ -203,3 +189,33 @@ class SoftmaxRegression(ClassifierMixin, BaseEstimator):
         if len(self.classes_) == 2:
             return self.classes_[(Z > 0).astype(int)]
         return self.classes_[Z.argmax(axis=1)]
+
+
+def _objective(X: np.ndarray, yi: np.ndarray, sw: np.ndarray, K: int, C: float):
+    """scikit-learn's multinomial loss (mean over weighted rows, plus l2 / 2 · |W|²) and its
+    gradient, with the n × K products in float32."""
+    n, d = X.shape
+    sw_sum = float(sw.sum())
+    l2 = 1.0 / (C * sw_sum)
+    row_w = (sw / sw_sum).astype(np.float32)
+    rows = np.arange(n)
+
+    def loss_grad(w: np.ndarray):
+        W = w.reshape(K, d + 1)
+        Z = X @ W[:, :d].T.astype(np.float32)
+        Z += W[:, d].astype(np.float32)
+        Z -= Z.max(axis=1, keepdims=True)
+        z_true = Z[rows, yi]  # fancy indexing copies: taken before the exp below
+        _exp_shifted(Z, _FIT_FLOOR)
+        s = Z.sum(axis=1)
+        loss = float(np.dot(sw, (np.log(s) - z_true).astype(np.float64))) / sw_sum
+        Z *= (row_w / s)[:, None]  # P, weighted: the pointwise gradient
+        Z[rows, yi] -= row_w
+        grad = np.empty((K, d + 1))
+        grad[:, :d] = Z.T @ X
+        grad[:, d] = Z.sum(axis=0)
+        grad[:, :d] += l2 * W[:, :d]
+        loss += 0.5 * l2 * float(np.vdot(W[:, :d], W[:, :d]))
+        return loss, grad.ravel()
+
+    return loss_grad

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -94,6 +94,51 @@ def _accuracy(model, X, y) -> float:
     return float((model.predict(X) == y).mean())
 
 
+@dataclass
+class BenchSet:
+    """One dataset split for a benchmark: seeds then pool as the loop's data, the test set."""
+
+    data: LoopData
+    y_all: np.ndarray       # label index of every row of the dataset
+    names: list[str]
+    seed_rows: np.ndarray
+    pool_rows: np.ndarray
+    test_rows: np.ndarray
+    texts: list[str]
+    gold: dict              # sample id → label name (seeds and pool)
+    X: np.ndarray
+
+    @property
+    def n_seed(self) -> int:
+        return len(self.seed_rows)
+
+    @property
+    def train_rows(self) -> np.ndarray:
+        return np.concatenate([self.seed_rows, self.pool_rows])
+
+    def start(self) -> LoopState:
+        """The loop's state before any judge: seeds labeled, the pool not."""
+        return LoopState(y=np.concatenate([self.y_all[self.seed_rows], np.full(len(self.pool_rows), -1)]))
+
+    def test_accuracy(self, model) -> float:
+        return _accuracy(model, self.X[self.test_rows], self.y_all[self.test_rows])
+
+
+def bench_set(data_path: str, seeds: str, seed: int, cache_dir: str, model_key: str) -> BenchSet:
+    meta, X = load_dataset(data_path, cache_dir, model=model_key)
+    seed_rows, pool_rows, test_rows = split_indices(meta, seeds, seed)
+    names = sorted(meta["label"].unique().tolist())
+    li = {n: k for k, n in enumerate(names)}
+    y_all = np.array([li[l] for l in meta["label"]], dtype=np.int64)
+    train_rows = np.concatenate([seed_rows, pool_rows])
+    texts = meta["text"].tolist()
+    ids = [str(i) for i in train_rows]
+    data = LoopData(ids=ids, texts=[texts[i] for i in train_rows], X=X[train_rows], label_names=names,
+                    X_eval=X[test_rows], y_eval=y_all[test_rows])
+    gold = {ids[k]: names[y_all[i]] for k, i in enumerate(train_rows)}
+    return BenchSet(data, y_all, names, seed_rows, pool_rows, test_rows, texts, gold, X)
+
+
 def run_bench(
     data_path: str,
     seeds: str = "shot10",
@@ -120,126 +165,31 @@ def run_bench(
     # torch by default, so figures stay comparable with earlier reports; each engine (and each
     # frozen encoder) has its own key in the cache file (red_app/project/encoders.py), never mixed
     model_key = cache_key(model, engine)
-    meta, X = load_dataset(data_path, cache_dir, model=model_key)
-    seed_rows, pool_rows, test_rows = split_indices(meta, seeds, seed)
-    names = sorted(meta["label"].unique().tolist())
-    li = {n: k for k, n in enumerate(names)}
-    y_all = np.array([li[l] for l in meta["label"]], dtype=np.int64)
-    train_rows = np.concatenate([seed_rows, pool_rows])
-    texts = meta["text"].tolist()
-    ids = [str(i) for i in train_rows]
-    data = LoopData(
-        ids=ids, texts=[texts[i] for i in train_rows], X=X[train_rows], label_names=names,
-        X_eval=X[test_rows], y_eval=y_all[test_rows],
-    )
-    gold = {ids[k]: names[y_all[i]] for k, i in enumerate(train_rows)}
-    n_seed = len(seed_rows)
-    seed_labels = np.unique(y_all[seed_rows])
-    if len(seed_labels) < len(names):
+    b = bench_set(data_path, seeds, seed, cache_dir, model_key)
+    if len(np.unique(b.y_all[b.seed_rows])) < len(b.names):
         # labels without any seed cannot be proposed; keep them so accuracy stays honest
-        log(f"note: {len(names) - len(seed_labels)} label(s) have no seed example")
+        log(f"note: {len(b.names) - len(np.unique(b.y_all[b.seed_rows]))} label(s) have no seed example")
     out: dict = {
         "data": str(data_path), "seeds": seeds, "budget": budget, "batch": batch,
         "judge": "simulated" if judge is None else judge.describe(), "judge_accuracy": judge_accuracy,
-        "p_valid_right": p_valid_right, "p_valid_wrong": p_valid_wrong, "classes": len(names),
-        "seed_examples": int(n_seed), "pool": int(len(pool_rows)), "test": int(len(test_rows)),
+        "p_valid_right": p_valid_right, "p_valid_wrong": p_valid_wrong, "classes": len(b.names),
+        "seed_examples": int(b.n_seed), "pool": int(len(b.pool_rows)), "test": int(len(b.test_rows)),
         "model": model_key, "engine": engine, "curves": {},
     }
-    t = time.perf_counter()
-    flat = FlatClassifier(estimator=default_estimator(), n_labels=len(names)).fit(X[seed_rows], y_all[seed_rows])
-    out["seeds_only_accuracy"] = _accuracy(flat, X[test_rows], y_all[test_rows])
-    # the default final model (self-training on the pool) with no judge at all: what a judge must beat
-    st_y = np.concatenate([y_all[seed_rows], np.full(len(pool_rows), -1)])
-    st_final = RedModel.from_config(LoopConfig(seed=seed, **(config_overrides or {})), len(names)).fit(data.X, st_y)
-    out["seeds_self_training_accuracy"] = _accuracy(st_final, X[test_rows], y_all[test_rows])
-    out["seeds_self_training_test_correct"] = (st_final.predict(X[test_rows]) == y_all[test_rows]).tolist()
-    log(f"seeds only, with the default final model's self-training: {out['seeds_self_training_accuracy']:.4f}")
-    log(f"seeds only: {out['seeds_only_accuracy']:.4f} ({time.perf_counter() - t:.1f} s)")
+    _baselines(b, out, LoopConfig(seed=seed, **(config_overrides or {})), log)
     if judge is not None and judge_sample > 0:
-        # the judge on a fixed sample: the proposals the loop's first iteration sends, with the gold
-        from dataclasses import replace as dc_replace
-
-        from .judge_eval import describe_result, on_gold_sample
-
-        t = time.perf_counter()
-        gdata = dc_replace(data, gold=y_all[train_rows])
-        sample, _ = on_gold_sample(gdata, LoopState(y=np.concatenate([y_all[seed_rows],
-                                                                      np.full(len(pool_rows), -1)])), judge,
-                                   judge_sample)
-        sample.update({"judge": judge.describe(), "seconds": time.perf_counter() - t})
-        out["judge_sample"] = sample
-        log(describe_result(sample))
-    t = time.perf_counter()
-    full = FlatClassifier(estimator=default_estimator(), n_labels=len(names)).fit(X[train_rows], y_all[train_rows])
-    out["full_supervision_accuracy"] = _accuracy(full, X[test_rows], y_all[test_rows])
-    log(f"full supervision: {out['full_supervision_accuracy']:.4f} ({time.perf_counter() - t:.1f} s)")
-
+        out["judge_sample"] = _judge_sample(b, judge, judge_sample, log)
     presets = {"red": {}, "red_article": ARTICLE, "flat_entropy": FLAT_ENTROPY, "flat_random": FLAT_RANDOM}
     for method in methods:
         if method not in presets:
             raise RedError(f"unknown method {method!r}; use {', '.join(presets)}")
         cfg = LoopConfig(budget=budget, batch=batch, patience=None, seed=seed)
         cfg = replace(cfg, **presets[method], **((config_overrides or {}) if method == "red" else {}))
-        state = LoopState(y=np.concatenate([y_all[seed_rows], np.full(len(pool_rows), -1)]))
-        the_judge = judge or SimulatedJudge(gold, accuracy=judge_accuracy, seed=seed, p_valid_right=p_valid_right,
+        the_judge = judge or SimulatedJudge(b.gold, accuracy=judge_accuracy, seed=seed, p_valid_right=p_valid_right,
                                             p_valid_wrong=p_valid_wrong)
-        loop = RedLoop(cfg, the_judge)
-        t = time.perf_counter()
-        curve = [{"calls": 0, "accuracy": None}]
-        for rec in loop.run(data, state):
-            curve.append({"calls": rec.total_calls, "accuracy": rec.eval_accuracy,
-                          "accepted": rec.accepted, "rejected": rec.rejected, "held": rec.held,
-                          "seconds": rec.seconds})
-            log(f"{method}: iteration {rec.iteration}: {rec.total_calls} calls, accuracy "
-                f"{rec.eval_accuracy:.4f}, +{rec.accepted} / -{rec.rejected} ({rec.seconds:.1f} s)")
-        curve[0]["accuracy"] = out["seeds_only_accuracy"]
-        out["curves"][method] = curve
-        acc = curve[-1]["accuracy"]
-        out[f"{method}_accuracy"] = acc
-        out[f"{method}_seconds"] = time.perf_counter() - t
-        out[f"{method}_calls"] = int(state.calls)
-        out[f"{method}_accepted"] = int(sum(p.get("accepted", 0) for p in curve))
-        out[f"{method}_config"] = cfg.to_dict()
-        # labels the judge accepted that are wrong (non-zero only with an imperfect judge)
-        pool_pos = np.arange(n_seed, len(train_rows))
-        got = state.y[pool_pos]
-        mask = got >= 0
-        out[f"{method}_label_precision"] = float((got[mask] == y_all[pool_rows][mask]).mean()) if mask.any() else None
-        out[f"{method}_applied"] = int(mask.sum())
-        out[f"{method}_held"] = int(len(state.held))
-        cal = loop.calibration_
-        if cal is not None:
-            out[f"{method}_calibration"] = cal.to_dict()
-            log(f"{method}: {cal.summary()}")
-        if acc is None:  # no iteration ran (e.g. nothing the judge could settle): the seeds' final model
-            acc = _accuracy(loop.fit_model(cfg.probe_model, data, state), X[test_rows], y_all[test_rows])
-            out[f"{method}_accuracy"] = acc
-        final = loop.fit_model(cfg.probe_model, data, state)
-        out[f"{method}_test_correct"] = (final.predict(X[test_rows]) == y_all[test_rows]).tolist()
+        loop, state = _run_method(b, method, cfg, the_judge, out, log)
         if method == "red":
-            # the exported dataset: decided labels, and the final model's calibrated labels for the rest
-            ref = np.zeros(len(train_rows), dtype=bool)
-            ref[:n_seed] = True  # temperature from seed folds only, as `red predict` does
-            ml = predict_labels(cfg, data, state, reference=ref)
-            truth = y_all[train_rows]
-            ok = ml.label == truth[ml.index]
-            pool_mask = np.zeros(len(train_rows), dtype=bool)
-            pool_mask[n_seed:] = True
-            decided = np.flatnonzero(pool_mask & (state.y >= 0))
-            model_pool = pool_mask[ml.index]
-            out["export_model_labels"] = int(model_pool.sum())
-            out["export_model_accuracy"] = float(ok[model_pool].mean()) if model_pool.any() else None
-            out["export_model_ece"] = (expected_calibration_error(ml.confidence[model_pool], ok[model_pool])
-                                       if model_pool.any() else None)
-            out["export_accuracy"] = float((np.concatenate([state.y[decided] == truth[decided], ok[model_pool]])).mean())
-            out["export_temperature"] = ml.temperature
-            log(f"export: every pool text labeled, accuracy {out['export_accuracy']:.4f} against hidden gold; "
-                f"model labels {out['export_model_labels']} at accuracy {out['export_model_accuracy']:.4f}, "
-                f"ECE {out['export_model_ece']:.4f} (temperature {ml.temperature:.2f})")
-            if cfg.final_model == "finetune":
-                test_texts = [texts[i] for i in test_rows]
-                out.update(finetune_step(cfg, data, state, test_texts, y_all[test_rows], ref, truth, n_seed, base=model, settings=finetune,
-                                         log=log))
+            _export_figures(b, cfg, state, out, model, finetune, log)
     if "red" in methods:
         out["judge_calls"] = out["red_calls"]
         out["accepted"] = out["red_accepted"]
@@ -247,6 +197,100 @@ def run_bench(
     out["flat_random_accuracy"] = out.get("flat_random_accuracy")
     out["seconds"] = time.perf_counter() - t_all
     return out
+
+
+def _baselines(b: BenchSet, out: dict, config: LoopConfig, log) -> None:
+    """Seeds only (one flat model), seeds with the default final model's self-training, and full supervision."""
+    t = time.perf_counter()
+    flat = FlatClassifier(estimator=default_estimator(), n_labels=len(b.names)).fit(b.X[b.seed_rows],
+                                                                                    b.y_all[b.seed_rows])
+    out["seeds_only_accuracy"] = b.test_accuracy(flat)
+    # the default final model (self-training on the pool) with no judge at all: what a judge must beat
+    st_final = RedModel.from_config(config, len(b.names)).fit(b.data.X, b.start().y)
+    out["seeds_self_training_accuracy"] = b.test_accuracy(st_final)
+    out["seeds_self_training_test_correct"] = (st_final.predict(b.X[b.test_rows]) == b.y_all[b.test_rows]).tolist()
+    log(f"seeds only, with the default final model's self-training: {out['seeds_self_training_accuracy']:.4f}")
+    log(f"seeds only: {out['seeds_only_accuracy']:.4f} ({time.perf_counter() - t:.1f} s)")
+    t = time.perf_counter()
+    train_rows = b.train_rows
+    full = FlatClassifier(estimator=default_estimator(), n_labels=len(b.names)).fit(b.X[train_rows],
+                                                                                    b.y_all[train_rows])
+    out["full_supervision_accuracy"] = b.test_accuracy(full)
+    log(f"full supervision: {out['full_supervision_accuracy']:.4f} ({time.perf_counter() - t:.1f} s)")
+
+
+def _judge_sample(b: BenchSet, judge, n: int, log) -> dict:
+    """The judge on a fixed sample: the proposals the loop's first iteration sends, with the gold."""
+    from dataclasses import replace as dc_replace
+
+    from .judge_eval import describe_result, on_gold_sample
+
+    t = time.perf_counter()
+    sample, _ = on_gold_sample(dc_replace(b.data, gold=b.y_all[b.train_rows]), b.start(), judge, n)
+    sample.update({"judge": judge.describe(), "seconds": time.perf_counter() - t})
+    log(describe_result(sample))
+    return sample
+
+
+def _run_method(b: BenchSet, method: str, cfg: LoopConfig, judge, out: dict, log) -> tuple[RedLoop, LoopState]:
+    """One method's run: its learning curve, accuracy, calls and the labels it applied."""
+    state = b.start()
+    loop = RedLoop(cfg, judge)
+    t = time.perf_counter()
+    curve = [{"calls": 0, "accuracy": out["seeds_only_accuracy"]}]
+    for rec in loop.run(b.data, state):
+        curve.append({"calls": rec.total_calls, "accuracy": rec.eval_accuracy, "accepted": rec.accepted,
+                      "rejected": rec.rejected, "held": rec.held, "seconds": rec.seconds})
+        log(f"{method}: iteration {rec.iteration}: {rec.total_calls} calls, accuracy "
+            f"{rec.eval_accuracy:.4f}, +{rec.accepted} / -{rec.rejected} ({rec.seconds:.1f} s)")
+    out["curves"][method] = curve
+    # with no iteration, the curve's only point: the seeds-only figure (see the note in the issue-22 closing note)
+    out[f"{method}_accuracy"] = curve[-1]["accuracy"]
+    out[f"{method}_seconds"] = time.perf_counter() - t
+    out[f"{method}_calls"] = int(state.calls)
+    out[f"{method}_accepted"] = int(sum(p.get("accepted", 0) for p in curve))
+    out[f"{method}_config"] = cfg.to_dict()
+    # labels the judge accepted that are wrong (non-zero only with an imperfect judge)
+    got = state.y[np.arange(b.n_seed, len(b.train_rows))]
+    mask = got >= 0
+    out[f"{method}_label_precision"] = float((got[mask] == b.y_all[b.pool_rows][mask]).mean()) if mask.any() else None
+    out[f"{method}_applied"] = int(mask.sum())
+    out[f"{method}_held"] = int(len(state.held))
+    if loop.calibration_ is not None:
+        out[f"{method}_calibration"] = loop.calibration_.to_dict()
+        log(f"{method}: {loop.calibration_.summary()}")
+    if out[f"{method}_accuracy"] is None:  # no iteration ran (nothing the judge could settle): the seeds' model
+        out[f"{method}_accuracy"] = b.test_accuracy(loop.fit_model(cfg.probe_model, b.data, state))
+    final = loop.fit_model(cfg.probe_model, b.data, state)
+    out[f"{method}_test_correct"] = (final.predict(b.X[b.test_rows]) == b.y_all[b.test_rows]).tolist()
+    return loop, state
+
+
+def _export_figures(b: BenchSet, cfg: LoopConfig, state: LoopState, out: dict, model: str, finetune, log) -> None:
+    """The exported dataset: decided labels, and the final model's calibrated labels for the rest."""
+    train_rows = b.train_rows
+    ref = np.zeros(len(train_rows), dtype=bool)
+    ref[:b.n_seed] = True  # temperature from seed folds only, as `red predict` does
+    ml = predict_labels(cfg, b.data, state, reference=ref)
+    truth = b.y_all[train_rows]
+    ok = ml.label == truth[ml.index]
+    pool_mask = np.zeros(len(train_rows), dtype=bool)
+    pool_mask[b.n_seed:] = True
+    decided = np.flatnonzero(pool_mask & (state.y >= 0))
+    model_pool = pool_mask[ml.index]
+    out["export_model_labels"] = int(model_pool.sum())
+    out["export_model_accuracy"] = float(ok[model_pool].mean()) if model_pool.any() else None
+    out["export_model_ece"] = (expected_calibration_error(ml.confidence[model_pool], ok[model_pool])
+                               if model_pool.any() else None)
+    out["export_accuracy"] = float((np.concatenate([state.y[decided] == truth[decided], ok[model_pool]])).mean())
+    out["export_temperature"] = ml.temperature
+    log(f"export: every pool text labeled, accuracy {out['export_accuracy']:.4f} against hidden gold; "
+        f"model labels {out['export_model_labels']} at accuracy {out['export_model_accuracy']:.4f}, "
+        f"ECE {out['export_model_ece']:.4f} (temperature {ml.temperature:.2f})")
+    if cfg.final_model == "finetune":
+        test_texts = [b.texts[i] for i in b.test_rows]
+        out.update(finetune_step(cfg, b.data, state, test_texts, b.y_all[b.test_rows], ref, truth, b.n_seed,
+                                 base=model, settings=finetune, log=log))
 
 
 def finetune_step(cfg: LoopConfig, data: LoopData, state: LoopState, test_texts: list[str], y_test: np.ndarray,

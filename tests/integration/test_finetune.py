@@ -52,7 +52,7 @@ def test_pairs_share_a_label_and_a_batch_never_repeats_one():
 
 
 def test_some_seeds_stay_out_of_the_fine_tune_and_the_temperature_uses_the_others():
-    from red_app import finetune
+    from red_app.workflows import finetune
 
     reference = np.arange(1000) < 400  # the seeds
     held = finetune.held_out_seeds(reference, seed=3, share=0.3)

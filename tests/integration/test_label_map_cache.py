@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from red_app import label_map
+from red_app.workflows import label_map
 from red_app.judges.simulated import SimulatedJudge
 from red_app.workflows.label_map import current_map, map_fingerprint
 from red_app.method.config import LoopConfig

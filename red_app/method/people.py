@@ -1,0 +1,74 @@
+"""People's answers as they come: a person's decision is authoritative and the loop reads
+it between chunks; with a person as the judge, the loop waits for the answers it asked for."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from .stopping import Termination
+
+
+class People:
+    """What people decided, read from the loop's sink (a bare loop has no sink: no people)."""
+
+    def __init__(self, sink, judge):
+        self.sink = sink
+        self.judge = judge
+
+    def take(self, state) -> None:
+        """Apply what people decided since the last look.
+
+        People are authoritative: their label replaces the loop's, their rejections are
+        excluded, and the sample is never proposed or relabeled by the loop again — until
+        they undo the decision (the sink's ``revoked_decisions``).
+        """
+        if self.sink is None:
+            return
+        for i, lab, valid in self.sink.human_decisions():
+            state.decided.add(i)
+            state.held.discard(i)
+            if lab < 0:  # a label the loop does not know yet: the sample is simply left to people
+                continue
+            if valid:
+                state.y[i] = lab
+            else:
+                state.excluded.add((i, lab))
+                if state.y[i] == lab:
+                    state.y[i] = -1
+        # An undo: the sample is as the log now says (its label, rejections, whether a person
+        # decided it, whether a verdict waits for one), so a revoked decision stops protecting it.
+        changes = self.sink.revoked_decisions()
+        if not changes:
+            return
+        touched = {c[0] for c in changes}
+        state.excluded.difference_update({p for p in state.excluded if p[0] in touched})
+        for i, lab, excluded, decided, held in changes:
+            state.y[i] = lab
+            state.excluded.update((i, x) for x in excluded)
+            (state.decided.add if decided else state.decided.discard)(i)
+            (state.held.add if held else state.held.discard)(i)
+
+    def wait(self, state, should_stop: Callable[[], bool] | None = None) -> Termination | None:
+        """Wait until people have answered every held proposal (a judge that ``waits_for_people``).
+
+        Reads their answers every ``judge.poll`` seconds (each is applied at once, see
+        :meth:`take`) and tells the sink how many are still open. Returns None when none is
+        left, or why it stopped waiting: stopped by the user, or ``judge.wait`` seconds passed
+        (the run is then resumable and waits again on resume).
+        """
+        wait, poll = self.judge.wait, float(self.judge.poll)
+        deadline = None if wait is None else time.monotonic() + float(wait)
+        while True:
+            self.take(state)
+            n = len(state.held)
+            if self.sink:
+                self.sink.on_waiting(n)
+            if not n:
+                return None
+            if should_stop and should_stop():
+                return Termination.stopped()
+            if deadline is not None and time.monotonic() >= deadline:
+                return Termination.paused(f"waiting for {n} answer{'s' if n != 1 else ''} in Review: answer them "
+                                          "there, then resume the run")
+            time.sleep(poll if deadline is None else max(min(poll, deadline - time.monotonic()), 0.0))
