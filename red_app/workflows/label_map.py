@@ -53,8 +53,8 @@ def _partition_of(points: pd.DataFrame, labels: list[str], n: int, method: str) 
     if len(points) != len(labels) or set(points["label"]) != set(labels):
         return None
     m = points.set_index("label").loc[labels]
-    subset_of = m["subset"].to_numpy()
-    subsets = [np.flatnonzero(subset_of == k).tolist() for k in range(int(subset_of.max()) + 1)]
+    subset_ids = m["subset"].to_numpy()
+    subsets = [np.flatnonzero(subset_ids == k).tolist() for k in range(int(subset_ids.max()) + 1)]
     return LabelPartition(subsets=[s for s in subsets if s], coords2d=m[["x", "y"]].to_numpy(np.float32),
                           method=method, n=n)
 
