@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 
-from .common import add_reviewer, clean
+from .common import add_reviewer, clean, read_rows
 
 
 def _pct(x) -> str:
@@ -69,9 +69,20 @@ def cmd_audit_items(a) -> int:
 
 
 def cmd_audit_answer(a) -> int:
-    from ..workflows.audit import answer_item
+    from ..errors import RedError
     from ..project.store import Project
+    from ..workflows.audit import answer_item, answer_items
 
+    if a.file:
+        if a.sample_id or a.answer or a.label:
+            raise RedError("give either --file or SAMPLE_ID ANSWER, not both")
+        rows = read_rows(a.file, ("sample_id", "answer"), ("label",))
+        with Project(a.project) as p:
+            n = answer_items(p, rows, reviewer=a.reviewer)
+        print(f"recorded {n} answer(s) from {clean(a.file)} as one action (`red undo` takes them back)")
+        return 0
+    if not a.sample_id or a.answer not in ("right", "wrong"):
+        raise RedError("give SAMPLE_ID and right or wrong (or --file with columns sample_id,answer[,label])")
     with Project(a.project) as p:
         answer_item(p, a.sample_id, a.answer, reviewer=a.reviewer, label=a.label)
     print(f"recorded: {clean(a.sample_id)} {a.answer}" + (f" → {clean(a.label)}" if a.label else ""))
@@ -146,9 +157,12 @@ def register(sub) -> None:
                        description="Say whether an audit item's label is right; recorded as an ordinary human "
                        "decision (right: accept; wrong with --label: override; wrong alone: reject).")
     p.add_argument("project")
-    p.add_argument("sample_id")
-    p.add_argument("answer", choices=["right", "wrong"])
+    p.add_argument("sample_id", nargs="?", help="the item's id (red audit-items lists them)")
+    p.add_argument("answer", nargs="?", choices=["right", "wrong"])
     p.add_argument("--label", default=None, help="the right label, when the answer is wrong")
+    p.add_argument("--file", default=None, metavar="CSV",
+                   help="answer many items at once: a CSV (or .tsv) with the columns sample_id,answer and optionally "
+                   "label; every row is checked first, then all are recorded as one action (all or none)")
     add_reviewer(p)
     p.set_defaults(func=cmd_audit_answer)
 

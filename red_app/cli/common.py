@@ -48,3 +48,47 @@ def clean(value) -> str:
     """``value`` as text safe for a terminal: control characters (newlines and tabs
     included, since in data they would break our layout) are shown escaped, e.g. ``\\x1b``."""
     return str(value).translate(_ESCAPES)
+
+
+MAX_ANSWER_FILE = 20 * 1024 * 1024  # bytes: a file of answers, not a dataset
+
+
+def read_rows(path: str, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> list[dict]:
+    """The rows of a CSV or TSV file (by its extension; a header row names the columns) with
+    the ``required`` columns, as dicts of strings. A clear RedError for anything else."""
+    import csv
+    from pathlib import Path
+
+    from ..errors import RedError
+
+    p = Path(path)
+    if not p.is_file():
+        raise RedError(f"no file at {p}")
+    if p.stat().st_size > MAX_ANSWER_FILE:
+        raise RedError(f"{p} is larger than {MAX_ANSWER_FILE // 2**20} MB; split it")
+    delimiter = "\t" if p.suffix.lower() in (".tsv", ".tab") else ","
+    try:
+        with p.open(newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f, delimiter=delimiter)
+            header = reader.fieldnames or []
+            missing = [c for c in required if c not in header]
+            if missing:
+                raise RedError(f"{p} has no column {missing[0]!r}: its first line must name the columns "
+                               f"{', '.join(required + optional)}")
+            if len(set(header)) != len(header):
+                raise RedError(f"{p} names a column twice in its first line: {', '.join(header)}")
+            rows = []
+            for k, row in enumerate(reader, start=2):
+                if None in row or any(row.get(c) is None for c in required):
+                    raise RedError(f"{p}, line {k}: the row has {'more' if None in row else 'fewer'} fields than "
+                                   "the header")
+                if "\0" in "".join(row.values()):
+                    raise RedError(f"{p}, line {k}: a NUL character; the file is not plain text")
+                rows.append({c: (row.get(c) or "").strip() for c in required + optional})
+    except UnicodeDecodeError as exc:
+        raise RedError(f"{p} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except csv.Error as exc:
+        raise RedError(f"{p} is not a readable CSV/TSV file: {exc}") from None
+    if not rows:
+        raise RedError(f"{p} has a header but no rows")
+    return rows

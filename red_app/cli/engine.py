@@ -7,7 +7,6 @@ import sys
 
 from ..errors import RedError
 from ..judges.factory import JUDGE_KINDS
-from ..workflows.judging import JudgeSettings, default_kind
 from ..method.config import (
     CHOICES,
     DEFAULTS,
@@ -50,8 +49,10 @@ def _add_judge_options(p) -> None:
                    help="human judge: seconds between looks at people's answers (2)")
 
 
-def judge_settings(a, project=None) -> tuple[JudgeSettings, set[str]]:
-    """The judge settings the flags ask for, and which settings the flags gave."""
+def judge_settings(a, project=None):
+    """The judge settings the flags ask for (a JudgeSettings), and which settings the flags gave."""
+    from ..workflows.judging import JudgeSettings, default_kind
+
     kind = a.judge or (default_kind(project) if project is not None else "simulated")
     model = {"embedded": a.embedded_model, "openai": getattr(a, "judge_model", None),
              "ollama": a.ollama_model}.get(kind)
@@ -147,6 +148,8 @@ def cmd_bench(a) -> int:
     overrides = overrides_from_strings(a.set)
     if a.final_model:
         overrides["final_model"] = a.final_model
+    from ..workflows.judging import JudgeSettings
+
     settings = JudgeSettings(kind=a.judge, accuracy=a.judge_accuracy, profile=a.judge_profile, host=a.ollama_host,
                              model={"embedded": a.embedded_model, "openai": a.judge_model}.get(a.judge, a.ollama_model),
                              urls=a.judge_url, timeout=a.timeout, threads=a.threads)

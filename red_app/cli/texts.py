@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 
-from .common import add_reviewer, clean
+from .common import add_reviewer, clean, read_rows
 
 ORIGINS = ("seed", "import", "judge", "human", "model")
 
@@ -77,9 +77,20 @@ def cmd_texts(a) -> int:
 
 
 def cmd_label(a) -> int:
+    from ..errors import RedError
     from ..project.store import Project
-    from ..workflows.texts import label_text
+    from ..workflows.texts import label_text, label_texts
 
+    if a.file:
+        if a.sample_id or a.label:
+            raise RedError("give either --file or SAMPLE_ID LABEL, not both")
+        rows = read_rows(a.file, ("sample_id", "label"))
+        with Project(a.project) as p:
+            n = label_texts(p, rows, reviewer=a.reviewer)
+        print(f"labeled {n} text(s) from {clean(a.file)} as one action (`red undo` takes them back)")
+        return 0
+    if not a.sample_id or not a.label:
+        raise RedError("give SAMPLE_ID and LABEL (or --file with columns sample_id,label)")
     with Project(a.project) as p:
         label_text(p, a.sample_id, a.label, reviewer=a.reviewer)
     print(f"labeled {clean(a.sample_id)} as {clean(a.label)} (by {clean(a.reviewer)})")
@@ -122,8 +133,11 @@ def register(sub) -> None:
                        description="Give a text a label as a person's decision: a valid event for LABEL and, "
                        "if the text had another label, an invalid one for it (like a review's override).")
     p.add_argument("project")
-    p.add_argument("sample_id")
-    p.add_argument("label")
+    p.add_argument("sample_id", nargs="?")
+    p.add_argument("label", nargs="?")
+    p.add_argument("--file", default=None, metavar="CSV",
+                   help="label many texts at once: a CSV (or .tsv) with the columns sample_id,label; every row is "
+                   "checked first, then all are recorded as one action (all or none)")
     add_reviewer(p)
     p.set_defaults(func=cmd_label)
 

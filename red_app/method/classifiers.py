@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 from .softmax import SoftmaxRegression
 from .subsets import LabelPartition, label_centroids, partition_labels
 
-NOISE_STRATEGIES = ("random", "hard")
+from .config import NOISE_STRATEGIES  # noqa: F401  (declared with the settings)
 
 
 def default_estimator(C: float = 10.0) -> SoftmaxRegression:

@@ -11,9 +11,12 @@ from dataclasses import Field, asdict, dataclass, field, fields
 from typing import Iterable
 
 from ..errors import ConfigError
-from .classifiers import NOISE_STRATEGIES
-from .subsets import PARTITION_METHODS
-from .uncertainty import MEASURES
+
+# The names of each choice, here rather than beside their code, so that reading the settings
+# (`red --help`, every CLI start) imports no numerical library.
+MEASURES = ("entropy", "margin", "least_confident", "band")  # red_app.method.uncertainty
+NOISE_STRATEGIES = ("random", "hard")                          # red_app.method.classifiers
+PARTITION_METHODS = ("greedy", "random")                       # red_app.method.subsets
 
 SELECTIONS = ("uncertain", "random")
 ON_REJECT = ("next", "skip")

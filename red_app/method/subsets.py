@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-PARTITION_METHODS = ("greedy", "random")
+from .config import PARTITION_METHODS  # noqa: F401  (declared with the settings)
 
 
 def label_centroids(X: np.ndarray, y: np.ndarray, n_labels: int) -> np.ndarray:

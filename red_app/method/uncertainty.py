@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-MEASURES = ("entropy", "margin", "least_confident", "band")
+from .config import MEASURES  # noqa: F401  (declared with the settings)
 
 
 def _normalise(scores: np.ndarray) -> np.ndarray:

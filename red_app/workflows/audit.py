@@ -7,6 +7,7 @@ The figures are in :func:`quality_report`; the math is in :mod:`red_app.method.q
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -29,7 +30,7 @@ from ..method.quality import (
     stratum_of,
     wilson,
 )
-from .review import decide
+from .review import decide, decide_many, plan_decision
 
 ANSWERS = ("right", "wrong")
 MIN_PER_STRATUM = 3
@@ -90,9 +91,34 @@ def answer_item(project: Project, sample_id: str, answer: str, reviewer: str, la
                 audit_id: int | None = None) -> list[int]:
     """Record a person's answer on one audit item as an ordinary human decision on the
     item's label: right → accept; wrong with ``label`` → override; wrong alone → reject."""
+    _, items = current_audit(project, audit_id)
+    return decide(project, **_answer_plan(project, items, sample_id, answer, reviewer, label, audit_id))
+
+
+def answer_items(project: Project, answers: Sequence[dict], reviewer: str, audit_id: int | None = None) -> int:
+    """Record many answers at once (``sample_id``, ``answer``, ``label`` each, e.g. from a file):
+    every answer is checked first, then all are recorded in one transaction as one action —
+    all or none, and one undo takes them back. Returns how many were recorded."""
+    _, items = current_audit(project, audit_id)
+    plans, seen = [], set()
+    for k, a in enumerate(answers, start=1):
+        sid = a.get("sample_id")
+        if sid in seen:
+            raise RedError(f"answer {k}: {sid!r} is answered twice in the file; keep one")
+        seen.add(sid)
+        try:
+            plans.append(plan_decision(project, **_answer_plan(project, items, sid, a.get("answer"), reviewer,
+                                                               a.get("label") or None, audit_id)))
+        except RedError as exc:
+            raise RedError(f"answer {k} ({sid!r}): {exc}; nothing was recorded") from None
+    return decide_many(project, plans)
+
+
+def _answer_plan(project: Project, items, sample_id: str, answer: str, reviewer: str, label: str | None,
+                 audit_id: int | None) -> dict:
+    """The review decision an audit answer is (see :func:`answer_item`)."""
     if answer not in ANSWERS:
         raise RedError(f"answer right or wrong, not {answer!r}")
-    _, items = current_audit(project, audit_id)
     row = items[items.sample_id == sample_id]
     if not len(row):
         raise RedError(f"{sample_id!r} is not in the audit sample: list its texts with red audit-items PROJECT")
@@ -103,8 +129,8 @@ def answer_item(project: Project, sample_id: str, answer: str, reviewer: str, la
         if label == item["label"]:
             raise RedError(f"{label!r} is the label under audit; answer right, or pick another label")
         action = "override" if label else "reject"
-    return decide(project, sample_id=sample_id, proposed=item["label"], action=action, reviewer=reviewer,
-                  label=label, seen_event=int(item["last_human_event"]), note=f"audit {int(_aid(project, audit_id))}")
+    return dict(sample_id=sample_id, proposed=item["label"], action=action, reviewer=reviewer, label=label,
+                seen_event=int(item["last_human_event"]), note=f"audit {int(_aid(project, audit_id))}")
 
 
 def _aid(project: Project, audit_id: int | None) -> int:

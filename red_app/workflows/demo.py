@@ -8,7 +8,7 @@ from ..project.dataio import import_file
 from ..project.embed import embed_project
 from ..project.store import Project
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
 
 
 def build_demo(path: str | Path, progress=None, embed: bool = True) -> Path:

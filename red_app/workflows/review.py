@@ -13,6 +13,8 @@ records one decision per verdict a filter matches, in one transaction, as one ac
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 
 from ..errors import RedError
@@ -97,6 +99,16 @@ def decide(project: Project, *, sample_id: str, proposed: str, action: str, revi
     for this sample; if a newer one exists, someone else decided meanwhile and
     :class:`ReviewConflictError` is raised.
     """
+    return append_human_decision(project, *plan_decision(
+        project, sample_id=sample_id, proposed=proposed, action=action, reviewer=reviewer, label=label,
+        seen_event=seen_event, verdict_id=verdict_id, note=note))
+
+
+def plan_decision(project: Project, *, sample_id: str, proposed: str, action: str, reviewer: str,
+                  label: str | None = None, seen_event: int = 0, verdict_id: int | None = None,
+                  note: str | None = None) -> tuple[str, list[Event], int]:
+    """A decision checked and turned into its events, not recorded yet: (sample id, events,
+    the last human event seen), for :func:`decide` or, many at once, :func:`decide_many`."""
     reviewer = _reviewer(reviewer)
     action = _action(action)
     if action == "override":
@@ -105,8 +117,14 @@ def decide(project: Project, *, sample_id: str, proposed: str, action: str, revi
         if label == proposed:
             action = "accept"
     project.check_labels([proposed] + ([label] if label else []))
-    events = _events(sample_id, proposed, action, reviewer, label, verdict_id, note)
-    return append_human_decision(project, sample_id, events, seen_event)
+    return sample_id, _events(sample_id, proposed, action, reviewer, label, verdict_id, note), seen_event
+
+
+def decide_many(project: Project, plans: Sequence[tuple[str, list[Event], int]]) -> int:
+    """Record planned decisions (:func:`plan_decision`) in one transaction, as one action:
+    all or none, and one undo takes them back. Returns how many were recorded."""
+    append_human_decisions(project, list(plans))
+    return len(plans)
 
 
 def undo_last(project: Project, reviewer: str) -> dict:

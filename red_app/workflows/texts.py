@@ -16,7 +16,7 @@ from ..errors import RedError
 from ..project.reviews import earlier_verdicts
 from ..project.store import Event, Project
 from ..project.texts import SORTS, count_rows, sample_states, search_rows, text_row  # noqa: F401
-from .review import decide
+from .review import decide, decide_many, plan_decision
 
 MAX_LABEL_CHARS = 200
 
@@ -107,17 +107,41 @@ def label_text(project: Project, sample_id: str, label: str, reviewer: str,
     ``seen_event`` is the last human event the person saw on this text (from
     :func:`text_details`); if someone decided it since, :class:`ReviewConflictError`.
     """
+    state = _labelable(project, [sample_id])[sample_id]
+    return decide(project, **_label_plan(project, sample_id, label, reviewer, state, seen_event))
+
+
+def label_texts(project: Project, rows: Sequence[dict], reviewer: str) -> int:
+    """Label many texts at once (``sample_id`` and ``label`` each, e.g. from a file): every row
+    is checked first, then all are recorded in one transaction as one action — all or none,
+    and one undo takes them back. Returns how many were recorded."""
+    ids = [r.get("sample_id") for r in rows]
+    dup = next((i for k, i in enumerate(ids) if i in ids[:k]), None)
+    if dup is not None:
+        raise RedError(f"{dup!r} is labeled twice in the file; keep one")
+    states = _labelable(project, ids)
+    plans = []
+    for k, r in enumerate(rows, start=1):
+        try:
+            plans.append(plan_decision(project, **_label_plan(project, r["sample_id"], r.get("label") or "",
+                                                              reviewer, states[r["sample_id"]], None)))
+        except RedError as exc:
+            raise RedError(f"row {k} ({r['sample_id']!r}): {exc}; nothing was recorded") from None
+    return decide_many(project, plans)
+
+
+def _label_plan(project: Project, sample_id: str, label: str, reviewer: str, state: dict,
+                seen_event: int | None) -> dict:
     reviewer = _reviewer(reviewer)
     project.check_labels([label])
-    state = _labelable(project, [sample_id])[sample_id]
     if seen_event is None:
         seen_event = int(text_row(project, sample_id)["last_human_event"])
     previous = state["label"]
     if previous is None or previous == label:
-        return decide(project, sample_id=sample_id, proposed=label, action="accept", reviewer=reviewer,
-                      seen_event=seen_event, note="labeled directly")
-    return decide(project, sample_id=sample_id, proposed=previous, action="override", label=label,
-                  reviewer=reviewer, seen_event=seen_event, note="labeled directly")
+        return dict(sample_id=sample_id, proposed=label, action="accept", reviewer=reviewer,
+                    seen_event=seen_event, note="labeled directly")
+    return dict(sample_id=sample_id, proposed=previous, action="override", label=label, reviewer=reviewer,
+                seen_event=seen_event, note="labeled directly")
 
 
 def label_key(name: str) -> str:
