@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from ..errors import ImportValidationError, option
 from .filters import apply_filter, check_filter
-from .schema import EXCLUDED_PAIRS_SQL, HELD_SAMPLES_SQL
+from .schema import CURRENT_LABELS_SQL, EXPORT_ORIGINS, EXPORT_SQL
 from .store import Event, Project, utcnow
 
 FORMATS = ("csv", "tsv", "jsonl", "parquet")
@@ -524,58 +524,6 @@ def _fold_label_case(cur, tbl: pa.Table, name: str, merge_case: bool) -> pa.Tabl
 
 EXPORT_FORMATS = ("csv", "parquet", "jsonl")
 
-# Every non-holdout sample with its label, confidence, origin and needs_review: the export's
-# rows, shared with the Texts search (red_app/project/texts.py), which selects from `rows`.
-# A model label that a person (or an applied judge verdict) rejected after the prediction is
-# no label at all: the text shows as unlabeled and needing review until someone labels it
-# or the next prediction proposes another label.
-LABEL_ROWS_SQL = """
-WITH cur AS ({current}),
-ml AS (SELECT m.*, x.sample_id IS NOT NULL AS rejected
-       FROM model_labels m
-       LEFT JOIN (""" + EXCLUDED_PAIRS_SQL + """) x ON x.sample_id = m.sample_id AND x.label = m.label
-       WHERE m.set_id = (SELECT max(set_id) FROM model_label_sets)),
-held AS (""" + HELD_SAMPLES_SQL + """),
-hist AS (
-    SELECT e.sample_id,
-           list({{'event_id': e.event_id, 'label': e.label, 'origin': e.origin, 'verdict': e.verdict,
-                  'actor': e.actor, 'iteration': e.iteration, 'model': e.model,
-                  'at': strftime(e.created_at, '%Y-%m-%dT%H:%M:%S'),
-                  'revoked_by': r.actor,
-                  'revoked_at': strftime(r.created_at, '%Y-%m-%dT%H:%M:%S')}} ORDER BY e.event_id) AS decisions,
-           arg_max(e.verdict, e.event_id) FILTER (WHERE r.event_id IS NULL) AS last_verdict,
-           arg_max(e.origin, e.event_id) FILTER (WHERE r.event_id IS NULL) AS last_origin,
-           arg_max(e.actor, e.event_id) FILTER (WHERE r.event_id IS NULL) AS last_actor,
-           max(e.created_at) FILTER (WHERE r.event_id IS NULL) AS last_decided_at
-    FROM annotations e LEFT JOIN revocations r ON r.event_id = e.event_id GROUP BY e.sample_id
-),
-rows AS (
-    SELECT s.id, s.text,
-           coalesce(cur.label, CASE WHEN NOT ml.rejected THEN ml.label END) AS label,
-           CASE WHEN cur.label IS NOT NULL THEN
-                    CASE WHEN cur.origin = 'judge' THEN coalesce(v.p_right, a.confidence, 1.0) ELSE 1.0 END
-                WHEN NOT ml.rejected THEN ml.confidence END AS confidence,
-           CASE WHEN cur.label IS NOT NULL THEN cur.origin WHEN NOT ml.rejected THEN 'model' END AS origin,
-           (held.sample_id IS NOT NULL
-            OR (cur.label IS NULL AND (ml.rejected OR ml.confidence < {review_below}))) AS needs_review,
-           CASE WHEN cur.label IS NULL THEN {as_list}(ml.alternatives) END AS alternatives,
-           CASE WHEN cur.label IS NULL THEN {as_list}(ml.alternative_confidences) END AS alternative_confidences,
-           cur.actor, cur.iteration, cur.decided_at, h.last_verdict, h.last_origin, h.last_actor,
-           h.last_decided_at, {decisions} AS decisions, s.role, s.source, s.source_row, s.seq
-    FROM samples s
-    LEFT JOIN cur ON cur.sample_id = s.id
-    LEFT JOIN annotations a ON a.event_id = cur.event_id
-    LEFT JOIN judge_verdicts v ON v.verdict_id = a.verdict_id
-    LEFT JOIN ml ON ml.sample_id = s.id
-    LEFT JOIN held ON held.sample_id = s.id
-    LEFT JOIN hist h ON h.sample_id = s.id
-    WHERE s.role <> 'holdout'
-)
-"""
-EXPORT_SQL = LABEL_ROWS_SQL + """SELECT * EXCLUDE (seq{drop}) FROM rows WHERE {where} ORDER BY seq
-"""
-
-EXPORT_ORIGINS = ("seed", "import", "judge", "human", "model")
 
 
 # Cells a spreadsheet would run as a formula (OWASP "CSV injection"): =, +, -, @, tab, CR.
@@ -615,8 +563,6 @@ def export_labels(project: Project, out: str | Path, fmt: str | None = None, inc
     return get a leading ``'`` so that a spreadsheet shows them instead of running them;
     Parquet and JSONL keep every text exactly.
     """
-    from .store import CURRENT_LABELS_SQL
-
     out = Path(out)
     fmt = fmt or out.suffix.lower().lstrip(".")
     fmt = {"ndjson": "jsonl", "json": "jsonl", "pq": "parquet"}.get(fmt, fmt)

@@ -1,7 +1,7 @@
 """The SQL behind the Texts view: every non-holdout text with its label, searched and
 filtered in DuckDB, and what labeling one text needs to know about it.
 
-The rows are the export's (:data:`~red_app.project.dataio.LABEL_ROWS_SQL`), so a text shows
+The rows are the export's (:data:`~red_app.project.schema.LABEL_ROWS_SQL`), so a text shows
 the same label, confidence, origin and needs_review here as in an export. Every value a
 person typed reaches DuckDB as a parameter.
 """
@@ -13,8 +13,7 @@ from typing import Sequence
 import pyarrow as pa
 
 from ..errors import RedError
-from .dataio import EXPORT_ORIGINS, LABEL_ROWS_SQL
-from .schema import CURRENT_LABELS_SQL, LIVE_EVENTS_SQL
+from .schema import CURRENT_LABELS_SQL, EXPORT_ORIGINS, LABEL_ROWS_SQL, LIVE_EVENTS_SQL
 from .store import Project
 
 SORTS = ("confidence", "id")
