@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from .dataio import EXPORT_SQL
-from .schema import CURRENT_LABELS_SQL, LIVE_EVENTS_SQL
+from .schema import CURRENT_LABELS_SQL, EXPORT_SQL, LIVE_EVENTS_SQL
 from .store import Project, insert_arrow, utcnow
 
 # Every pool text with a current label that is not a seed: label, confidence, origin as

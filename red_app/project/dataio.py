@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from ..errors import ImportValidationError, option
 from .filters import apply_filter, check_filter
-from .schema import EXCLUDED_PAIRS_SQL, HELD_SAMPLES_SQL
+from .schema import CURRENT_LABELS_SQL, EXPORT_ORIGINS, EXPORT_SQL
 from .store import Event, Project, utcnow
 
 FORMATS = ("csv", "tsv", "jsonl", "parquet")
@@ -201,57 +201,97 @@ def read_table(
         raise ImportValidationError(f"{name} is empty (0 bytes)")
     fmt = detect_format(path, fmt)
     if fmt in ("csv", "tsv"):
-        with path.open("rb") as fh:
-            fh.seek(-1, 2)
-            last = fh.read(1)
-        # A reader cannot tell a cut-off last row (a label cut to "card_arr", a text cut
-        # mid-word) from a complete one; a complete file ends its last row with a line break.
-        if last not in (b"\n", b"\r"):
-            raise ImportValidationError(
-                f"{name} does not end with a line break, so its last row looks cut off (a truncated "
-                "file). Check that the file is complete; if it is, add a final line break"
-            )
+        _refuse_cut_off(path, name)
+    tbl = _read_selected(path, name, fmt, delimiter, {"text": text, "label": label, "id": id}, where)
+    if tbl.num_rows == 0:
+        raise ImportValidationError(
+            f"{name} has no rows" + (f" matching the row filter ({option('where')}) {where!r}" if where else "")
+        )
+    rows = tbl.column("_row").to_pylist()
+    texts = tbl.column("text").to_pylist()
+    _check_texts(name, rows, texts, max_chars)
+    ids = tbl.column("id").to_pylist()
+    if id:
+        _check_ids(name, rows, ids, id)
+    else:
+        ids = [f"{id_prefix or name}:{r}" for r in rows]
+    return pa.table(
+        {
+            "row": pa.array(rows, pa.int64()),
+            "id": pa.array(ids, pa.string()),
+            "text": pa.array(texts, pa.string()),
+            "label": tbl.column("label").combine_chunks().cast(pa.string()),
+        }
+    )
+
+
+def _refuse_cut_off(path: Path, name: str) -> None:
+    """Refuse a CSV/TSV file whose last byte is not a line break."""
+    with path.open("rb") as fh:
+        fh.seek(-1, 2)
+        last = fh.read(1)
+    # A reader cannot tell a cut-off last row (a label cut to "card_arr", a text cut
+    # mid-word) from a complete one; a complete file ends its last row with a line break.
+    if last not in (b"\n", b"\r"):
+        raise ImportValidationError(
+            f"{name} does not end with a line break, so its last row looks cut off (a truncated "
+            "file). Check that the file is complete; if it is, add a final line break"
+        )
+
+
+def _quoted(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
+
+
+def _select_list(wanted: dict[str, str | None]) -> str:
+    """The columns read_table keeps: the file row, then id, text and label as strings."""
+    text, label, id = wanted["text"], wanted["label"], wanted["id"]
+    return ", ".join([
+        "_row",
+        f"CAST({_quoted(id)} AS VARCHAR) AS id" if id else "NULL::VARCHAR AS id",
+        f"CAST({_quoted(text)} AS VARCHAR) AS text",
+        f"trim(CAST({_quoted(label)} AS VARCHAR)) AS label" if label else "NULL::VARCHAR AS label",
+    ])
+
+
+def _read_raw(path: Path, name: str, fmt: str, delimiter: str | None, wanted: dict[str, str | None],
+              where: str | None) -> tuple[pa.Table, list[str], str | None]:
+    """Every row of the file (numbered ``_row``), its column names and the checked filter.
+
+    The columns chosen must exist, and the filter is checked, before anything is read.
+    """
     con = duckdb.connect()
     try:
         reader = _reader_sql(path, fmt, delimiter)
-    except ImportValidationError:
-        con.close()
-        raise
-    try:
-        cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
-    except duckdb.Error as exc:
-        con.close()
-        raise ImportValidationError(_explain_read_error(name, fmt, exc)) from exc
-    wanted = {"text": text, "label": label, "id": id}
-    for role, col in wanted.items():
-        if col is not None and col not in cols:
-            con.close()
-            raise ImportValidationError(
-                f"{name} has no column {col!r} (for the {role}); its columns are "
-                f"{', '.join(repr(c) for c in cols)}. Choose one with {option(role)}"
-                + (" (or leave it out)" if role == "id" else "")
-            )
-
-    def q(c: str) -> str:
-        return '"' + c.replace('"', '""') + '"'
-
-    select = [
-        "_row",
-        f"CAST({q(id)} AS VARCHAR) AS id" if id else "NULL::VARCHAR AS id",
-        f"CAST({q(text)} AS VARCHAR) AS text",
-        f"trim(CAST({q(label)} AS VARCHAR)) AS label" if label else "NULL::VARCHAR AS label",
-    ]
-    # The filter is checked before anything is read, then evaluated over the rows already
-    # in memory in a connection that can reach no file, network or setting.
-    expr = check_filter(where) if where else None
-    try:
-        raw = con.sql(f"SELECT row_number() OVER () AS _row, * FROM {reader}").to_arrow_table()
-    except duckdb.Error as exc:
-        raise ImportValidationError(_explain_read_error(name, fmt, exc)) from exc
+        try:
+            cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
+        except duckdb.Error as exc:
+            raise ImportValidationError(_explain_read_error(name, fmt, exc)) from exc
+        for role, col in wanted.items():
+            if col is not None and col not in cols:
+                raise ImportValidationError(
+                    f"{name} has no column {col!r} (for the {role}); its columns are "
+                    f"{', '.join(repr(c) for c in cols)}. Choose one with {option(role)}"
+                    + (" (or leave it out)" if role == "id" else "")
+                )
+        expr = check_filter(where) if where else None
+        try:
+            raw = con.sql(f"SELECT row_number() OVER () AS _row, * FROM {reader}").to_arrow_table()
+        except duckdb.Error as exc:
+            raise ImportValidationError(_explain_read_error(name, fmt, exc)) from exc
     finally:
         con.close()
+    return raw, cols, expr
+
+
+def _read_selected(path: Path, name: str, fmt: str, delimiter: str | None, wanted: dict[str, str | None],
+                   where: str | None) -> pa.Table:
+    """The rows that pass the filter, in file order, with the columns of :func:`_select_list`."""
+    raw, cols, expr = _read_raw(path, name, fmt, delimiter, wanted, where)
+    # The filter is evaluated over the rows already in memory, in a connection that can
+    # reach no file, network or setting.
     try:
-        tbl = apply_filter(raw, expr, select=", ".join(select), order_by="_row")
+        return apply_filter(raw, expr, select=_select_list(wanted), order_by="_row")
     except duckdb.Error as exc:
         if where:
             first = str(exc).strip().splitlines()[0]
@@ -260,14 +300,10 @@ def read_table(
                 f"{', '.join(repr(c) for c in cols)}"
             ) from exc
         raise ImportValidationError(_explain_read_error(name, fmt, exc)) from exc
-    del raw
 
-    if tbl.num_rows == 0:
-        raise ImportValidationError(
-            f"{name} has no rows" + (f" matching the row filter ({option('where')}) {where!r}" if where else "")
-        )
-    rows = tbl.column("_row").to_pylist()
-    texts = tbl.column("text").to_pylist()
+
+def _check_texts(name: str, rows: list[int], texts: list[str], max_chars: int) -> None:
+    """Refuse blank texts, texts over ``max_chars`` characters and texts with a NUL byte."""
     empty = [rows[i] for i, t in enumerate(texts) if is_blank(t)]
     if empty:
         raise ImportValidationError(
@@ -288,37 +324,29 @@ def read_table(
         raise ImportValidationError(
             f"{name}: row {_rows_list(bad)} contains a NUL byte; is this a binary file?"
         )
-    ids = tbl.column("id").to_pylist()
-    if id:
-        missing = [rows[i] for i, v in enumerate(ids) if v is None or not str(v).strip()]
-        if missing:
-            raise ImportValidationError(
-                f"{name}: {len(missing)} row(s) have no id in column {id!r} "
-                f"(row {_rows_list(missing)}); give every row an id or leave out {option('id')}"
-            )
-        seen: dict[str, int] = {}
-        dups = []
-        for r, v in zip(rows, ids):
-            if v in seen:
-                dups.append((v, seen[v], r))
-            else:
-                seen[v] = r
-        if dups:
-            v, first, again = dups[0]
-            raise ImportValidationError(
-                f"{name}: id {v!r} appears twice (rows {first} and {again}; "
-                f"{len(dups)} duplicate id(s) in all); ids must be unique"
-            )
-    else:
-        ids = [f"{id_prefix or name}:{r}" for r in rows]
-    return pa.table(
-        {
-            "row": pa.array(rows, pa.int64()),
-            "id": pa.array(ids, pa.string()),
-            "text": pa.array(texts, pa.string()),
-            "label": tbl.column("label").combine_chunks().cast(pa.string()),
-        }
-    )
+
+
+def _check_ids(name: str, rows: list[int], ids: list[str | None], id: str) -> None:
+    """Refuse rows without an id in column ``id`` and ids that appear twice."""
+    missing = [rows[i] for i, v in enumerate(ids) if v is None or not str(v).strip()]
+    if missing:
+        raise ImportValidationError(
+            f"{name}: {len(missing)} row(s) have no id in column {id!r} "
+            f"(row {_rows_list(missing)}); give every row an id or leave out {option('id')}"
+        )
+    seen: dict[str, int] = {}
+    dups = []
+    for r, v in zip(rows, ids):
+        if v in seen:
+            dups.append((v, seen[v], r))
+        else:
+            seen[v] = r
+    if dups:
+        v, first, again = dups[0]
+        raise ImportValidationError(
+            f"{name}: id {v!r} appears twice (rows {first} and {again}; "
+            f"{len(dups)} duplicate id(s) in all); ids must be unique"
+        )
 
 
 def _explain_read_error(name: str, fmt: str, exc: Exception) -> str:
@@ -387,94 +415,144 @@ def import_file(
     sha = file_sha256(path)
 
     with project.transaction() as cur:
-        source_rows = tbl.column("row").to_pylist()
-        _refuse_same_content(project, cur, name, sha, source_rows)
-        if id is None and name in {r[0] for r in cur.execute("SELECT DISTINCT source FROM samples").fetchall()} \
-                and not project.imports(cur, sha256=sha, source=name):
-            # Another file of the same name: its rows get ids of their own, NAME@HASH:ROW.
-            ids = pa.array([f"{name}@{sha[:8]}:{r}" for r in source_rows], pa.string())
-            tbl = tbl.set_column(tbl.schema.get_field_index("id"), "id", ids)
-        tbl = _fold_label_case(cur, tbl, name, merge_case)
-        labels = tbl.column("label")
-        has_label = pc.fill_null(pc.not_equal(labels, ""), False)
-        cur.register("_in", tbl)
-        clash = cur.execute(
-            "SELECT i.id, i.row FROM _in i JOIN samples s ON s.id = i.id ORDER BY i.row LIMIT 1"
-        ).fetchall()
-        if clash:
-            clash = clash[0]
-            n = cur.execute("SELECT count(*) FROM _in i JOIN samples s ON s.id = i.id").fetchall()[0][0]
-            raise ImportValidationError(
-                f"{name}: id {clash[0]!r} (row {clash[1]}) is already in the project "
-                f"({n} row(s) clash); was this file imported before? Use other ids or a new project"
-            )
-        if mode == "labeled":
-            counts = cur.execute(
-                """SELECT label, count(*) + coalesce((SELECT count(*) FROM annotations a
-                            WHERE a.label = i.label AND a.origin IN ('seed', 'import')
-                              AND a.verdict = 'valid'), 0) AS n
-                   FROM _in i WHERE label IS NOT NULL AND label <> ''
-                   GROUP BY label HAVING n < ? ORDER BY n, label""",
-                [min_examples],
-            ).fetchall()
-            if counts:
-                shown = ", ".join(f"{lab!r} ({n})" for lab, n in counts[:5])
-                raise ImportValidationError(
-                    f"{name}: {len(counts)} label(s) have fewer than {min_examples} examples: "
-                    f"{shown}{' …' if len(counts) > 5 else ''}. Add examples, merge those labels, "
-                    f"or lower {option('min_examples')}"
-                )
-        first_run_done = cur.execute("SELECT count(*) FROM runs").fetchall()[0][0] > 0
-        seq0 = project.next_seq(cur)
-        role = {"labeled": None, "hidden-gold": "pool", "holdout": "holdout"}[mode]
-        hashes = [text_hash(t) for t in tbl.column("text").to_pylist()]
-        if role is None:
-            roles = pc.if_else(has_label, "seed", "pool")
-            gold = pa.nulls(tbl.num_rows, pa.string())
-        else:
-            roles = pa.array([role] * tbl.num_rows, pa.string())
-            gold = pc.if_else(has_label, labels, pa.scalar(None, pa.string()))
-        rows_tbl = pa.table(
-            {
-                "id": tbl.column("id"),
-                "text": tbl.column("text"),
-                "text_hash": pa.array(hashes, pa.string()),
-                "role": roles,
-                "gold_label": gold,
-                "source": pa.array([name] * tbl.num_rows, pa.string()),
-                "source_row": tbl.column("row"),
-                "seq": pa.array(range(seq0, seq0 + tbl.num_rows), pa.int64()),
-                "imported_at": pa.array([utcnow()] * tbl.num_rows, pa.timestamp("us")),
-            }
-        )
-        cur.register("_rows", rows_tbl)
-        cur.execute("INSERT INTO samples SELECT * FROM _rows")
-        cur.unregister("_rows")
-        if mode == "labeled":
-            labeled = tbl.filter(has_label)
-            report.new_labels = project.add_labels(cur, labeled.column("label").to_pylist())
-            origin = "import" if first_run_done else "seed"
-            events = [
-                Event(sample_id=s, label=lab, origin=origin, verdict="valid", actor=actor, iteration=0)
-                for s, lab in zip(labeled.column("id").to_pylist(), labeled.column("label").to_pylist())
-            ]
-            project.append_events(events, cur=cur)
-            report.seeds = labeled.num_rows
-            report.pool = tbl.num_rows - labeled.num_rows
-        elif mode == "hidden-gold":
-            report.pool = tbl.num_rows
-            known = set(r[0] for r in cur.execute("SELECT name FROM labels").fetchall())
-            unknown = {g for g in gold.to_pylist() if g and g not in known}
-            if unknown and known:
-                report.warnings.append(
-                    f"{len(unknown)} gold label(s) are not project labels (e.g. {sorted(unknown)[0]!r}); "
-                    "those samples can never be predicted correctly"
-                )
-        else:
-            report.holdout = tbl.num_rows
-        cur.unregister("_in")
-        project.record_import(cur, name, sha, mode, check_filter(where) if where else None, source_rows)
+        tbl = _rows_for_project(project, cur, tbl, name, sha, id is None, merge_case)
+        _refuse_clashes(cur, tbl, name, mode, min_examples)
+        _write_samples(project, cur, tbl, mode, name, actor, report)
+        project.record_import(cur, name, sha, mode, check_filter(where) if where else None,
+                              tbl.column("row").to_pylist())
     return report
+
+
+def _rows_for_project(project: Project, cur, tbl: pa.Table, name: str, sha: str, default_ids: bool,
+                      merge_case: bool) -> pa.Table:
+    """The rows read, set against what the project holds: rows of a content already imported
+    refused; with ``default_ids``, ids of their own for another file of a known name; labels
+    that differ from another spelling only by case refused or folded (``merge_case``)."""
+    _refuse_same_content(project, cur, name, sha, tbl.column("row").to_pylist())
+    if default_ids:
+        tbl = _ids_of_another_file(project, cur, tbl, name, sha)
+    return _fold_label_case(cur, tbl, name, merge_case)
+
+
+def _refuse_clashes(cur, tbl: pa.Table, name: str, mode: str, min_examples: int) -> None:
+    """Refuse ids the project already has and, for a ``labeled`` import, labels with too few examples."""
+    cur.register("_in", tbl)
+    try:
+        _refuse_known_ids(cur, name)
+        if mode == "labeled":
+            _refuse_thin_labels(cur, name, min_examples)
+    finally:
+        cur.unregister("_in")
+
+
+def _ids_of_another_file(project: Project, cur, tbl: pa.Table, name: str, sha: str) -> pa.Table:
+    """``tbl`` with ids of its own, NAME@HASH:ROW, when another file of the same name was
+    imported before (its default ids NAME:ROW are taken)."""
+    if name in {r[0] for r in cur.execute("SELECT DISTINCT source FROM samples").fetchall()} \
+            and not project.imports(cur, sha256=sha, source=name):
+        ids = pa.array([f"{name}@{sha[:8]}:{r}" for r in tbl.column("row").to_pylist()], pa.string())
+        tbl = tbl.set_column(tbl.schema.get_field_index("id"), "id", ids)
+    return tbl
+
+
+def _refuse_known_ids(cur, name: str) -> None:
+    """Refuse rows of the registered ``_in`` whose id is already a sample's."""
+    clash = cur.execute(
+        "SELECT i.id, i.row FROM _in i JOIN samples s ON s.id = i.id ORDER BY i.row LIMIT 1"
+    ).fetchall()
+    if clash:
+        clash = clash[0]
+        n = cur.execute("SELECT count(*) FROM _in i JOIN samples s ON s.id = i.id").fetchall()[0][0]
+        raise ImportValidationError(
+            f"{name}: id {clash[0]!r} (row {clash[1]}) is already in the project "
+            f"({n} row(s) clash); was this file imported before? Use other ids or a new project"
+        )
+
+
+def _refuse_thin_labels(cur, name: str, min_examples: int) -> None:
+    """Refuse labels of the registered ``_in`` with fewer than ``min_examples`` examples,
+    counting the project's seed and imported examples of them."""
+    counts = cur.execute(
+        """SELECT label, count(*) + coalesce((SELECT count(*) FROM annotations a
+                    WHERE a.label = i.label AND a.origin IN ('seed', 'import')
+                      AND a.verdict = 'valid'), 0) AS n
+           FROM _in i WHERE label IS NOT NULL AND label <> ''
+           GROUP BY label HAVING n < ? ORDER BY n, label""",
+        [min_examples],
+    ).fetchall()
+    if counts:
+        shown = ", ".join(f"{lab!r} ({n})" for lab, n in counts[:5])
+        raise ImportValidationError(
+            f"{name}: {len(counts)} label(s) have fewer than {min_examples} examples: "
+            f"{shown}{' …' if len(counts) > 5 else ''}. Add examples, merge those labels, "
+            f"or lower {option('min_examples')}"
+        )
+
+
+def _samples_table(tbl: pa.Table, name: str, mode: str, has_label: pa.Array, seq0: int) -> pa.Table:
+    """The ``samples`` rows of an import: labeled rows of a ``labeled`` import are seeds, the
+    others join the pool; ``hidden-gold`` and ``holdout`` keep the label as the gold."""
+    role = {"labeled": None, "hidden-gold": "pool", "holdout": "holdout"}[mode]
+    hashes = [text_hash(t) for t in tbl.column("text").to_pylist()]
+    if role is None:
+        roles = pc.if_else(has_label, "seed", "pool")
+        gold = pa.nulls(tbl.num_rows, pa.string())
+    else:
+        roles = pa.array([role] * tbl.num_rows, pa.string())
+        gold = pc.if_else(has_label, tbl.column("label"), pa.scalar(None, pa.string()))
+    return pa.table(
+        {
+            "id": tbl.column("id"),
+            "text": tbl.column("text"),
+            "text_hash": pa.array(hashes, pa.string()),
+            "role": roles,
+            "gold_label": gold,
+            "source": pa.array([name] * tbl.num_rows, pa.string()),
+            "source_row": tbl.column("row"),
+            "seq": pa.array(range(seq0, seq0 + tbl.num_rows), pa.int64()),
+            "imported_at": pa.array([utcnow()] * tbl.num_rows, pa.timestamp("us")),
+        }
+    )
+
+
+def _write_samples(project: Project, cur, tbl: pa.Table, mode: str, name: str, actor: str,
+                   report: ImportReport) -> None:
+    """Write the checked rows as samples and, for a ``labeled`` import, their labels and
+    seed events; count them in ``report``."""
+    has_label = pc.fill_null(pc.not_equal(tbl.column("label"), ""), False)
+    first_run_done = cur.execute("SELECT count(*) FROM runs").fetchall()[0][0] > 0
+    rows_tbl = _samples_table(tbl, name, mode, has_label, project.next_seq(cur))
+    cur.register("_rows", rows_tbl)
+    cur.execute("INSERT INTO samples SELECT * FROM _rows")
+    cur.unregister("_rows")
+    if mode == "labeled":
+        labeled = tbl.filter(has_label)
+        report.new_labels = project.add_labels(cur, labeled.column("label").to_pylist())
+        # after the first run, imported labels are no longer the seeds the run started from
+        origin = "import" if first_run_done else "seed"
+        events = [
+            Event(sample_id=s, label=lab, origin=origin, verdict="valid", actor=actor, iteration=0)
+            for s, lab in zip(labeled.column("id").to_pylist(), labeled.column("label").to_pylist())
+        ]
+        project.append_events(events, cur=cur)
+        report.seeds = labeled.num_rows
+        report.pool = tbl.num_rows - labeled.num_rows
+    elif mode == "hidden-gold":
+        report.pool = tbl.num_rows
+        _warn_unknown_gold(cur, rows_tbl.column("gold_label").to_pylist(), report)
+    else:
+        report.holdout = tbl.num_rows
+
+
+def _warn_unknown_gold(cur, gold: list[str | None], report: ImportReport) -> None:
+    """Warn when gold labels are not project labels (those samples can never be right)."""
+    known = set(r[0] for r in cur.execute("SELECT name FROM labels").fetchall())
+    unknown = {g for g in gold if g and g not in known}
+    if unknown and known:
+        report.warnings.append(
+            f"{len(unknown)} gold label(s) are not project labels (e.g. {sorted(unknown)[0]!r}); "
+            "those samples can never be predicted correctly"
+        )
 
 
 def _refuse_same_content(project: Project, cur, name: str, sha: str, source_rows: list[int]) -> None:
@@ -524,58 +602,6 @@ def _fold_label_case(cur, tbl: pa.Table, name: str, merge_case: bool) -> pa.Tabl
 
 EXPORT_FORMATS = ("csv", "parquet", "jsonl")
 
-# Every non-holdout sample with its label, confidence, origin and needs_review: the export's
-# rows, shared with the Texts search (red_app/project/texts.py), which selects from `rows`.
-# A model label that a person (or an applied judge verdict) rejected after the prediction is
-# no label at all: the text shows as unlabeled and needing review until someone labels it
-# or the next prediction proposes another label.
-LABEL_ROWS_SQL = """
-WITH cur AS ({current}),
-ml AS (SELECT m.*, x.sample_id IS NOT NULL AS rejected
-       FROM model_labels m
-       LEFT JOIN (""" + EXCLUDED_PAIRS_SQL + """) x ON x.sample_id = m.sample_id AND x.label = m.label
-       WHERE m.set_id = (SELECT max(set_id) FROM model_label_sets)),
-held AS (""" + HELD_SAMPLES_SQL + """),
-hist AS (
-    SELECT e.sample_id,
-           list({{'event_id': e.event_id, 'label': e.label, 'origin': e.origin, 'verdict': e.verdict,
-                  'actor': e.actor, 'iteration': e.iteration, 'model': e.model,
-                  'at': strftime(e.created_at, '%Y-%m-%dT%H:%M:%S'),
-                  'revoked_by': r.actor,
-                  'revoked_at': strftime(r.created_at, '%Y-%m-%dT%H:%M:%S')}} ORDER BY e.event_id) AS decisions,
-           arg_max(e.verdict, e.event_id) FILTER (WHERE r.event_id IS NULL) AS last_verdict,
-           arg_max(e.origin, e.event_id) FILTER (WHERE r.event_id IS NULL) AS last_origin,
-           arg_max(e.actor, e.event_id) FILTER (WHERE r.event_id IS NULL) AS last_actor,
-           max(e.created_at) FILTER (WHERE r.event_id IS NULL) AS last_decided_at
-    FROM annotations e LEFT JOIN revocations r ON r.event_id = e.event_id GROUP BY e.sample_id
-),
-rows AS (
-    SELECT s.id, s.text,
-           coalesce(cur.label, CASE WHEN NOT ml.rejected THEN ml.label END) AS label,
-           CASE WHEN cur.label IS NOT NULL THEN
-                    CASE WHEN cur.origin = 'judge' THEN coalesce(v.p_right, a.confidence, 1.0) ELSE 1.0 END
-                WHEN NOT ml.rejected THEN ml.confidence END AS confidence,
-           CASE WHEN cur.label IS NOT NULL THEN cur.origin WHEN NOT ml.rejected THEN 'model' END AS origin,
-           (held.sample_id IS NOT NULL
-            OR (cur.label IS NULL AND (ml.rejected OR ml.confidence < {review_below}))) AS needs_review,
-           CASE WHEN cur.label IS NULL THEN {as_list}(ml.alternatives) END AS alternatives,
-           CASE WHEN cur.label IS NULL THEN {as_list}(ml.alternative_confidences) END AS alternative_confidences,
-           cur.actor, cur.iteration, cur.decided_at, h.last_verdict, h.last_origin, h.last_actor,
-           h.last_decided_at, {decisions} AS decisions, s.role, s.source, s.source_row, s.seq
-    FROM samples s
-    LEFT JOIN cur ON cur.sample_id = s.id
-    LEFT JOIN annotations a ON a.event_id = cur.event_id
-    LEFT JOIN judge_verdicts v ON v.verdict_id = a.verdict_id
-    LEFT JOIN ml ON ml.sample_id = s.id
-    LEFT JOIN held ON held.sample_id = s.id
-    LEFT JOIN hist h ON h.sample_id = s.id
-    WHERE s.role <> 'holdout'
-)
-"""
-EXPORT_SQL = LABEL_ROWS_SQL + """SELECT * EXCLUDE (seq{drop}) FROM rows WHERE {where} ORDER BY seq
-"""
-
-EXPORT_ORIGINS = ("seed", "import", "judge", "human", "model")
 
 
 # Cells a spreadsheet would run as a formula (OWASP "CSV injection"): =, +, -, @, tab, CR.
@@ -615,8 +641,6 @@ def export_labels(project: Project, out: str | Path, fmt: str | None = None, inc
     return get a leading ``'`` so that a spreadsheet shows them instead of running them;
     Parquet and JSONL keep every text exactly.
     """
-    from .store import CURRENT_LABELS_SQL
-
     out = Path(out)
     fmt = fmt or out.suffix.lower().lstrip(".")
     fmt = {"ndjson": "jsonl", "json": "jsonl", "pq": "parquet"}.get(fmt, fmt)

@@ -1,5 +1,6 @@
-"""The data model in one place: the schema's migrations and the SQL that derives current
-labels from the append-only annotation log.
+"""The data model in one place: the schema's migrations, the SQL that derives current
+labels from the append-only annotation log, and the derived views several modules share
+(the labeled rows that the export, the Texts search and the audits select from).
 
 Each entry of :data:`MIGRATIONS` migrates the schema from version i to i+1. Append a new
 entry for a change; never edit an old one (files in the wild are at every version).
@@ -283,3 +284,61 @@ SELECT sample_id, label FROM (
     SELECT sample_id, label, arg_max(verdict, event_id) AS verdict
     FROM (""" + LIVE_EVENTS_SQL + """) GROUP BY sample_id, label) WHERE verdict = 'invalid'
 """
+
+# Every non-holdout sample with its label, confidence, origin and needs_review: the export's
+# rows (red_app/project/dataio.py), shared with the Texts search (texts.py) and the audits'
+# labeled pool (audits.py), which select from `rows`. Its placeholders: {current} (the
+# current labels, CURRENT_LABELS_SQL), {decisions}, {as_list} and {review_below}.
+# A model label that a person (or an applied judge verdict) rejected after the prediction is
+# no label at all: the text shows as unlabeled and needing review until someone labels it
+# or the next prediction proposes another label.
+LABEL_ROWS_SQL = """
+WITH cur AS ({current}),
+ml AS (SELECT m.*, x.sample_id IS NOT NULL AS rejected
+       FROM model_labels m
+       LEFT JOIN (""" + EXCLUDED_PAIRS_SQL + """) x ON x.sample_id = m.sample_id AND x.label = m.label
+       WHERE m.set_id = (SELECT max(set_id) FROM model_label_sets)),
+held AS (""" + HELD_SAMPLES_SQL + """),
+hist AS (
+    SELECT e.sample_id,
+           list({{'event_id': e.event_id, 'label': e.label, 'origin': e.origin, 'verdict': e.verdict,
+                  'actor': e.actor, 'iteration': e.iteration, 'model': e.model,
+                  'at': strftime(e.created_at, '%Y-%m-%dT%H:%M:%S'),
+                  'revoked_by': r.actor,
+                  'revoked_at': strftime(r.created_at, '%Y-%m-%dT%H:%M:%S')}} ORDER BY e.event_id) AS decisions,
+           arg_max(e.verdict, e.event_id) FILTER (WHERE r.event_id IS NULL) AS last_verdict,
+           arg_max(e.origin, e.event_id) FILTER (WHERE r.event_id IS NULL) AS last_origin,
+           arg_max(e.actor, e.event_id) FILTER (WHERE r.event_id IS NULL) AS last_actor,
+           max(e.created_at) FILTER (WHERE r.event_id IS NULL) AS last_decided_at
+    FROM annotations e LEFT JOIN revocations r ON r.event_id = e.event_id GROUP BY e.sample_id
+),
+rows AS (
+    SELECT s.id, s.text,
+           coalesce(cur.label, CASE WHEN NOT ml.rejected THEN ml.label END) AS label,
+           CASE WHEN cur.label IS NOT NULL THEN
+                    CASE WHEN cur.origin = 'judge' THEN coalesce(v.p_right, a.confidence, 1.0) ELSE 1.0 END
+                WHEN NOT ml.rejected THEN ml.confidence END AS confidence,
+           CASE WHEN cur.label IS NOT NULL THEN cur.origin WHEN NOT ml.rejected THEN 'model' END AS origin,
+           (held.sample_id IS NOT NULL
+            OR (cur.label IS NULL AND (ml.rejected OR ml.confidence < {review_below}))) AS needs_review,
+           CASE WHEN cur.label IS NULL THEN {as_list}(ml.alternatives) END AS alternatives,
+           CASE WHEN cur.label IS NULL THEN {as_list}(ml.alternative_confidences) END AS alternative_confidences,
+           cur.actor, cur.iteration, cur.decided_at, h.last_verdict, h.last_origin, h.last_actor,
+           h.last_decided_at, {decisions} AS decisions, s.role, s.source, s.source_row, s.seq
+    FROM samples s
+    LEFT JOIN cur ON cur.sample_id = s.id
+    LEFT JOIN annotations a ON a.event_id = cur.event_id
+    LEFT JOIN judge_verdicts v ON v.verdict_id = a.verdict_id
+    LEFT JOIN ml ON ml.sample_id = s.id
+    LEFT JOIN held ON held.sample_id = s.id
+    LEFT JOIN hist h ON h.sample_id = s.id
+    WHERE s.role <> 'holdout'
+)
+"""
+
+# The export: the rows above, filtered by {where}, with the decision history unless {drop} drops it.
+EXPORT_SQL = LABEL_ROWS_SQL + """SELECT * EXCLUDE (seq{drop}) FROM rows WHERE {where} ORDER BY seq
+"""
+
+# The origins a row can show: the decided labels' and "model" (the newest model label).
+EXPORT_ORIGINS = ORIGINS + ("model",)

@@ -1,7 +1,7 @@
 """The SQL behind the Texts view: every non-holdout text with its label, searched and
 filtered in DuckDB, and what labeling one text needs to know about it.
 
-The rows are the export's (:data:`~red_app.project.dataio.LABEL_ROWS_SQL`), so a text shows
+The rows are the export's (:data:`~red_app.project.schema.LABEL_ROWS_SQL`), so a text shows
 the same label, confidence, origin and needs_review here as in an export. Every value a
 person typed reaches DuckDB as a parameter.
 """
@@ -13,8 +13,7 @@ from typing import Sequence
 import pyarrow as pa
 
 from ..errors import RedError
-from .dataio import EXPORT_ORIGINS, LABEL_ROWS_SQL
-from .schema import CURRENT_LABELS_SQL, LIVE_EVENTS_SQL
+from .schema import CURRENT_LABELS_SQL, EXPORT_ORIGINS, LABEL_ROWS_SQL, LIVE_EVENTS_SQL
 from .store import Project
 
 SORTS = ("confidence", "id")
@@ -101,8 +100,26 @@ def text_row(project: Project, sample_id: str) -> dict | None:
     return df.iloc[0].to_dict() if len(df) else None
 
 
-def sample_states(project: Project, ids: Sequence[str]) -> dict[str, dict]:
-    """For each known id: its role, current label (decided or the model's) and origin."""
+def shown_labels(project: Project, ids: Sequence[str]) -> dict[str, dict]:
+    """For each known id: its role and the label and origin the Texts view shows for it.
+
+    The label is the decided one or, for a text nobody decided, the newest model label
+    that nothing rejected (origin ``model``); unknown ids are left out. The log's own view,
+    decided labels only with the rejected ones and whether a person decided or a verdict
+    waits for one, is :meth:`red_app.project.store.Project.sample_states`.
+
+    Parameters
+    ----------
+    project : Project
+        The project.
+    ids : sequence of str
+        Sample ids.
+
+    Returns
+    -------
+    dict
+        ``{id: {"role": ..., "label": ... or None, "origin": ... or None}}``.
+    """
     if not len(ids):
         return {}
     cur = project.cursor()

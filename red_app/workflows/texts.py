@@ -15,7 +15,7 @@ from typing import Sequence
 from ..errors import RedError
 from ..project.reviews import earlier_verdicts
 from ..project.store import Event, Project
-from ..project.texts import SORTS, count_rows, sample_states, search_rows, text_row  # noqa: F401
+from ..project.texts import SORTS, count_rows, search_rows, shown_labels, text_row  # noqa: F401
 from .review import decide, decide_many, plan_decision
 
 MAX_LABEL_CHARS = 200
@@ -87,7 +87,7 @@ def _reviewer(reviewer: str | None) -> str:
 
 
 def _labelable(project: Project, sample_ids: Sequence[str]) -> dict[str, dict]:
-    states = sample_states(project, sample_ids)
+    states = shown_labels(project, sample_ids)
     unknown = [s for s in sample_ids if s not in states]
     if unknown:
         more = f" and {len(unknown) - 1} more" if len(unknown) > 1 else ""
