@@ -92,8 +92,10 @@ with settings_box.form("settings"):
     chosen = {}
     for col, name in zip(st.columns(len(MAIN)), MAIN):
         chosen[name] = setting_widget(col, specs[name], value=start_from.get(name))
-    measured = kind not in ("human",) and not (kind == "simulated" and judge_kw.get("accuracy", 1.0) == 1.0)
-    if measured:  # a person or the perfect simulated judge is taken at its word: nothing to measure
+    # a person is taken at their word: nothing to measure (a form's slider reruns nothing, so the
+    # simulated judge keeps these whatever its accuracy; at 1.0 the run takes it at its word)
+    measured = kind != "human"
+    if measured:
         for col, name in zip(st.columns(len(JUDGE_ONLY)), JUDGE_ONLY):
             chosen[name] = setting_widget(col, specs[name], value=start_from.get(name))
     with st.popover("More settings"):

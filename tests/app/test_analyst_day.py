@@ -48,10 +48,10 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def demo_url(tmp_path_factory, browser):
-    from red_app.workflows.demo import build_demo
+def demo_url(tmp_path_factory, browser, demo_project):
+    from conftest import copy_project
 
-    for url in serve(build_demo(tmp_path_factory.mktemp("day") / "demo.duckdb")):
+    for url in serve(copy_project(demo_project, tmp_path_factory.mktemp("day"), "demo.duckdb")):
         warm(browser, url)
         yield url
 

@@ -28,17 +28,17 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, demo_project):
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian chromium is not installed (make test installs it with apt-get where it can)")
     pytest.importorskip("playwright")
-    from red_app.workflows.demo import build_demo
+    from conftest import copy_project
     from red_app.project.dataio import import_file
     from red_app.project.embed import embed_project
     from red_app.project.store import Project
 
     tmp = tmp_path_factory.mktemp("e2e")
-    project = build_demo(tmp / "demo.duckdb")
+    project = copy_project(demo_project, tmp, "demo.duckdb")
     xss = tmp / "xss.csv"
     xss.write_text('id,text,gold\nxss-1,"' + XSS + '",track_order\n')
     with Project(project) as p:
@@ -237,18 +237,18 @@ def test_single_user_mode_keeps_the_name_and_frees_the_file_when_idle(server, br
 
 
 @pytest.fixture(scope="module")
-def accounts_server(tmp_path_factory):
+def accounts_server(tmp_path_factory, demo_project):
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian chromium is not installed (make test installs it with apt-get where it can)")
     pytest.importorskip("playwright")
     from red_app.workflows.accounts import add_user
-    from red_app.workflows.demo import build_demo
+    from conftest import copy_project
 
     tmp = tmp_path_factory.mktemp("accounts")
     users = tmp / "users.yaml"
     add_user("ana", "ana-admin-pw", "admin", users)
     add_user("rev", "rev-reviewer-pw", "reviewer", users)
-    project = build_demo(tmp / "demo.duckdb")
+    project = copy_project(demo_project, tmp, "demo.duckdb")
     from red_app.judges.simulated import SimulatedJudge
     from red_app.method.config import LoopConfig
     from red_app.project.store import Project

@@ -29,9 +29,9 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
+def served(tmp_path_factory, demo_project):
     need_browser()
-    from red_app.workflows.demo import build_demo
+    from conftest import copy_project
     from red_app.judges.base import JudgeRequest, Verdict
     from red_app.judges.simulated import SimulatedJudge
     from red_app.method.config import LoopConfig
@@ -41,7 +41,7 @@ def served(tmp_path_factory):
     from red_app.workflows.runner import ProjectSink, load_inputs, run_project
 
     tmp = tmp_path_factory.mktemp("review-e2e")
-    path = build_demo(tmp / "demo.duckdb")
+    path = copy_project(demo_project, tmp, "demo.duckdb")
     long_csv = tmp / "long.csv"
     long_csv.write_text(f'id,text,gold\nlong-1,"{LONG}",missing_item\n')
     with Project(path) as p:

@@ -16,23 +16,6 @@ ROOT = Path(__file__).resolve().parents[2]
 ME = local_user()  # local single-user mode: decisions are recorded as the OS user
 
 
-@pytest.fixture(scope="module")
-def demo_built(tmp_path_factory):
-    from red_app.workflows.demo import build_demo
-    from red_app.judges.simulated import SimulatedJudge
-    from red_app.method.config import LoopConfig
-    from red_app.workflows.runner import run_project
-
-    path = build_demo(tmp_path_factory.mktemp("demo") / "demo.duckdb")
-    with Project(path) as p:
-        gold = p.hidden_gold(role="pool")
-        # choose questions (the default) and a yes-leaning judge taken at its word: picks,
-        # wrong picks and "none" answers (invalid verdicts) for the page to show
-        list(run_project(p, SimulatedJudge(gold, p_valid_right=0.8, p_valid_wrong=0.5, seed=1),
-                         LoopConfig(budget=60, batch=30, patience=None, calibration_seeds=0)))
-    return path
-
-
 @pytest.fixture
 def demo(demo_built, tmp_path, monkeypatch):
     dst = tmp_path / "demo.duckdb"

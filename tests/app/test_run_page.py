@@ -10,14 +10,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def ran(tmp_path_factory):
-    from red_app.workflows.demo import build_demo
+def ran(tmp_path_factory, demo_project):
+    from conftest import copy_project
     from red_app.judges.simulated import SimulatedJudge
     from red_app.method.config import LoopConfig
     from red_app.project.store import Project
     from red_app.workflows.runner import run_project
 
-    path = build_demo(tmp_path_factory.mktemp("runpage") / "demo.duckdb")
+    path = copy_project(demo_project, tmp_path_factory.mktemp("runpage"), "demo.duckdb")
     with Project(path) as p:
         gold = dict(p.cursor().execute("SELECT id, gold_label FROM samples WHERE role = 'pool'").fetchall())
         # yes-leaning, so choose questions (the default) also get "none" answers

@@ -3,7 +3,7 @@ interrupted run is resumable; imports guess the delimiter and phrase errors per 
 
 import pytest
 
-from red_app.workflows.demo import build_demo
+from conftest import copy_project
 from red_app.errors import ImportValidationError
 from red_app.judges.simulated import SimulatedJudge
 from red_app.method.config import LoopConfig
@@ -15,8 +15,8 @@ from red_app.workflows.runner import budget_report, run_project
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    return build_demo(tmp_path_factory.mktemp("progress") / "demo.duckdb")
+def demo(tmp_path_factory, demo_project):
+    return copy_project(demo_project, tmp_path_factory.mktemp("progress"), "demo.duckdb")
 
 
 def _gold(p):
