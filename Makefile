@@ -53,8 +53,11 @@ $(MODEL_STAMP): $(JUDGE_STAMP)
 judge: $(JUDGE_STAMP)
 judge-model: $(MODEL_STAMP)
 
+# Two workers (this machine's two cores), each test file on one worker (its module fixtures,
+# e.g. a Streamlit server, are started once); the 15 slowest tests are printed every time.
+TEST_WORKERS ?= 2
 test: $(STAMP) browser $(MODEL_STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 bench: $(STAMP)
 	$(BIN)/red bench --data ../shared/data/clinc150.parquet --seeds shot10 --budget 3000 \

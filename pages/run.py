@@ -43,13 +43,13 @@ JUDGE_ONLY = ("precision_target", "calibration_seeds", "trust_judge")  # only fo
 # where there is no hidden gold to simulate)
 last = last_judge_settings(proj)
 kinds = list(JUDGE_HELP)
-st.session_state.setdefault("run_judge_kind", last.kind if last else default_kind(proj))
+# a widget's key is dropped when another page runs: offered again from the project's last choice
+st.session_state.setdefault("judge_kind", last.kind if last else default_kind(proj))
 
 # while a run goes, its panel comes first on the screen: the settings fold away
 settings_box = st.expander("Judge and settings" + (" (a run is going)" if running else ""), expanded=not running)
-kind = settings_box.radio("Judge", kinds, horizontal=True, index=kinds.index(st.session_state["run_judge_kind"]),
+kind = settings_box.radio("Judge", kinds, horizontal=True, key="judge_kind",
                           help="; ".join(f"{k}: {h}" for k, h in JUDGE_HELP.items()))
-st.session_state["run_judge_kind"] = kind
 settings_box.caption(md(JUDGE_HELP[kind]))
 remembered_settings = last if last and last.kind == kind else JudgeSettings(kind=kind).resolved(proj)
 specs = {s.name: s for s in setting_specs()}

@@ -16,11 +16,33 @@ def red(*args, check=True):
     return proc
 
 
-def test_every_command_has_help():
-    out = red("--help").stdout
-    for cmd in ("init", "import", "embed", "status", "export", "subsets", "run", "bench", "demo", "describe", "judge-eval"):
+COMMANDS = ("init", "import", "embed", "status", "export", "subsets", "run", "bench", "demo", "describe",
+            "judge-eval", "audit-sample", "audit-items", "audit-answer", "quality", "texts", "label", "add-label",
+            "bulk-review", "undo", "user", "predict", "app", "serve-judge")
+
+
+def test_every_command_has_help(capsys):
+    import pytest
+
+    from red_app.cli.main import main
+
+    out = red("--help").stdout  # the console script itself, once
+    for cmd in COMMANDS:
         assert cmd in out
-        assert "usage: red " + cmd in red(cmd, "--help").stdout
+        with pytest.raises(SystemExit) as done:  # each command's help in-process: argparse exits 0
+            main([cmd, "--help"])
+        assert done.value.code == 0
+        assert "usage: red " + cmd in capsys.readouterr().out
+
+
+def test_a_cli_start_loads_no_numerical_library():
+    """`red --help`, `red status`, `red audit-answer` start in well under a second because the
+    CLI imports torch, scikit-learn, UMAP and pandas only in the commands that use them."""
+    code = ("import sys; from red_app.cli.main import build_parser; build_parser(); "
+            "heavy = [m for m in ('torch', 'sklearn', 'umap', 'scipy', 'sentence_transformers', 'pandas', "
+            "'duckdb', 'numpy') if m in sys.modules]; print(','.join(heavy))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip() == "", proc.stdout + proc.stderr
 
 
 def test_errors_are_one_clear_line_and_non_zero(tmp_path):

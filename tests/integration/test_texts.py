@@ -91,6 +91,32 @@ def test_labeling_a_text_is_a_human_event_and_its_current_label(small_copy):
             label_text(p, "nope", labels[0], reviewer="ana")
 
 
+def test_labels_from_a_file_are_one_action_all_or_none(small_copy, tmp_path):
+    from red_app.cli.main import main
+
+    with Project(small_copy) as p:
+        labels = p.labels()
+        ids = _pool_ids(p, 4)
+        before = p.last_human_event()
+    rows = [f"{sid},{labels[k % 2]}" for k, sid in enumerate(ids)]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("sample_id,label\n" + "\n".join(rows + [f"{ids[0]},no_such_label"]) + "\n")
+    assert main(["label", str(small_copy), "--file", str(bad), "--reviewer", "ana"]) == 1  # a twice-named text
+    bad.write_text("sample_id,label\n" + "\n".join(rows[:3] + [f"{ids[3]},no_such_label"]) + "\n")
+    assert main(["label", str(small_copy), "--file", str(bad), "--reviewer", "ana"]) == 1  # an unknown label
+    with Project(small_copy) as p:
+        assert p.last_human_event() == before  # nothing of either file was recorded
+    good = tmp_path / "labels.csv"
+    good.write_text("sample_id,label\n" + "\n".join(rows) + "\n")
+    assert main(["label", str(small_copy), "--file", str(good), "--reviewer", "ana"]) == 0
+    with Project(small_copy) as p:
+        assert [text_details(p, sid)["label"] for sid in ids] == [labels[k % 2] for k in range(4)]
+        assert {text_details(p, sid)["origin"] for sid in ids} == {"human"}
+    assert main(["undo", str(small_copy), "--reviewer", "ana"]) == 0  # one undo takes the whole file back
+    with Project(small_copy) as p:
+        assert {text_details(p, sid)["origin"] for sid in ids} != {"human"}
+
+
 def test_a_new_label_from_two_texts_trains_in_the_next_run(small_copy):
     with Project(small_copy) as p:
         gold = p.hidden_gold(role="pool")
