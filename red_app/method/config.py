@@ -130,6 +130,13 @@ class LoopConfig:
                             label="Question", flag="--question", choices=QUESTIONS, page=True)
     choose_k: int = setting(5, "candidates per choose question (lettered A-Z)", label="Candidates per choose question",
                             flag="--choose-k", low=2, high=26, page=True)
+    # people as the judge (red_app.judges.human): the loop does not wait for a whole batch of
+    # answers — once this share of it is answered it refits on them and tops the queue up, so
+    # the people answering always have proposals and every answer soon shapes the next ones
+    refit_after: float = setting(0.5, "people as the judge: refit and propose more once this share of a batch of "
+                                 "proposals is answered (1: wait for the whole batch)",
+                                 label="Refit after this share of a batch is answered", flag="--refit-after",
+                                 low=0.05, high=1, step=0.05, page=True)
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -8,6 +8,7 @@ the benchmark in memory and a project run persisted in DuckDB (``red_app.workflo
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterator, Protocol, Sequence
@@ -134,7 +135,7 @@ class JudgeRound:
     sent: int = 0
 
 
-STAGES = ("measuring the judge", "fitting", "predicting", "judging", "evaluating")
+STAGES = ("measuring the judge", "fitting", "predicting", "judging", "waiting for people's answers", "evaluating")
 
 
 @dataclass(frozen=True)
@@ -312,7 +313,9 @@ class RedLoop:
     def select(self, scores: PoolScores, state: LoopState, n_labels: int, rng: np.random.Generator) -> np.ndarray:
         """Positions (in ``scores.pool``) of the samples to ask about this iteration."""
         c = self.config
-        k = min(c.batch, c.budget - state.calls, len(scores.pool))
+        # people as the judge: the queue is topped up to one batch of open proposals
+        room = c.batch - (len(state.held) if self.judge.waits_for_people else 0)
+        k = max(min(room, c.budget - state.calls, len(scores.pool)), 0)
         u = scores.uncertainty
         if self.delegation.active:
             # ask only where a "yes" could be applied: elsewhere the verdict would go to people anyway
@@ -462,9 +465,18 @@ class RedLoop:
             self.sink.on_calibration(cal)
         return Delegation(cal, c.precision_target, c.trust_judge)
 
-    def wait_for_people(self, state: LoopState, should_stop: Callable[[], bool] | None = None) -> Termination | None:
-        """Wait until people have answered every held proposal (see :class:`People`)."""
-        return self.people.wait(state, should_stop)
+    def wait_for_people(self, state: LoopState, should_stop: Callable[[], bool] | None = None,
+                        open_at_most: int = 0) -> Termination | None:
+        """Wait until at most ``open_at_most`` held proposals are unanswered (see :class:`People`)."""
+        return self.people.wait(state, should_stop, open_at_most)
+
+    def _open_after(self, state: LoopState) -> int:
+        """How many proposals may stay unanswered before the next iteration (people as the
+        judge): a share ``refit_after`` of a batch must be answered first; none once the
+        budget is spent or nothing is left to ask, so the last answers count too."""
+        if state.calls >= self.config.budget or not len(self.askable(state)):
+            return 0
+        return self.config.batch - max(1, math.ceil(self.config.refit_after * self.config.batch))
 
     def take_human_decisions(self, state: LoopState) -> None:
         """Apply what people decided since the last look (see :class:`People`)."""
@@ -488,7 +500,7 @@ class RedLoop:
                                           f"with {errors[-1] if errors else None!r}; none was charged to the "
                                           "budget — fix the judge and resume")
         if self.judge.waits_for_people and state.held:  # a resumed run: first the answers it was waiting for
-            return self.wait_for_people(state, should_stop)
+            return self.wait_for_people(state, should_stop, self._open_after(state))
         return None
 
     def _before_iteration(self, state: LoopState, should_stop) -> Termination | None:
@@ -511,9 +523,10 @@ class RedLoop:
         c = self.config
         rng = np.random.default_rng(c.seed + state.iteration)
         self.label_partition(data, state)
-        rules = default_rules(c)
+        rules = default_rules(c, people=self.judge.waits_for_people)
         final = None
         self.termination_condition_ = self._begin(data, state, should_stop)
+        answers = (self.people.accepted, self.people.rejected)  # people's decisions counted so far
         while self.termination_condition_ is None:
             t0 = time.perf_counter()
             self.termination_condition_ = self._before_iteration(state, should_stop)
@@ -529,10 +542,14 @@ class RedLoop:
             chosen = self.select(scores, state, len(data.label_names), rng)
             rnd = self.ask_judge(data, state, scores, chosen, should_stop)
             if self.judge.waits_for_people and not rnd.termination:  # people answer; use each answer as it comes
-                rnd.termination = self.wait_for_people(state, should_stop)
+                self._stage(state.iteration, "waiting for people's answers")
+                rnd.termination = self.wait_for_people(state, should_stop, self._open_after(state))
             self._stage(state.iteration, "evaluating")
             final, eval_acc, pool_acc = self.evaluate(data, state)
             record = self._record(state, scores, chosen, rnd, eval_acc, pool_acc, time.perf_counter() - t0)
+            record = replace(record, accepted=record.accepted + self.people.accepted - answers[0],
+                             rejected=record.rejected + self.people.rejected - answers[1])
+            answers = (self.people.accepted, self.people.rejected)
             rule_says = rules.stop(record, state)  # asked every time: the rules keep counts
             termination = rnd.termination or (Termination.finished(rule_says) if rule_says else None)
             if not len(chosen) and self.delegation.active and not rnd.termination:

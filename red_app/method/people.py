@@ -15,6 +15,8 @@ class People:
     def __init__(self, sink, judge):
         self.sink = sink
         self.judge = judge
+        self.accepted = 0  # decisions read so far that gave a text a label
+        self.rejected = 0  # decisions read so far that rejected a label (and gave none)
 
     def take(self, state) -> None:
         """Apply what people decided since the last look.
@@ -32,7 +34,9 @@ class People:
                 continue
             if valid:
                 state.y[i] = lab
+                self.accepted += 1
             else:
+                self.rejected += 1
                 state.excluded.add((i, lab))
                 if state.y[i] == lab:
                     state.y[i] = -1
@@ -49,25 +53,30 @@ class People:
             (state.decided.add if decided else state.decided.discard)(i)
             (state.held.add if held else state.held.discard)(i)
 
-    def wait(self, state, should_stop: Callable[[], bool] | None = None) -> Termination | None:
-        """Wait until people have answered every held proposal (a judge that ``waits_for_people``).
+    def wait(self, state, should_stop: Callable[[], bool] | None = None, open_at_most: int = 0) -> Termination | None:
+        """Wait until at most ``open_at_most`` held proposals are still unanswered (a judge that
+        ``waits_for_people``).
 
-        Reads their answers every ``judge.poll`` seconds (each is applied at once, see
-        :meth:`take`) and tells the sink how many are still open. Returns None when none is
-        left, or why it stopped waiting: stopped by the user, or ``judge.wait`` seconds passed
-        (the run is then resumable and waits again on resume).
+        Reads people's answers every ``judge.poll`` seconds (each is applied at once, see
+        :meth:`take`) and tells the sink how many are still open. Returns None once few enough
+        are left, or why it stopped waiting: stopped by the user, or ``judge.wait`` seconds
+        passed without an answer (the run is then resumable and waits again on resume).
         """
         wait, poll = self.judge.wait, float(self.judge.poll)
         deadline = None if wait is None else time.monotonic() + float(wait)
+        answered = self.accepted + self.rejected
         while True:
             self.take(state)
             n = len(state.held)
             if self.sink:
                 self.sink.on_waiting(n)
-            if not n:
+            if n <= open_at_most:
                 return None
             if should_stop and should_stop():
                 return Termination.stopped()
+            if self.accepted + self.rejected != answered:  # an answer came: the wait starts again
+                answered = self.accepted + self.rejected
+                deadline = None if wait is None else time.monotonic() + float(wait)
             if deadline is not None and time.monotonic() >= deadline:
                 return Termination.paused(f"waiting for {n} answer{'s' if n != 1 else ''} in Review: answer them "
                                           "there, then resume the run")

@@ -127,10 +127,12 @@ class FirstOf:
         return next((r for r in reasons if r), None)
 
 
-def default_rules(config) -> FirstOf:
-    """The loop's rules: saturation (with ``patience``), then the hard limits."""
+def default_rules(config, people: bool = False) -> FirstOf:
+    """The loop's rules: saturation (with ``patience``), then the hard limits. With people as
+    the judge (``people``) the loop never calls itself saturated: they decide when to stop,
+    and the budget or the pool ends the run."""
     rules: list[StoppingRule] = []
-    if config.patience is not None:
+    if config.patience is not None and not people:
         rules += [Saturation(config.patience), NoNewLabels()]
     rules += [MaxIterations(config.max_iterations), BudgetSpent(config.budget), PoolExhausted()]
     return FirstOf(rules)

@@ -8,8 +8,10 @@ with one noun's tables, and ``store.py`` puts them together.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import threading
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator, Self
@@ -58,6 +60,8 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+LOCK_WAIT = 30.0  # seconds a process waits for another to let go of a project file
+
 _WRITE_LOCKS: dict[str, threading.RLock] = {}
 _WRITE_LOCKS_GUARD = threading.Lock()
 
@@ -103,10 +107,15 @@ class CoreProject:
         Create the file if it does not exist (otherwise a missing file is an error).
     read_only : bool
         Open without taking the write lock (several readers may share the file).
+    wait : float, optional
+        Seconds to wait while another process holds the file ($RED_LOCK_WAIT, default 30).
     """
 
-    def __init__(self, path: str | Path, *, create: bool = False, read_only: bool = False):
+    def __init__(self, path: str | Path, *, create: bool = False, read_only: bool = False,
+                 wait: float | None = None):
         self.path = Path(path)
+        # seconds to wait for another process to let go of the file ($RED_LOCK_WAIT, default 30)
+        self.wait = float(os.environ.get("RED_LOCK_WAIT", LOCK_WAIT) if wait is None else wait)
         if not self.path.exists() and not create:
             raise ProjectError(
                 f"no project at {self.path}: create one with `red init {self.path}`"
@@ -128,19 +137,29 @@ class CoreProject:
     # -- plumbing ---------------------------------------------------------------------
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
-        try:
-            con = duckdb.connect(str(self.path), read_only=self.read_only)
-        except duckdb.IOException as exc:
-            if "lock" in str(exc).lower():
-                raise ProjectError(
-                    f"{self.path} is open for writing in {lock_holder(str(exc))}; wait for it to finish or "
-                    "close it first"
-                ) from exc
-            raise ProjectError(f"cannot open {self.path}: {exc}") from exc
-        except duckdb.ConnectionException as exc:
-            raise ProjectError(f"{self.path} is already open in this process in another mode: {exc}") from exc
-        except duckdb.Error as exc:
-            raise ProjectError(f"{self.path} is not a red project (DuckDB says: {exc})") from exc
+        """Open the file; while another process holds it, try again until ``wait`` seconds have
+        passed (writers hold it for one transaction at a time: a run between its writes, the app
+        between page runs), then say who holds it."""
+        deadline = time.monotonic() + self.wait
+        pause = 0.02
+        while True:
+            try:
+                con = duckdb.connect(str(self.path), read_only=self.read_only)
+                break
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower():
+                    raise ProjectError(f"cannot open {self.path}: {exc}") from exc
+                if time.monotonic() >= deadline:
+                    raise ProjectError(
+                        f"{self.path} is open for writing in {lock_holder(str(exc))}; wait for it to finish or "
+                        "close it first"
+                    ) from exc
+                time.sleep(min(pause, max(deadline - time.monotonic(), 0.0)))
+                pause = min(pause * 1.5, 0.25)
+            except duckdb.ConnectionException as exc:
+                raise ProjectError(f"{self.path} is already open in this process in another mode: {exc}") from exc
+            except duckdb.Error as exc:
+                raise ProjectError(f"{self.path} is not a red project (DuckDB says: {exc})") from exc
         self._con = con
         return con
 
@@ -186,7 +205,19 @@ class CoreProject:
         if self._pending_schema:
             with self.transaction():
                 pass
-        return self.con.cursor()
+        return self._new_cursor()
+
+    def _new_cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor on the connection, opened again if another thread let it go meanwhile (a
+        run's sink releases the file after each step while a reviewer's thread reads)."""
+        con = self.con
+        try:
+            return con.cursor()
+        except duckdb.ConnectionException:
+            with self._con_guard:
+                if self._con is con:
+                    self._con = None
+            return self.con.cursor()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -194,7 +225,7 @@ class CoreProject:
         if self.read_only:
             raise ProjectError(f"{self.path} is open read-only")
         with self._write_lock:
-            cur = self.con.cursor()
+            cur = self._new_cursor()
             cur.execute("BEGIN TRANSACTION")
             pending = self._pending_schema
             try:

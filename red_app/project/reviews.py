@@ -7,13 +7,14 @@ a decision a person undid no longer counts, though it stays in the log and the h
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Sequence
 
 import pyarrow as pa
 
 from ..errors import RedError
 from .schema import CURRENT_LABELS_SQL, EXCLUDED_PAIRS_SQL, LIVE_EVENTS_SQL
-from .store import Event, Project
+from .store import Event, Project, utcnow
 
 QUEUE_SQL = """
 WITH last_human AS (
@@ -21,7 +22,8 @@ WITH last_human AS (
     WHERE origin = 'human' GROUP BY sample_id
 )
 SELECT v.verdict_id, v.run_id, v.iteration, v.sample_id, s.text, v.label, v.valid, v.confidence,
-       v.rationale, v.judge_kind, v.model, v.uncertainty, v.alternatives, v.example_ids, v.latency_ms,
+       v.rationale, v.judge_kind, v.model, v.uncertainty, v.alternatives, v.candidates, v.choice,
+       v.example_ids, v.latency_ms,
        v.prompt_hash, v.created_at, s.gold_label, coalesce(v.applied, TRUE) AS applied, v.p_right,
        h.actor AS reviewer, h.label AS human_label, h.verdict AS human_verdict, h.created_at AS reviewed_at,
        coalesce(lh.event_id, 0) AS last_human_event
@@ -62,10 +64,13 @@ def _queue_where(label, verdict, min_conf, max_conf, iteration, status, sample_i
     return " AND ".join(where), params
 
 
+CLAIM_SECONDS = 300  # how long an open proposal stays a person's own before others are shown it
+
+
 def review_queue(project: Project, *, label: str | None = None, verdict: str | None = None,
                  min_conf: float | None = None, max_conf: float | None = None,
                  iteration: int | None = None, status: str = "pending", sort: str = "uncertainty",
-                 sample_id: str | None = None, limit: int = 200, offset: int = 0):
+                 sample_id: str | None = None, limit: int = 200, offset: int = 0, reviewer: str | None = None):
     """Judge verdicts to review, filtered and paged in SQL (values always as parameters).
 
     ``status`` is ``pending`` (no human decision on the sample yet), ``needs_review`` (pending,
@@ -75,9 +80,39 @@ def review_queue(project: Project, *, label: str | None = None, verdict: str | N
     :func:`earlier_verdicts` and the audit).
     """
     where, params = _queue_where(label, verdict, min_conf, max_conf, iteration, status, sample_id)
+    if reviewer is not None:  # texts another person has open are left to them
+        where += (" AND v.sample_id NOT IN (SELECT sample_id FROM claims WHERE reviewer <> ? "
+                  "AND claimed_at > ?)")
+        params += [reviewer, utcnow() - timedelta(seconds=CLAIM_SECONDS)]
     order = _ORDER.get(sort, _ORDER["uncertainty"])
     sql = f"{QUEUE_SQL} AND {where} ORDER BY {order}, v.verdict_id LIMIT ? OFFSET ?"
     return project.cursor().execute(sql, params + [limit, offset]).df()
+
+
+def claim(project: Project, sample_id: str, reviewer: str) -> bool:
+    """Hold a text for ``reviewer`` while they answer it (:data:`CLAIM_SECONDS`), so nobody
+    else sharing the queue is shown it; False when someone else holds it now."""
+    now = utcnow()
+    with project.transaction() as cur:
+        held = cur.execute("SELECT reviewer, claimed_at FROM claims WHERE sample_id = ?", [sample_id]).fetchall()
+        if held and held[0][0] != reviewer and held[0][1] > now - timedelta(seconds=CLAIM_SECONDS):
+            return False
+        cur.execute("INSERT OR REPLACE INTO claims VALUES (?, ?, ?)", [sample_id, reviewer, now])
+    return True
+
+
+def release_claims(project: Project, reviewer: str, keep: str | None = None) -> None:
+    """Let go of every text ``reviewer`` holds (but ``keep``)."""
+    with project.transaction() as cur:
+        cur.execute("DELETE FROM claims WHERE reviewer = ? AND sample_id IS DISTINCT FROM ?", [reviewer, keep])
+
+
+def answering(project: Project, seconds: float = CLAIM_SECONDS) -> list[str]:
+    """Who has a text open now (claimed within ``seconds``): the people answering."""
+    rows = project.cursor().execute(
+        "SELECT DISTINCT reviewer FROM claims WHERE claimed_at > ? ORDER BY reviewer",
+        [utcnow() - timedelta(seconds=seconds)]).fetchall()
+    return [r[0] for r in rows]
 
 
 def queue_size(project: Project, status: str = "pending", *, label: str | None = None,

@@ -4,12 +4,44 @@ judge calls went, the sets of model labels, and the fine-tuned encoders a run na
 from __future__ import annotations
 
 import json
+import os
+import socket
+import sys
 
 import pyarrow as pa
 
 from ..errors import ProjectError
 from ..method.stopping import Termination
 from .core import CoreProject, insert_arrow, utcnow
+
+# A run whose process has not said it is there for this long is taken for gone (a heartbeat
+# comes with every write and every look at people's answers; a fit at 1,010 labels takes ~20 s).
+STALE_AFTER_SECONDS = 300.0
+
+
+def this_process() -> str:
+    """``host:pid:command`` of this process, as a run records who runs it."""
+    cmd = " ".join(os.path.basename(a) if k == 0 else a for k, a in enumerate(sys.argv[:4]))
+    return f"{socket.gethostname()}:{os.getpid()}:{cmd[:120]}"
+
+
+def owner_alive(owner: str | None, beat) -> bool:
+    """Whether the process that recorded ``owner`` is still there: on this machine, whether
+    its process exists; elsewhere, whether its last heartbeat is recent."""
+    if not owner:
+        return False
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host == socket.gethostname() and pid.isdigit():
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    return beat is not None and (utcnow() - beat).total_seconds() < STALE_AFTER_SECONDS
+
 
 # The per-iteration figures stored in ``iterations``, by name (IterationRecord's fields).
 ITERATION_FIGURES = ("seconds", "pool_size", "labeled_size", "uncertain_count", "unassigned", "selected", "calls",
@@ -27,8 +59,8 @@ class RunsMixin(CoreProject):
         with self.transaction() as cur:
             run_id = cur.execute("SELECT coalesce(max(run_id), 0) + 1 FROM runs").fetchall()[0][0]
             cur.execute(
-                "INSERT INTO runs (run_id, started_at, status, config) VALUES (?, ?, 'running', ?)",
-                [run_id, utcnow(), json.dumps(config)],
+                "INSERT INTO runs (run_id, started_at, status, config, owner, heartbeat) VALUES (?, ?, 'running', ?, ?, ?)",
+                [run_id, utcnow(), json.dumps(config), this_process(), utcnow()],
             )
         return int(run_id)
 
@@ -68,18 +100,41 @@ class RunsMixin(CoreProject):
             cur.execute("UPDATE runs SET config = ? WHERE run_id = ?", [json.dumps(config), run_id])
 
     def resumable_run(self) -> int | None:
-        """The newest run, if it was interrupted (or is still marked running).
+        """The newest run, if it was interrupted, or is still marked running by a process that
+        is gone (a killed `red run`, an app that was restarted).
 
         Only the newest: once a later run started, an older interrupted one is history
         (resuming it would train on state that the later run already moved on from).
         """
         rows = self.cursor().execute("SELECT run_id, status FROM runs ORDER BY run_id DESC LIMIT 1").fetchall()
-        return int(rows[0][0]) if rows and rows[0][1] in ("running", "interrupted") else None
+        if not rows or rows[0][1] not in ("running", "interrupted"):
+            return None
+        return None if rows[0][1] == "running" and self.live_run() == int(rows[0][0]) else int(rows[0][0])
+
+    def live_run(self) -> int | None:
+        """The run a living process is running now (any process, any machine), or None."""
+        rows = self.cursor().execute(
+            "SELECT run_id, owner, heartbeat FROM runs WHERE status = 'running' ORDER BY run_id DESC LIMIT 1").fetchall()
+        if not rows:
+            return None
+        run_id, owner, beat = rows[0]
+        return int(run_id) if owner_alive(owner, beat) else None
+
+    def run_owner(self, run_id: int) -> str | None:
+        """Who runs run ``run_id``: ``host:pid:command``, as the process recorded itself."""
+        rows = self.cursor().execute("SELECT owner FROM runs WHERE run_id = ?", [run_id]).fetchall()
+        return rows[0][0] if rows else None
 
     def mark_running(self, run_id: int) -> None:
-        """Mark a run as running again (a resumed run)."""
+        """Mark a run as running again (a resumed run), by this process."""
         with self.transaction() as cur:
-            cur.execute("UPDATE runs SET status = 'running' WHERE run_id = ?", [run_id])
+            cur.execute("UPDATE runs SET status = 'running', owner = ?, heartbeat = ? WHERE run_id = ?",
+                        [this_process(), utcnow(), run_id])
+
+    def beat(self, run_id: int) -> None:
+        """Say that the process running run ``run_id`` is still there."""
+        with self.transaction() as cur:
+            cur.execute("UPDATE runs SET heartbeat = ? WHERE run_id = ?", [utcnow(), run_id])
 
     def runs(self):
         """Every run's record as a DataFrame, oldest first."""

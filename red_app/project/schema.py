@@ -247,9 +247,18 @@ MIGRATIONS: list[list[str]] = [
             created_at TIMESTAMP NOT NULL)""",
     ],
     # 8: how a run ended as a kind (finished, paused, stopped, failed: red_app.method.stopping.
-    # Termination) beside its status and reason, so no page matches the reason's words.
+    # Termination) beside its status and reason, so no page matches the reason's words; which
+    # process runs a run and when it last said so (a run left 'running' by a process that is
+    # gone is resumable); and claims: the proposal a person has open, so several people
+    # answering one queue are never shown the same text.
     [
         """ALTER TABLE runs ADD COLUMN outcome TEXT""",
+        """ALTER TABLE runs ADD COLUMN owner TEXT""",
+        """ALTER TABLE runs ADD COLUMN heartbeat TIMESTAMP""",
+        """CREATE TABLE claims (
+            sample_id TEXT PRIMARY KEY,
+            reviewer TEXT NOT NULL,
+            claimed_at TIMESTAMP NOT NULL)""",
     ],
 ]
 

@@ -54,7 +54,8 @@ def _action(action: str) -> str:
     return action
 
 
-def _reviewer(reviewer: str | None) -> str:
+def checked_reviewer(reviewer: str | None) -> str:
+    """The reviewer's name, trimmed; a clear error when there is none."""
     reviewer = (reviewer or "").strip()
     if not reviewer:
         raise RedError("enter your name before reviewing: every decision records who made it")
@@ -109,7 +110,7 @@ def plan_decision(project: Project, *, sample_id: str, proposed: str, action: st
                   note: str | None = None) -> tuple[str, list[Event], int]:
     """A decision checked and turned into its events, not recorded yet: (sample id, events,
     the last human event seen), for :func:`decide` or, many at once, :func:`decide_many`."""
-    reviewer = _reviewer(reviewer)
+    reviewer = checked_reviewer(reviewer)
     action = _action(action)
     if action == "override":
         if not label:
@@ -134,7 +135,7 @@ def undo_last(project: Project, reviewer: str) -> dict:
     the audit go back to what they were without the decision. Returns {action_id,
     event_ids, sample_ids, created_at, seq}; a clear error when there is nothing to undo.
     """
-    reviewer = _reviewer(reviewer)
+    reviewer = checked_reviewer(reviewer)
     done = undo_last_action(project, reviewer, note="undo")
     if done is None:
         raise RedError(f"{reviewer} has no decision to undo")
@@ -152,7 +153,7 @@ def bulk_decide(project: Project, *, reviewer: str, action: str, expected: int, 
     :func:`queue_size` with the same filters): if the queue changed since, nothing is
     recorded and the error says so. Returns how many decisions were recorded.
     """
-    reviewer = _reviewer(reviewer)
+    reviewer = checked_reviewer(reviewer)
     action = _action(action)
     if action == "override":
         if not to_label:

@@ -43,8 +43,28 @@ def verdict_row(req, v, judge: Judge) -> dict:
             "cached": bool(v.cached), "error": v.error}
 
 
+BEAT_SECONDS = 10.0  # how often a run says it is still there (runs.heartbeat)
+
+
+def _letting_go(method):
+    """Release the project file after the sink's step: a run holds it only while it reads or
+    writes, so people answering in the app or with `red review` (other processes) get in
+    between — DuckDB lets one process hold a file at a time."""
+    import functools
+
+    @functools.wraps(method)
+    def step(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self.project.release()
+
+    return step
+
+
 class ProjectSink(BaseSink):
-    """Writes verdicts and iterations into the project as the loop produces them."""
+    """Writes verdicts and iterations into the project as the loop produces them, and reads
+    people's decisions; the project file is let go after every step."""
 
     def __init__(self, project: Project, run_id: int, data: LoopData, judge: Judge, seen_human: int | None = None):
         self.project = project
@@ -57,6 +77,7 @@ class ProjectSink(BaseSink):
         # the loop's inputs were loaded, so an answer given in between is not lost
         self._seen_human = project.last_human_event() if seen_human is None else seen_human
         self._seen_revocation = project.last_revocation()
+        self._last_beat = time.monotonic()
         # A resumed run: verdicts a kill left in the iteration it cut short count in that
         # iteration's figures when the resumed run finishes it (same iteration number).
         self._carried: tuple[int, dict] | None = None
@@ -66,6 +87,7 @@ class ProjectSink(BaseSink):
             if counts["calls"]:
                 self._carried = (nxt, counts)
 
+    @_letting_go
     def human_decisions(self) -> list[tuple[int, int, bool]]:
         """People's decisions since the last look, as (sample index, label index, valid)."""
         out = []
@@ -76,6 +98,7 @@ class ProjectSink(BaseSink):
                 out.append((self._pos[sid], self._label.get(label, -1), verdict == "valid"))
         return out
 
+    @_letting_go
     def revoked_decisions(self) -> list[tuple[int, int, list[int], bool, bool]]:
         """Samples whose decision a person undid since the last look, as the log now has
         them: (sample index, label index or -1, rejected label indices, decided, held)."""
@@ -93,10 +116,20 @@ class ProjectSink(BaseSink):
                         decided, st["held"]))
         return out
 
+    @_letting_go
     def on_waiting(self, n: int) -> None:
-        """How many proposals still wait for people (the Run page shows it)."""
+        """How many proposals still wait for people (the Run page shows it); the run says it is
+        still there every :data:`BEAT_SECONDS` while it waits."""
         self.project.set_run_waiting(self.run_id, n)
+        self._beat()
 
+    def _beat(self) -> None:
+        now = time.monotonic()
+        if self.run_id is not None and now - self._last_beat >= BEAT_SECONDS:
+            self.project.beat(self.run_id)
+            self._last_beat = now
+
+    @_letting_go
     def on_calibration(self, cal) -> None:
         """The judge's measurement on seeds: its verdicts (never applied) and its figures."""
         self.project.record_verdicts(self.run_id, 0, [
@@ -106,12 +139,15 @@ class ProjectSink(BaseSink):
     def _row(self, req, v) -> dict:
         return verdict_row(req, v, self.judge)
 
+    @_letting_go
     def on_verdicts(self, iteration: int, judged: list[Judged]) -> None:
+        self._beat()
         self.project.record_verdicts(self.run_id, iteration, [
             {**self._row(j.request, j.verdict), "uncertainty": j.uncertainty, "alternatives": list(j.alternatives),
              "p_right": j.p_right, "applied": j.applied}
             for j in judged])
 
+    @_letting_go
     def on_iteration(self, record: IterationRecord, predictions: dict) -> None:
         figures = asdict(record)
         if self._carried and self._carried[0] == record.iteration:
@@ -197,7 +233,8 @@ def run_project(
         project.finish_run(run_id, Termination.finished("pool exhausted"))
         return
     loop = RedLoop(config, judge, ProjectSink(project, run_id, data, judge, seen_human), partition=part,
-                   delegation=delegation, progress=progress, fit_memo=project)
+                   delegation=delegation, progress=progress, fit_memo=_CountingMemo(project))
+    project.release()  # from here on the run holds the file only while it reads or writes
     try:
         yield from loop.run(data, state, should_stop=should_stop)
         if label_everything and not loop.termination_condition_.resumable:
@@ -248,17 +285,24 @@ def fit_after_embedding(project: Project, config: LoopConfig | None = None) -> f
 
 
 class _CountingMemo:
-    """The project's fit cache, counting the fits it had to store (computed, not found)."""
+    """The project's fit cache, counting the fits it had to store (computed, not found); the
+    file is let go after each look (the fit itself, seconds to minutes, holds nothing)."""
 
     def __init__(self, project: Project):
         self.project = project
         self.stored = 0
 
     def cached_fit(self, key: str):
-        return self.project.cached_fit(key)
+        try:
+            return self.project.cached_fit(key)
+        finally:
+            self.project.release()
 
     def store_fit(self, *args, **kw) -> None:
-        self.project.store_fit(*args, **kw)
+        try:
+            self.project.store_fit(*args, **kw)
+        finally:
+            self.project.release()
         self.stored += 1  # counted once kept: a failed write is not "fitted for the next run"
 
 

@@ -16,7 +16,7 @@ from ..errors import RedError
 from ..project.reviews import earlier_verdicts
 from ..project.store import Event, Project
 from ..project.texts import SORTS, count_rows, search_rows, shown_labels, text_row  # noqa: F401
-from .review import decide, decide_many, plan_decision
+from .review import checked_reviewer, decide, decide_many, plan_decision
 
 MAX_LABEL_CHARS = 200
 
@@ -79,13 +79,6 @@ def text_details(project: Project, sample_id: str) -> dict:
     return row
 
 
-def _reviewer(reviewer: str | None) -> str:
-    reviewer = (reviewer or "").strip()
-    if not reviewer:
-        raise RedError("enter your name first: every label a person gives records who gave it")
-    return reviewer
-
-
 def _labelable(project: Project, sample_ids: Sequence[str]) -> dict[str, dict]:
     states = shown_labels(project, sample_ids)
     unknown = [s for s in sample_ids if s not in states]
@@ -132,7 +125,7 @@ def label_texts(project: Project, rows: Sequence[dict], reviewer: str) -> int:
 
 def _label_plan(project: Project, sample_id: str, label: str, reviewer: str, state: dict,
                 seen_event: int | None) -> dict:
-    reviewer = _reviewer(reviewer)
+    reviewer = checked_reviewer(reviewer)
     project.check_labels([label])
     if seen_event is None:
         seen_event = int(text_row(project, sample_id)["last_human_event"])
@@ -178,7 +171,7 @@ def add_label(project: Project, name: str, sample_ids: Sequence[str], reviewer: 
     ``invalid`` one for the label each had before, decided or predicted). ``description``,
     when given, becomes the label's first description version.
     """
-    reviewer = _reviewer(reviewer)
+    reviewer = checked_reviewer(reviewer)
     name = check_new_label(project, name)
     ids = list(dict.fromkeys(s for s in (sample_ids or []) if s is not None))
     if not ids:

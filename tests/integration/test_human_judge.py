@@ -32,8 +32,9 @@ def test_the_run_waits_for_answers_in_review_and_trains_on_them(small_copy):
 
         def work():
             try:
-                records.extend(run_project(p, judge, LoopConfig(budget=40, batch=20, patience=None),
-                                           label_everything=False))
+                with Project(small_copy) as own:  # a run of its own, as the app's background runs have
+                    records.extend(run_project(own, judge, LoopConfig(budget=40, batch=20, patience=None),
+                                               label_everything=False))
             except Exception as exc:  # pragma: no cover - reported below
                 errors.append(exc)
 
@@ -52,12 +53,13 @@ def test_the_run_waits_for_answers_in_review_and_trains_on_them(small_copy):
             time.sleep(0.05)
         t.join(timeout=60)
         assert not errors and not t.is_alive()
-        assert answered == 40 and len(records) == 2
-        assert all(r.held == 20 for r in records)
+        # the loop did not wait for whole batches: it refit once half a batch was answered and
+        # topped the queue up, so every proposal went out once over more than two iterations
+        assert answered == 40 and len(records) >= 2 and sum(r.held for r in records) == 40
+        assert all(r.held <= 20 for r in records)
         runs = p.runs()
         assert runs.iloc[-1].status == "finished" and p.run_waiting(1) == 0
-        # every answer is a person's label, and the run learnt from them: the second iteration's
-        # model trained on the first iteration's 20 answers
+        # every answer is a person's label, and the run learnt from them
         cur = p.current_labels().set_index("sample_id")
         human = cur[cur.origin == "human"]
         assert len(human) == 40 and all(human.loc[s, "label"] == gold[s] for s in human.index)
@@ -116,3 +118,40 @@ def test_stopping_a_waiting_run_ends_it_cleanly(small_copy):
         run = p.runs().iloc[-1]
         assert run.status == "stopped" and run.termination == "stopped by user"
         assert queue_size(p, "needs_review") == 10  # the proposals stay for people
+
+
+def test_a_cli_run_with_people_as_the_judge_goes_on_while_another_process_answers(small_copy):
+    """`red run --judge human` in one process, a person answering in another (through the same
+    answer path as Review and `red review`): the run writes only between steps, so both get
+    in, and it refits and proposes more as the answers come."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = dict(os.environ, HF_HUB_OFFLINE="1", RED_LOCK_WAIT="60")
+    person = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from red_app.workflows.people import SimulatedPerson; "
+         "print(SimulatedPerson(sys.argv[1], reviewer='ana').answer_until_done(idle_seconds=300))", str(small_copy)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    red = Path(sys.executable).parent / "red"
+    try:
+        run = subprocess.run([str(red), "run", str(small_copy), "--judge", "human", "--budget", "40", "--batch", "10",
+                              "--wait", "300", "--poll", "0.2"], capture_output=True, text=True, env=env, timeout=900)
+        out, err = person.communicate(timeout=300)
+    finally:
+        person.kill()
+    assert run.returncode == 0, run.stderr
+    assert "Traceback" not in run.stderr + err, run.stderr + err
+    answered = int(out.strip().splitlines()[-1])
+    with Project(small_copy) as p:
+        gold = p.hidden_gold(role="pool")
+        last = p.runs().iloc[-1]
+        assert last.status == "finished", last.termination
+        iters = p.iterations(int(last.run_id))
+        assert p.run_calls(int(last.run_id)) >= 36 and len(iters) >= 3, (p.run_calls(int(last.run_id)), len(iters))
+        # every answer the person gave is the text's label now, and the run counted them
+        human = p.current_labels().query("origin == 'human'")
+        assert len(human) >= 36 and answered >= 36
+        assert all(lab == gold[sid] for sid, lab in zip(human.sample_id, human.label))
+        assert int(iters.accepted.sum()) == len(human)
