@@ -74,28 +74,31 @@ def routing():
 
 
 def app_pages(every: bool = False) -> list:
-    """The app's pages for st.navigation: those the session's role may see (``every``: all).
+    """The app's pages for st.navigation. Those the session's role may not use stay
+    reachable by their address but are not listed (``every``: all listed), so a reviewer
+    who opens /run is told why not instead of landing on another page.
 
     No page icons: the current page's icon becomes the browser tab's icon, and a
     ``:material/…:`` one is fetched from fonts.gstatic.com (an outside request on every
     visit; the Chromium accounts walk counted one for Review's). The tab keeps the app's
     own icon (app.py)."""
-    pages = [
+    def shown(action: str) -> str:
+        return "visible" if every or allowed(action) else "hidden"
+
+    return [
         st.Page("pages/project.py", title="Project", default=True),
         st.Page("pages/subsets.py", title="Subsets"),
-        st.Page("pages/run.py", title="Run") if every or allowed("run") else None,
+        st.Page("pages/run.py", title="Run", visibility=shown("run")),
         st.Page("pages/review.py", title="Review"),
         st.Page("pages/texts.py", title="Texts"),
         st.Page("pages/audit.py", title="Audit"),
-        st.Page("pages/export.py", title="Export") if every or allowed("export") else None,
+        st.Page("pages/export.py", title="Export", visibility=shown("export")),
     ]
-    return [p for p in pages if p is not None]
 
 
 def _leave_legacy_pages() -> None:
     """A deep link (e.g. /review) as the very first visit to a fresh server runs that page file
-    alone, in Streamlit's legacy pages/ mode — its sidebar lists the files of pages/, common.py
-    included — because no session has called st.navigation yet. Declaring the app's
+    alone, in Streamlit's legacy pages/ mode — its sidebar lists the files of pages/ — because no session has called st.navigation yet. Declaring the app's
     navigation ends the legacy mode for every session (Streamlit's documented behaviour);
     the rerun then goes through app.py to the same page (a page's URL is its address in both)."""
     if getattr(_routing, "active", False):
@@ -108,26 +111,46 @@ def _leave_legacy_pages() -> None:
     st.rerun()
 
 
+def server_project() -> str:
+    """The project this server was started on (`red app --project`, $RED_PROJECT, the demo)."""
+    return _argv_project() or os.environ.get("RED_PROJECT") or DEFAULT_PROJECT
+
+
 def init_session() -> None:
     """The session's project path and person; with accounts and nobody logged in, the
-    login form and a stop (no page shows anything before a login)."""
+    login form and a stop (no page shows anything before a login).
+
+    The project is part of the address (``?project=PATH``), so a reload or a shared link
+    opens the same one. Only someone who may open projects by path (an admin, or the local
+    user) is taken to another project by an address; anyone else works on the server's."""
     _leave_legacy_pages()
-    st.session_state.setdefault("project_path", _argv_project() or os.environ.get("RED_PROJECT") or DEFAULT_PROJECT)
+    st.session_state.setdefault("project_path", server_project())
     _identify()
+    asked = st.query_params.get("project")
+    if asked and asked != st.session_state["project_path"]:
+        if allowed("open_project") or asked == server_project():
+            st.session_state["project_path"] = asked
+    if st.query_params.get("project") != st.session_state["project_path"]:
+        st.query_params["project"] = st.session_state["project_path"]
 
 
 def _authenticator(path: Path, cfg: dict):
     """streamlit-authenticator's login, one per session, rebuilt when the accounts file
     changes (a new user can log in at once). The library gets the accounts as a dict, so
-    it never writes the file; logins last for the browser session (no re-login cookie)."""
+    it never writes the file. A login lasts ``cookie.expiry_days`` (default one day) in the
+    browser — a reload keeps it — through the library's signed re-login cookie; any change
+    of the accounts (`red user add/remove/passwd/rotate-key`) signs with a new key, which
+    ends every earlier login."""
     import streamlit_authenticator as stauth
+
+    from red_app.workflows.accounts import COOKIE_DAYS
 
     key = (str(path), path.stat().st_mtime_ns)
     if st.session_state.get("_auth_key") != key:
         cookie = cfg.get("cookie") or {}
         st.session_state["_auth"] = stauth.Authenticate(
             cfg["credentials"], cookie.get("name", "red_auth"), cookie.get("key") or os.urandom(32).hex(),
-            cookie_expiry_days=0, auto_hash=False, login_sleep_time=0)  # no cookie to wait for
+            cookie_expiry_days=float(cookie.get("expiry_days", COOKIE_DAYS)), auto_hash=False, login_sleep_time=0)
         st.session_state["_auth_key"] = key
     return st.session_state["_auth"]
 
@@ -185,23 +208,25 @@ def require(action: str, what: str) -> None:
 
 
 # The Projects this thread's script run has used: released at its end without touching
-# Streamlit (after st.stop(), any st.* call raises StopException again).
+# Streamlit (after st.stop(), any st.* call raises StopException again). Each script run has
+# its own: a run stopped by a newer one (fast keys) still finishing its `finally` must not
+# close a connection the newer run is using ("Connection already closed!").
 _used = threading.local()
+PAGE_WAIT = 10.0  # seconds a page waits while another process (a `red` command) holds the file
 
 
 def open_project(path: str) -> Project:
-    """The session's own Project on ``path``. Its connection is opened on first use and
-    closed after each page run (``release_project``), so the file is free for `red`
+    """This script run's own Project on ``path``. Its connection is opened on first use and
+    closed at the end of the run (``release_project``), so the file is free for `red`
     commands whenever no page is loading and no run is going (a run has its own)."""
-    held = st.session_state.get("_project")
-    if held is None or str(held.path) != path:
-        if held is not None:
-            held.release()
-        held = _open_project(path)
-        st.session_state["_project"] = held
-    if not hasattr(_used, "projects"):
+    mine = getattr(_used, "by_path", None)
+    if mine is None:
+        mine = _used.by_path = {}
         _used.projects = []
-    _used.projects.append(held)
+    held = mine.get(path)
+    if held is None:
+        held = mine[path] = _open_project(path, wait=PAGE_WAIT)
+        _used.projects.append(held)
     return held
 
 
@@ -211,20 +236,19 @@ def release_project() -> None:
     for proj in getattr(_used, "projects", []):
         proj.release()
     _used.projects = []
+    _used.by_path = {}
 
 
 def releasing(fn):
-    """For a fragment that reruns alone (``run_every``): release the project after it."""
+    """For a fragment that reruns alone (``run_every``): release what it opened after it
+    (it calls :func:`project` for its own)."""
     import functools
 
     @functools.wraps(fn)
     def run(*args, **kwargs):
-        held = st.session_state.get("_project")  # what the fragment's code reopens
         try:
             return fn(*args, **kwargs)
         finally:
-            if held is not None:
-                held.release()
             release_project()
 
     return run
@@ -296,3 +320,58 @@ def setting_widget(where, spec, key: str | None = None, value=None):
     return int(where.number_input(spec.label, min_value=None if spec.low is None else int(spec.low),
                                   max_value=None if spec.high is None else int(spec.high),
                                   value=int(value if value is not None else spec.low or 0), step=1, **kw))
+
+
+# Keys a person types while answering: captured in the browser into a numbered queue that is
+# the component's *state* (not a trigger), so presses that arrive while a page run is busy are
+# all in the next value — queued, never dropped. The page acknowledges what it handled; the
+# browser then forgets those. Constant code, no data in it; keys typed into a field are left alone.
+_KEYS_JS = """
+export default function(component) {
+  const { setStateValue, data, parentElement } = component;
+  const w = window;
+  if (!w.__redKeys) {
+    w.__redKeys = {seq: 0, queue: [], send: null, el: null, allowed: ""};
+    document.addEventListener('keydown', (e) => {
+      const st = w.__redKeys;
+      if (!st.el || !document.body.contains(st.el)) return;   // not on a page that listens
+      const t = e.target;
+      const typing = t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.isContentEditable);
+      if (typing || e.ctrlKey || e.metaKey || e.altKey || e.key.length !== 1) return;
+      const k = e.key.toLowerCase();
+      if (!st.allowed.includes(k)) return;
+      e.preventDefault(); e.stopImmediatePropagation();
+      st.seq += 1; st.queue.push([st.seq, k]);
+      if (st.send) st.send();
+    }, true);
+  }
+  const st = w.__redKeys;
+  st.el = parentElement;
+  st.allowed = (data && data.allowed) || "";
+  const acked = (data && data.acked) || 0;
+  if (acked > st.seq) st.seq = acked;          // a new window on an old session: keep counting up
+  st.queue = st.queue.filter((q) => q[0] > acked);
+  st.send = () => setStateValue('pressed', {keys: st.queue.slice()});
+  if (st.queue.length) st.send();              // keys pressed while the page was being drawn
+}
+"""
+
+
+@st.cache_resource(show_spinner=False)
+def _keys_component():
+    return st.components.v2.component("red_queued_keys", html="<span></span>", js=_KEYS_JS, isolate_styles=False)
+
+
+def queued_keys(allowed: str, scope: str = "keys") -> list[str]:
+    """The keys pressed since the last page run, oldest first (only those in ``allowed``):
+    every press arrives, however fast they come. Call once per run, near the top of a page."""
+    done_key = f"_{scope}_acked"
+    acked = int(st.session_state.get(done_key, 0))
+    result = _keys_component()(key=f"_{scope}_component", data={"acked": acked, "allowed": allowed},
+                               default={"pressed": {"keys": []}}, on_pressed_change=lambda: None, height=0)
+    value = result["pressed"] if "pressed" in result else {}
+    value = value or {}
+    fresh = sorted((int(s), str(k)) for s, k in (value.get("keys") or []) if int(s) > acked)
+    if fresh:
+        st.session_state[done_key] = fresh[-1][0]
+    return [k for _, k in fresh]

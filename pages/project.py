@@ -43,6 +43,7 @@ if opened or created:
             if created:
                 create_project(p)
             st.session_state["project_path"] = str(p)
+            st.query_params["project"] = str(p)  # the address names the project: a reload keeps it
             st.rerun()
         except RedError as exc:
             st.error(md(exc))

@@ -18,8 +18,9 @@ from red_app.workflows.judging import (
     model_notes,
     save_judge_settings,
 )
+from red_app.workflows.people import answering
 from red_app.workflows.runner import budget_report, calibration_summary, last_loop_settings
-from red_app.workflows.settings import DEFAULTS, LoopConfig, setting_specs
+from red_app.workflows.settings import DEFAULTS, LoopConfig, measuring_note, setting_specs
 
 sidebar()
 require("run", "Running the loop")
@@ -28,7 +29,8 @@ registry = jobs()
 st.title("Run")
 
 job = registry.get(proj)
-running = job is not None and job.running
+running_here = job is not None and job.running
+running = running_here or proj.live_run() is not None  # here, or a `red run` in another process
 
 # One colour per verdict, the same in every chart and metric
 VERDICT_COLOURS = {"accepted": "#2e7d32", "rejected": "#c62828", "sent to people": "#f9a825", "errors": "#757575"}
@@ -38,6 +40,7 @@ SERIES_NAMES = {"uncertain_count": "uncertain texts", "pool_size": "unlabeled po
 MAIN = ("budget", "batch", "selector", "patience")   # the loop settings always shown
 FIRST = {"budget": 300, "batch": 100}  # a first run's size here: a few minutes, not the CLI's 1,000 calls
 JUDGE_ONLY = ("precision_target", "calibration_seeds", "trust_judge")  # only for a judge that is measured
+PEOPLE_ONLY = ("refit_after",)  # only when people are the judge
 
 # the judge last used on this project is offered first; else one that works here (a person
 # where there is no hidden gold to simulate)
@@ -53,7 +56,8 @@ kind = settings_box.radio("Judge", kinds, horizontal=True, key="judge_kind",
 settings_box.caption(md(JUDGE_HELP[kind]))
 remembered_settings = last if last and last.kind == kind else JudgeSettings(kind=kind).resolved(proj)
 specs = {s.name: s for s in setting_specs()}
-start_from = {**FIRST, **last_loop_settings(proj)}  # the last run's settings, else a first run's
+# the last run's settings, else a first run's (people answer a batch of 20 before the loop refits)
+start_from = {**FIRST, **({"batch": 20} if kind == "human" else {}), **last_loop_settings(proj)}
 with settings_box.form("settings"):
     # only the chosen judge's settings (the radio above is outside the form, so it redraws them)
     r = remembered_settings
@@ -92,15 +96,19 @@ with settings_box.form("settings"):
     chosen = {}
     for col, name in zip(st.columns(len(MAIN)), MAIN):
         chosen[name] = setting_widget(col, specs[name], value=start_from.get(name))
+    if kind == "human":
+        chosen["refit_after"] = setting_widget(st, specs["refit_after"], value=start_from.get("refit_after"))
     # a person is taken at their word: nothing to measure (a form's slider reruns nothing, so the
     # simulated judge keeps these whatever its accuracy; at 1.0 the run takes it at its word)
     measured = kind != "human"
     if measured:
         for col, name in zip(st.columns(len(JUDGE_ONLY)), JUDGE_ONLY):
             chosen[name] = setting_widget(col, specs[name], value=start_from.get(name))
+        st.caption(measuring_note(LoopConfig(budget=int(chosen["budget"]),
+                                             calibration_seeds=int(chosen["calibration_seeds"]))))
     with st.popover("More settings"):
         cols = st.columns(3)
-        rest = [s for n, s in specs.items() if n not in MAIN + JUDGE_ONLY]
+        rest = [s for n, s in specs.items() if n not in MAIN + JUDGE_ONLY + PEOPLE_ONLY]
         for k, spec in enumerate(rest):
             chosen[spec.name] = setting_widget(cols[k % 3], spec, key=f"setting_{spec.name}",
                                                value=start_from.get(spec.name))
@@ -130,10 +138,12 @@ if test:
 
 resumable = proj.resumable_run()
 c1, c2 = st.columns(2)
-if running:
+if running_here:
     if c1.button("Stop after the current chunk", shortcut="Escape"):
         job.stop()
         st.toast("stopping: verdicts already received are kept")
+elif running:
+    c1.caption("A run is going in another process: stop it there (Ctrl-C in its terminal).")
 elif resumable is not None:
     if c1.button(f"Resume interrupted run {resumable}"):
         try:
@@ -235,8 +245,10 @@ def budget_section(run_id: int) -> None:
 @st.fragment(run_every=2.0)
 @releasing
 def live() -> None:
+    global proj
+    proj = project()  # a fragment rerun has its own (released after it), not the page run's
     job = registry.get(proj)
-    if running and not (job and job.running):
+    if (running_here and not (job and job.running)) or (running and not running_here and proj.live_run() is None):
         st.rerun(scope="app")  # the run ended: refresh the controls above too
     runs = proj.runs()
     status = job.status() if job is not None else None
@@ -256,7 +268,8 @@ def live() -> None:
         st.session_state["run_latest_seen"] = latest
     shown = st.selectbox("Run", run_ids[::-1], key="run_shown")
     row = runs[runs.run_id == shown].iloc[0]
-    is_live = job is not None and job.running and shown == latest
+    here = job is not None and job.running and shown == latest
+    is_live = here or proj.live_run() == shown  # in this app, or a `red run` in another process
     calls = proj.run_calls(shown)
     cfg = proj.run_config(shown)
     budget = cfg["loop"]["budget"]
@@ -273,9 +286,14 @@ def live() -> None:
     elif ended is not None and ended.kind == "failed":
         st.error(f"The run stopped because the judge failed: {md(termination)}")
         st.text(fix_for(cfg.get("judge", {}).get("kind")) + " Then Resume the run: verdicts received so far are kept.")
-    waiting = proj.run_waiting(shown)
+    waiting = proj.run_waiting(shown) if is_live or state == "interrupted" else 0
     if waiting:
-        st.info(f"Waiting for {waiting:,} answers in Review (needs review): the run goes on as people answer.")
+        who = answering(proj)
+        st.info(f"Waiting for {waiting:,} answers in Review: the run refits and proposes more as people answer"
+                + (f" · answering now: {md(', '.join(who))}" if who else " · nobody has one open right now") + ".")
+    elif is_live and not here:
+        st.info(f"Run {shown} is going in another process ({md(proj.run_owner(shown) or 'unknown')}); it is "
+                "shown here as it goes.")
     cal = calibration_summary(proj, shown)
     if cal:
         st.caption("The judge, measured on seeds before this run applied any verdict:")

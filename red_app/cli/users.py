@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import getpass
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -29,9 +28,13 @@ def _read_password(a) -> str:
 
 
 def cmd_user(a) -> int:
-    from ..workflows.accounts import accounts, add_user, remove_user, users_file
+    from ..workflows.accounts import accounts, add_user, remove_user, rotate_key, users_file
 
     path = _path(a) or users_file()
+    if a.action == "rotate-key":
+        rotate_key(path)
+        print(f"new login key in {clean(path)}: everyone logs in again with their password")
+        return 0
     if a.action == "list":
         accs = accounts(path)
         if not accs:
@@ -45,6 +48,13 @@ def cmd_user(a) -> int:
     if a.action == "add":
         acc = add_user(a.name, _read_password(a), a.role, path, replace=a.replace)
         print(f"user {clean(acc.name)} ({acc.role}) saved in {clean(path)}")
+    elif a.action == "passwd":
+        role = next((x.role for x in accounts(path) if x.name == a.name.strip().lower()), None)
+        if role is None:
+            print(f"red: error: no user {clean(a.name)} in {clean(path)}; see `red user list`", file=sys.stderr)
+            return 1
+        add_user(a.name, _read_password(a), role, path, replace=True)
+        print(f"new password for {clean(a.name.strip().lower())}; every login made before it has ended")
     else:
         remove_user(a.name, path)
         print(f"user {clean(a.name.strip().lower())} removed from {clean(path)}")
@@ -64,17 +74,23 @@ def cmd_app(a) -> int:
         env["RED_USERS"] = str(_path(a))
     cmd = [sys.executable, "-m", "streamlit", "run", str(root / "app.py"), "--server.address", a.address,
            "--server.port", str(a.port), "--", *(["--project", str(Path(a.project).resolve())] if a.project else [])]
-    return subprocess.call(cmd, env=env, cwd=root)  # in the repository: its .streamlit/config.toml applies
+    # Streamlit takes this process's place: a SIGTERM or Ctrl-C to `red app` reaches the server
+    # itself (a child started with subprocess stayed up after its parent was told to stop).
+    # In the repository, so its .streamlit/config.toml applies.
+    os.chdir(root)
+    os.execve(sys.executable, cmd, env)
+    return 0  # pragma: no cover - execve does not return
 
 
 def register(sub) -> None:
-    p = sub.add_parser("user", help="accounts for the app: add, list, remove",
+    p = sub.add_parser("user", help="accounts for the app: add, list, remove, passwd, rotate-key",
                        description="Accounts for the browser app. With at least one account every page asks for "
                        "a login and records decisions under it; reviewers review and describe labels, admins "
                        "also import, run, change settings, export and open projects. Passwords are stored "
                        "bcrypt-hashed in the accounts file ($RED_USERS, else ~/.config/red/users.yaml), never "
                        "in the project.")
-    p.add_argument("action", choices=("add", "list", "remove"))
+    p.add_argument("action", choices=("add", "list", "remove", "passwd", "rotate-key"),
+                   help="passwd: a new password; rotate-key: end every login (a new key signs the re-login cookies)")
     p.add_argument("name", nargs="?")
     p.add_argument("--role", choices=("admin", "reviewer"), default="reviewer")
     p.add_argument("--password-stdin", action="store_true",

@@ -148,6 +148,12 @@ class LoopConfig:
         # enough room that the batch can fill, small enough that no label hogs it
         return max(2, math.ceil(3 * self.batch / max(n_labels, 1)))
 
+    def measuring_seeds(self, spent: int = 0) -> int:
+        """Seeds a judge that is not taken at its word is measured on (2 calls each) when
+        ``spent`` calls are already used: ``calibration_seeds``, but never more than half of
+        the budget left, so measuring never silently takes the whole budget."""
+        return max(min(self.calibration_seeds, max(self.budget - spent, 0) // 4), 0)
+
     @property
     def probe_model(self) -> str:
         """The classifier fitted on embeddings: ``finetune`` fits the flat one on the fine-tuned encoder's."""

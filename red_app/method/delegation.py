@@ -249,6 +249,15 @@ class Calibration:
                 f"{pct(self.agreement)}, wrong caught {pct(self.wrong_caught)}, right rejected "
                 f"{pct(self.right_rejected)}. {self.reason}")
 
+    def as_result(self, question: str, choose_k: int | None) -> dict:
+        """The figures `red judge-eval --from-seeds` reports for this measurement."""
+        return {"mode": "seeds", "asked": self.pairs, "answered": self.answered, "errors": self.pairs - self.answered,
+                "auc": self.judge_auc, "classifier_auc": self.classifier_auc, "combined_auc": self.combined_auc,
+                "accuracy": self.agreement, "wrong_caught": self.wrong_caught, "right_rejected": self.right_rejected,
+                "informative": self.informative, "summary": self.summary(),
+                "median_latency_ms": self.median_latency_ms, "question": question,
+                "choose_k": choose_k if question == "choose" else None}
+
     def to_dict(self) -> dict:
         d = {k: v for k, v in self.__dict__.items() if k not in ("judged", "profile", "choice")}
         d["profile"] = self.profile.to_dict() if self.profile else None
@@ -315,8 +324,19 @@ def _answered(reqs, verdicts, truth, temperature: float) -> dict:
                 median_latency_ms=float(np.median(lat)) if lat else None, judged=list(zip(reqs, verdicts, truth)))
 
 
+def ask_in_chunks(judge: Judge, reqs: list, progress=None, chunk: int = 8) -> list:
+    """The judge's verdicts on ``reqs`` in order, asked a few at a time so ``progress(done,
+    total)`` can tell a person how far measuring a slow judge has come."""
+    out: list = []
+    for start in range(0, len(reqs), chunk if progress else max(len(reqs), 1)):
+        out.extend(judge.judge_many(reqs[start : start + (chunk if progress else len(reqs))]))
+        if progress:
+            progress(len(out), len(reqs))
+    return out
+
+
 def calibrate(data, state, judge: Judge, n: int = 40, seed: int = 0, c_examples: int = 5,
-              folds: int = 3, min_gain: float = 0.0, min_auc: float = 0.6) -> Calibration:
+              folds: int = 3, min_gain: float = 0.0, min_auc: float = 0.6, progress=None) -> Calibration:
     """Measure ``judge`` on ``n`` seeds, each under its own and its most plausible wrong label.
 
     Costs ``2 n`` judge calls. The judge is *informative* when it separates right from wrong
@@ -337,7 +357,7 @@ def calibrate(data, state, judge: Judge, n: int = 40, seed: int = 0, c_examples:
             reqs.append(build_request(data, state, i, lab, c_examples=c_examples))
             right.append(is_right)
             prior.append(seeds.P[k, lab])
-    verdicts = judge.judge_many(reqs)
+    verdicts = ask_in_chunks(judge, reqs, progress)
     right_a, prior_a = np.array(right), np.array(prior)
     base = {**_answered(reqs, verdicts, right, seeds.temperature), "classifier_auc": roc_auc(prior_a, right_a)}
     scores = [verdict_score(v) for v in verdicts]
@@ -382,7 +402,7 @@ def _choose_candidates(P_row: np.ndarray, own: int, k: int, present: bool) -> li
 
 
 def calibrate_choice(data, state, judge: Judge, n: int = 40, k: int = 5, seed: int = 0,
-                     folds: int = 3, min_auc: float = 0.6) -> Calibration:
+                     folds: int = 3, min_auc: float = 0.6, progress=None) -> Calibration:
     """Measure ``judge`` on ``n`` seeds with *choose* questions: each seed once with its own
     label among the classifier's top ``k`` candidates and once without it (``2 n`` calls).
 
@@ -403,7 +423,7 @@ def calibrate_choice(data, state, judge: Judge, n: int = 40, k: int = 5, seed: i
             reqs.append(build_choose_request(data, state, i, _choose_candidates(seeds.P[kk], own, k, is_present)))
             present.append(is_present)
             owns.append(data.label_names[own])
-    verdicts = judge.judge_many(reqs)
+    verdicts = ask_in_chunks(judge, reqs, progress)
     base = {**_answered(reqs, verdicts, present, seeds.temperature), "classifier_auc": None}
     answered = [(r, v, p, o) for r, v, p, o in zip(reqs, verdicts, present, owns) if v.valid is not None]
     prof, hit_score, was_present = _choice_profile(answered, k)

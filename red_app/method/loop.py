@@ -454,11 +454,12 @@ class RedLoop:
         c = self.config
         if self.judge.trusted or c.calibration_seeds == 0:
             return Delegation(None)  # taken at its word (calibration_seeds=0 asks for that)
-        n = min(c.calibration_seeds, max(c.budget - state.calls, 0) // 2)
+        n = c.measuring_seeds(state.calls)
+        tell = lambda done, total: self._stage(state.iteration, "measuring the judge", done, total)  # noqa: E731
         if c.question == "choose":
-            cal = calibrate_choice(data, state, self.judge, n=n, k=c.choose_k, seed=c.seed)
+            cal = calibrate_choice(data, state, self.judge, n=n, k=c.choose_k, seed=c.seed, progress=tell)
         else:
-            cal = calibrate(data, state, self.judge, n=n, seed=c.seed, c_examples=c.c_examples)
+            cal = calibrate(data, state, self.judge, n=n, seed=c.seed, c_examples=c.c_examples, progress=tell)
         state.calls += cal.answered  # failed calls are not charged
         self.calibration_ = cal
         if self.sink:

@@ -148,3 +148,18 @@ class VerdictsMixin(EventsMixin):
         """The iterations that have judge verdicts, in order."""
         return [r[0] for r in self.cursor().execute(
             "SELECT DISTINCT iteration FROM judge_verdicts WHERE iteration IS NOT NULL ORDER BY 1").fetchall()]
+
+    # -- a judge's latest measured figures ---------------------------------------------------
+
+    def remember_judge(self, kind: str, model: str | None, figures: dict) -> None:
+        """Keep a judge's latest measured figures (`red judge-eval`, or a run measuring it)."""
+        import json
+
+        self.set_setting(f"judge_eval:{kind}:{model}", json.dumps(figures, default=str))
+
+    def remembered_judge(self, kind: str, model: str | None) -> dict | None:
+        """The figures :meth:`remember_judge` kept for this judge, or None."""
+        import json
+
+        raw = self.get_setting(f"judge_eval:{kind}:{model}")
+        return json.loads(raw) if raw else None

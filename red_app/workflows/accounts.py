@@ -54,6 +54,7 @@ ACTIONS: dict[str, frozenset[str]] = {
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 MIN_PASSWORD = 8
+MAX_PASSWORD_BYTES = 72
 
 
 class AccountError(RedError):
@@ -142,28 +143,49 @@ def add_user(name: str, password: str, role: str, path: Path | None = None, repl
         raise AccountError(f"role {role!r} is not one of {', '.join(ROLES)}")
     if len(password or "") < MIN_PASSWORD:
         raise AccountError(f"the password must have at least {MIN_PASSWORD} characters")
+    if len(password.encode()) > MAX_PASSWORD_BYTES:  # bcrypt reads no further and refuses longer ones
+        raise AccountError(f"the password must be at most {MAX_PASSWORD_BYTES} bytes (UTF-8); choose a shorter one")
     cfg = load_config(path)
     users = cfg["credentials"]["usernames"]
     if name in users and not replace:
         raise AccountError(f"user {name} exists; `red user remove {name}` first, or pass --replace")
     users[name] = {"name": name, "email": f"{name}@localhost", "roles": [role],
                    "password": bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()}
-    cookie = cfg["cookie"]
-    cookie.setdefault("name", "red_auth")
-    cookie.setdefault("key", secrets.token_hex(32))  # signs the re-login cookie; never leaves the server
-    cookie.setdefault("expiry_days", 7)
+    _new_key(cfg)
     _write(path, cfg)
     return Account(name, role)
 
 
 def remove_user(name: str, path: Path | None = None) -> None:
+    """Remove an account; every re-login cookie stops working (the key is new)."""
     path = path or users_file()
     name = (name or "").strip().lower()
     cfg = load_config(path)
     if name not in cfg["credentials"]["usernames"]:
         raise AccountError(f"no user {name!r} in {path}; see `red user list`")
     del cfg["credentials"]["usernames"][name]
+    _new_key(cfg)
     _write(path, cfg)
+
+
+def rotate_key(path: Path | None = None) -> None:
+    """A new key for the re-login cookies: everyone logs in again with their password."""
+    path = path or users_file()
+    cfg = load_config(path)
+    _new_key(cfg)
+    _write(path, cfg)
+
+
+COOKIE_DAYS = 1.0  # a login lasts this long in a browser (reloads included), then the password is asked again
+
+
+def _new_key(cfg: dict) -> None:
+    """Sign re-login cookies with a new random key: any change of the accounts ends every
+    login made before it (a removed or demoted user, a changed password, a leaked cookie)."""
+    cookie = cfg["cookie"]
+    cookie.setdefault("name", "red_auth")
+    cookie["key"] = secrets.token_hex(32)  # never leaves the server
+    cookie["expiry_days"] = float(cookie.get("expiry_days", COOKIE_DAYS))
 
 
 def _write(path: Path, cfg: dict) -> None:

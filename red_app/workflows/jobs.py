@@ -88,7 +88,7 @@ class JobRegistry:
         self._lock = threading.Lock()
 
     def get(self, project: Project) -> RunJob | None:
-        return self._jobs.get(str(project.path))
+        return self._jobs.get(_key(project))
 
     def start(self, project: Project, judge: JudgeSettings, config: LoopConfig | None,
               started_by: str | None = None, resume: int | None = None) -> RunJob:
@@ -97,7 +97,7 @@ class JobRegistry:
         verdict cache is the run's own too. A run already going on this project is returned,
         never a second one."""
         with self._lock:
-            job = self._jobs.get(str(project.path))
+            job = self._jobs.get(_key(project))
             if job and job.running:
                 return job  # a second tab sees the same run, never starts another
             own = Project(project.path)
@@ -110,7 +110,7 @@ class JobRegistry:
                          settings=judge)
             job.first_run_after = _newest_run(project)  # the run this job makes is newer than this
             job.thread = threading.Thread(target=job._work, name=f"red-run-{project.path.name}", daemon=True)
-            self._jobs[str(project.path)] = job
+            self._jobs[_key(project)] = job
             job.thread.start()
             return job
 
@@ -124,3 +124,9 @@ class JobRegistry:
 def _newest_run(project: Project) -> int:
     runs = project.runs()
     return int(runs["run_id"].max()) if len(runs) else 0
+
+
+def _key(project: Project) -> str:
+    """A project's file by its real identity: the same file under two spellings
+    (``a/x.duckdb``, ``a/b/../x.duckdb``, a link) is one project with one run."""
+    return str(project.path.resolve())

@@ -12,7 +12,6 @@ Two ways to measure, both storing every verdict with its audit record (purpose
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
 from dataclasses import replace
@@ -45,12 +44,7 @@ def judge_eval(project: Project, judge: Judge, n: int = 100, seed: int = 0, from
         cal = (calibrate_choice(data, state, judge, n=n, k=choose_k, seed=seed) if question == "choose"
                else calibrate(data, state, judge, n=n, seed=seed, c_examples=DEFAULTS.c_examples))
         judged = [(req, v) for req, v, _ in cal.judged]
-        result = {"mode": "seeds", "asked": cal.pairs, "answered": cal.answered, "errors": cal.pairs - cal.answered,
-                  "auc": cal.judge_auc, "classifier_auc": cal.classifier_auc, "combined_auc": cal.combined_auc,
-                  "accuracy": cal.agreement, "wrong_caught": cal.wrong_caught, "right_rejected": cal.right_rejected,
-                  "informative": cal.informative, "summary": cal.summary(),
-                  "median_latency_ms": cal.median_latency_ms, "question": question,
-                  "choose_k": choose_k if question == "choose" else None}
+        result = cal.as_result(question, choose_k)
     else:
         result, judged = on_gold_sample(data, state, judge, n)
     result.update({"judge": judge.describe(), "kind": judge.kind, "model": judge.model,
@@ -58,9 +52,13 @@ def judge_eval(project: Project, judge: Judge, n: int = 100, seed: int = 0, from
     if not project.read_only:
         project.record_verdicts(None, None, [{**verdict_row(req, v, judge), "purpose": "eval", "applied": False}
                                              for req, v in judged])
-        # remembered, so wherever this judge is chosen its measured figures are shown
-        project.set_setting(f"judge_eval:{judge.kind}:{judge.model}", json.dumps(result))
+        remember(project, result)
     return result
+
+
+def remember(project: Project, result: dict) -> None:
+    """Keep a judge's measured figures, so wherever this judge is chosen they are shown."""
+    project.remember_judge(result["kind"], result["model"], result)
 
 
 def on_gold_sample(data, state, judge: Judge, n: int) -> tuple[dict, list]:
@@ -128,5 +126,5 @@ def describe_result(res: dict) -> str:
 
 
 def remembered(project: Project, kind: str, model: str | None) -> dict | None:
-    raw = project.get_setting(f"judge_eval:{kind}:{model}")
-    return json.loads(raw) if raw else None
+    """A judge's latest measured figures on this project, or None."""
+    return project.remembered_judge(kind, model)

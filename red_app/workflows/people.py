@@ -21,6 +21,7 @@ from ..project.reviews import (  # noqa: F401  (who is answering is part of this
     answering,
     append_human_decision,
     claim,
+    model_label_queue,
     queue_size,
     rejected_labels,
     release_claims,
@@ -47,6 +48,7 @@ class Question:
     kind: str = "people"          # people: a proposal to people (no judge answered); judge: a judge's
                                   # verdict to check; model: a model label; audit: an audit item
     judge_said: str | None = None  # for kind judge: what the judge answered, in words
+    applied: bool = False          # for kind judge: whether its answer counts until a person decides
     iteration: int | None = None
     uncertainty: float | None = None
     note: str | None = None
@@ -80,6 +82,7 @@ def question_from_row(row, labels: list[str], rejected: set[str] = frozenset(), 
                     seen_event=int(row["last_human_event"]),
                     verdict_id=int(row["verdict_id"]) if row.get("verdict_id") is not None else None,
                     kind=kind or ("people" if people else "judge"), judge_said=said,
+                    applied=bool(row.get("applied")) if row.get("applied") is not None else False,
                     iteration=int(row["iteration"]) if row.get("iteration") == row.get("iteration")
                     and row.get("iteration") is not None else None,
                     uncertainty=float(unc) if unc is not None and unc == unc else None)
@@ -95,8 +98,37 @@ def open_questions(project: Project, reviewer: str, status: str = "needs_review"
     the texts someone else has open."""
     rows = review_queue(project, status=status, limit=limit, reviewer=reviewer, **filters)
     labels = project.labels()
-    return [question_from_row(r, labels, rejected_labels(project, r["sample_id"]))
-            for r in rows.to_dict("records")]
+    # the question as the loop asked it: a judge's "none of these" is what the person checks
+    return [question_from_row(r, labels) for r in rows.to_dict("records")]
+
+
+def model_questions(project: Project, below: float = 0.6, label: str | None = None, limit: int = 200,
+                    k: int = DEFAULT_K) -> list[Question]:
+    """Model labels less sure than ``below`` on texts nobody decided, as questions: the model's
+    label, then its alternatives."""
+    rows = model_label_queue(project, below, label=label, limit=limit)
+    labels = project.labels()
+    out = []
+    for r in rows.to_dict("records"):
+        q = question_from_row({**r, "candidates": None, "verdict_id": None, "judge_kind": "model", "valid": None},
+                              labels, rejected_labels(project, r["sample_id"]), k, kind="model")
+        out.append(Question(**{**q.__dict__, "note": "model label"}))
+    return out
+
+
+def audit_questions(project: Project, items, k: int = DEFAULT_K) -> list[Question]:
+    """The audit's unanswered items as questions: the label under audit first, then the
+    model's alternatives (one key says it is right; another picks the right one)."""
+    from .texts import text_alternatives
+
+    labels = project.labels()
+    out = []
+    for r in items[~items.answered.astype(bool)].to_dict("records"):
+        q = question_from_row({**r, "candidates": None, "alternatives": text_alternatives(project, r["sample_id"]),
+                               "verdict_id": None, "judge_kind": "audit", "valid": None}, labels, set(), k,
+                              kind="audit")
+        out.append(Question(**{**q.__dict__, "note": None}))
+    return out
 
 
 def next_question(project: Project, reviewer: str, status: str = "needs_review",

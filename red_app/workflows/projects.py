@@ -28,9 +28,10 @@ from .label_map import map_after_embedding
 from .runner import fit_after_embedding
 
 
-def open_project(path: str | Path, read_only: bool = False) -> Project:
-    """An existing project file (a clear error when there is none)."""
-    return Project(Path(path), read_only=read_only)
+def open_project(path: str | Path, read_only: bool = False, wait: float | None = None) -> Project:
+    """An existing project file (a clear error when there is none); ``wait``: seconds to wait
+    while another process holds it ($RED_LOCK_WAIT, default 30)."""
+    return Project(Path(path), read_only=read_only, wait=wait)
 
 
 def create_project(path: str | Path) -> Path:

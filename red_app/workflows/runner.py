@@ -135,6 +135,12 @@ class ProjectSink(BaseSink):
         self.project.record_verdicts(self.run_id, 0, [
             {**self._row(req, v), "purpose": "calibration", "applied": False} for req, v, _ in cal.judged])
         self.project.save_calibration(self.run_id, cal.to_dict())
+        # the run's measurement is this judge's latest: shown wherever it is chosen, as judge-eval's is
+        loop = self.project.run_config(self.run_id)["loop"] if self.run_id is not None else {}
+        question = loop.get("question", "binary")
+        figures = {**cal.as_result(question, loop.get("choose_k")), "judge": self.judge.describe(),
+                   "kind": self.judge.kind, "model": self.judge.model}
+        self.project.remember_judge(self.judge.kind, self.judge.model, figures)
 
     def _row(self, req, v) -> dict:
         return verdict_row(req, v, self.judge)

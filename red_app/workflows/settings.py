@@ -43,3 +43,13 @@ def setting_specs(on_page: bool | None = True) -> list[SettingSpec]:
                                help=m["help"], kind=_kind(f), default=getattr(DEFAULTS, f.name), low=m["low"],
                                high=high, step=m["step"], choices=m["choices"]))
     return out
+
+
+def measuring_note(config: LoopConfig) -> str:
+    """What measuring a judge on seeds costs a run with these settings, in words."""
+    n = config.measuring_seeds()
+    if config.calibration_seeds == 0 or n == 0:
+        return "The judge's verdicts are taken at their word: nothing is spent measuring it."
+    capped = " (at most half the budget)" if n < config.calibration_seeds else ""
+    return (f"Before applying any verdict, the run measures the judge on {n} seeds{capped}: {2 * n} of the "
+            f"{config.budget:,} calls, with a count shown as it goes.")

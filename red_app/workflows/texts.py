@@ -79,6 +79,16 @@ def text_details(project: Project, sample_id: str) -> dict:
     return row
 
 
+def text_alternatives(project: Project, sample_id: str) -> list[str]:
+    """The labels the model would give a text after its current one, best first."""
+    row = text_row(project, sample_id)
+    if row is None:
+        return []
+    lists = [row.get("alternatives"), row.get("predicted_alternatives")]
+    out = [a for src in lists if src is not None and not isinstance(src, float) for a in list(src) if a]
+    return list(dict.fromkeys(out))
+
+
 def _labelable(project: Project, sample_ids: Sequence[str]) -> dict[str, dict]:
     states = shown_labels(project, sample_ids)
     unknown = [s for s in sample_ids if s not in states]

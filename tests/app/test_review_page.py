@@ -39,43 +39,49 @@ def _human(path):
                LEFT JOIN revocations r USING (event_id) WHERE a.origin = 'human' ORDER BY a.event_id""").fetchall()
 
 
-def test_right_on_an_invalid_verdict_says_the_label_is_right_and_undo_takes_it_back(demo):
+def _mode(at, name):
+    at.radio[0].set_value(name).run()  # the page's only radio at the top: what to review
+
+
+def test_a_picked_candidate_is_recorded_and_undo_takes_it_back(demo):
     at = review()
     assert not at.exception
+    at.selectbox(key="f_status").set_value("pending").run()
     at.selectbox(key="f_said").set_value("invalid").run()
-    # what the judge said is spelled out for the item, apart from the person's action
-    said = [m.value for m in at.markdown if "Judge (" in m.value]
-    assert said and "invalid" in said[0] and "thinks" in said[0]
-    _button(at, "Right").click().run()
+    # the question the loop asked: its candidates with their keys, and what the judge answered
+    keys = [b.label for b in at.button if b.label.isdigit()]
+    assert keys and keys[0] == "1"
+    assert any(c.value.startswith("The judge answered: none of these") for c in at.caption)
+    _button(at, "2").click().run()
     assert not at.exception
     rows = _human(demo)
-    assert len(rows) == 1 and rows[0][2:4] == ("valid", ME)  # Right = the proposed label is right
-    _button(at, "Undo my last decision").click().run()
+    # the second candidate is right: the proposed (first) label is wrong, the picked one right
+    assert [r[2] for r in rows] == ["invalid", "valid"] and {r[3] for r in rows} == {ME}
+    _button(at, "u · Undo my last").click().run()
     assert not at.exception
-    rows = _human(demo)
-    assert len(rows) == 1 and rows[0][4] == ME  # kept, and revoked by the tester
-    # the undone text is shown again with both words in its history
-    shown = " ".join(t.value for t in at.text)
-    assert f"person {ME}:" in shown and f"undone by {ME}" in shown and "judge  simulated" in shown
+    assert [r[4] for r in _human(demo)] == [ME, ME]  # kept, and revoked by the tester
 
 
-def test_another_label_is_recorded_from_the_picker_and_rejected_labels_are_not_offered_first(demo):
+def test_none_of_these_rejects_every_candidate(demo):
     at = review()
-    item_pick = next(s for s in at.selectbox if s.label.startswith("Another label"))
-    assert item_pick.value is None  # never pre-filled
-    choice = item_pick.options[0]
-    item_pick.set_value(choice.replace("  (rejected before)", "")).run()
+    at.selectbox(key="f_status").set_value("pending").run()
+    shown = [b.label for b in at.button if b.label.isdigit()]
+    _button(at, "0 · None of these").click().run()
+    assert not at.exception
+    rows = _human(demo)
+    assert len(rows) == len(shown) and {r[2] for r in rows} == {"invalid"}
+
+
+def test_another_label_is_recorded_from_the_search(demo):
+    at = review()
+    at.selectbox(key="f_status").set_value("pending").run()
+    search = next(s for s in at.selectbox if s.label.startswith("Search every label"))
+    assert search.value is None  # never pre-filled
+    choice = search.options[0]
+    search.set_value(choice).run()
     assert not at.exception
     rows = _human(demo)
     assert [r[2] for r in rows] == ["invalid", "valid"] and rows[1][1] == choice
-
-
-def test_filters_by_what_the_judge_said(demo):
-    at = review()
-    for said in ("valid", "invalid"):
-        at.selectbox(key="f_said").set_value(said).run()
-        assert not at.exception
-        assert any(f"said: :{'green' if said == 'valid' else 'red'}[{said}]" in m.value for m in at.markdown)
 
 
 def test_bulk_counts_asks_and_records_one_event_per_verdict(demo):
@@ -85,6 +91,7 @@ def test_bulk_counts_asks_and_records_one_event_per_verdict(demo):
     label = q.label.value_counts().index[0]
     n = int((q.label == label).sum())
     at = review()
+    at.selectbox(key="f_status").set_value("pending").run()
     at.selectbox(key="f_said").set_value("valid").run()
     at.selectbox(key="f_label").set_value(label).run()
     ask = _button(at, f"Decide {n:,}…")
@@ -95,43 +102,53 @@ def test_bulk_counts_asks_and_records_one_event_per_verdict(demo):
     assert not at.exception
     rows = _human(demo)
     assert len(rows) == n and {r[1] for r in rows} == {label} and {r[2] for r in rows} == {"valid"}
-    _button(at, "Undo my last decision").click().run()
+    _button(at, "u · Undo my last").click().run()
     assert all(r[4] == ME for r in _human(demo))
 
 
-def test_model_labels_below_a_threshold_can_be_confirmed(demo):
+def test_model_labels_below_a_threshold_are_answered_the_same_way(demo):
     at = review()
-    at.radio(key="review_mode").set_value("Model labels").run()
+    _mode(at, "Model labels")
     assert not at.exception
-    assert any("model labels below 0.6" in c.value for c in at.caption)
-    _button(at, "Wrong").click().run()
+    assert any(c.value.startswith("The model's label") for c in at.caption)
+    _button(at, "1").click().run()  # the model's label is right
     assert not at.exception
     rows = _human(demo)
-    assert len(rows) == 1 and rows[0][2] == "invalid"
+    assert len(rows) == 1 and rows[0][2] == "valid"
 
 
-def test_audit_sample_mode_has_undo_and_the_nearest_examples(demo):
+def test_the_audit_uses_the_same_picker_and_undo(demo):
     from red_app.workflows.audit import current_audit, draw_audit
 
     with Project(demo) as p:
         draw_audit(p, 20, seed=2)
         _, items = current_audit(p)
     at = review()
-    at.radio(key="review_mode").set_value("Audit sample").run()
+    _mode(at, "Audit sample")
     assert not at.exception
-    first = items.sample_id.iloc[0]
-    label = items.label.iloc[0]
-    assert any(m.value.startswith("#### Nearest examples of") for m in at.markdown)
+    first, label = items.sample_id.iloc[0], items.label.iloc[0]
     assert any(t.value == items.text.iloc[0] for t in at.text)
-    _button(at, "Right").click().run()
+    _button(at, "1").click().run()  # key 1: the label under audit is right
     assert not at.exception
     rows = _human(demo)
     assert [(r[0], r[1], r[2], r[4]) for r in rows] == [(first, label, "valid", None)]
     assert any("1 of 20 answered" in str(p.proto.text) for p in at.get("progress"))
-    undo = _button(at, "Undo my last decision")
-    assert undo.proto.shortcut == "u"
-    undo.click().run()
+    _button(at, "2").click().run()  # key 2 on the next item: wrong, and the second label is right
+    assert [r[2] for r in _human(demo)][1:] == ["invalid", "valid"]
+    _button(at, "u · Undo my last").click().run()
+    _button(at, "u · Undo my last").click().run()
     assert not at.exception
-    assert [r[4] for r in _human(demo)] == [ME]  # the answer is revoked, not deleted
+    assert [r[4] for r in _human(demo)] == [ME, ME, ME]  # every answer revoked, not deleted
     assert any("0 of 20 answered" in str(p.proto.text) for p in at.get("progress"))
-    assert any(t.value == items.text.iloc[0] for t in at.text)  # the undone item is shown again
+
+
+def test_the_mode_is_kept_when_the_person_comes_back(demo):
+    at = review()
+    _mode(at, "Model labels")
+    kept = at.session_state["review_mode_kept"]
+    assert kept == "Model labels"
+    # another page's run drops the values of widgets it does not draw; the plain key stays
+    again = AppTest.from_file(str(ROOT / "pages" / "review.py"), default_timeout=60)
+    again.session_state["review_mode_kept"] = kept
+    again.run()
+    assert not again.exception and again.radio[0].value == "Model labels"

@@ -89,7 +89,8 @@ def test_people_deciding_during_a_run_are_never_overwritten(small_copy):
 
         def work():
             try:
-                list(run_project(p, judge, cfg))
+                with Project(small_copy) as own:  # a run of its own, as the app's background runs have
+                    list(run_project(own, judge, cfg))
             except Exception as exc:  # pragma: no cover - reported below
                 errors.append(exc)
 

@@ -112,9 +112,13 @@ def test_no_answer_in_time_stops_the_run_resumably_and_resume_waits_for_the_rest
 def test_stopping_a_waiting_run_ends_it_cleanly(small_copy):
     with Project(small_copy) as p:
         flag = threading.Event()
-        threading.Timer(0.5, flag.set).start()
+
+        def progress(stage):  # stopped by a person once the proposals are out and the run waits
+            if stage.stage == "waiting for people's answers":
+                threading.Timer(0.3, flag.set).start()
+
         list(run_project(p, HumanJudge(wait=None, poll=0.05), LoopConfig(budget=10, batch=10, patience=None),
-                         should_stop=flag.is_set, label_everything=False))
+                         should_stop=flag.is_set, label_everything=False, progress=progress))
         run = p.runs().iloc[-1]
         assert run.status == "stopped" and run.termination == "stopped by user"
         assert queue_size(p, "needs_review") == 10  # the proposals stay for people

@@ -258,32 +258,28 @@ def test_upload_names_are_never_used_as_paths(tmp_path):
 
 
 def test_a_locked_project_names_the_process_that_holds_it(small_copy):
-    """While a `red run` writes, other commands are refused with one line that says which
-    process holds the file (DuckDB locks it for other processes)."""
+    """A process that keeps the file open (here one that holds it on purpose; runs let go of it
+    between steps) makes others wait $RED_LOCK_WAIT seconds, then refuse with one line that
+    says which process holds it."""
     import os
     import subprocess
     import sys
     import time
     from pathlib import Path
 
-    from red_app.errors import ProjectError
-
     red = Path(sys.executable).parent / "red"
-    env = dict(os.environ, HF_HUB_OFFLINE="1", RED_SLOW_JUDGE_MS="50")
-    proc = subprocess.Popen([str(red), "run", str(small_copy), "--budget", "200", "--batch", "100"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = dict(os.environ, HF_HUB_OFFLINE="1", RED_LOCK_WAIT="1")
+    hold = ("import sys, time; from red_app.project.store import Project; p = Project(sys.argv[1]); "
+            "p.status(); print('held', flush=True); time.sleep(120)")
+    proc = subprocess.Popen([sys.executable, "-c", hold, str(small_copy)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
     try:
-        deadline, message = time.time() + 300, None  # a busy 2-core machine starts `red run` slowly
-        while time.time() < deadline and message is None and proc.poll() is None:
-            time.sleep(0.5)
-            try:
-                Project(small_copy, read_only=True).close()
-            except ProjectError as exc:
-                message = str(exc)
-        assert message is not None, f"the run never held the file (exit code {proc.poll()})"
-        assert f"process {proc.pid}" in message and "red run" in message and "\n" not in message
-        r = subprocess.run([str(red), "status", str(small_copy)], capture_output=True, text=True, timeout=120)
+        assert proc.stdout.readline().strip() == "held"
+        t0 = time.monotonic()
+        r = subprocess.run([str(red), "status", str(small_copy)], capture_output=True, text=True, timeout=120, env=env)
+        waited = time.monotonic() - t0
         assert r.returncode == 1 and f"process {proc.pid}" in r.stderr and "Traceback" not in r.stderr
+        assert r.stderr.strip().count("\n") == 0 and waited >= 1.0  # it waited before refusing
     finally:
         proc.kill()
         proc.wait(timeout=30)
