@@ -230,6 +230,13 @@ def open_project(path: str) -> Project:
     return held
 
 
+def here() -> Project:
+    """This run's project, for a widget's callback: callbacks run before the page (and before
+    app.py's routing), so they must not set the session up again (:func:`project` would
+    declare the navigation and rerun, and the callback's action would be lost)."""
+    return open_project(st.session_state["project_path"])
+
+
 def release_project() -> None:
     """Close the connections this script run used (the end of a page run, or of a
     fragment's run). Safe to call in a ``finally`` after st.stop()."""
@@ -328,13 +335,14 @@ def setting_widget(where, spec, key: str | None = None, value=None):
 # browser then forgets those. Constant code, no data in it; keys typed into a field are left alone.
 _KEYS_JS = """
 export default function(component) {
-  const { setStateValue, data, parentElement } = component;
+  const { setStateValue, data } = component;
   const w = window;
   if (!w.__redKeys) {
-    w.__redKeys = {seq: 0, queue: [], send: null, el: null, allowed: ""};
+    w.__redKeys = {seq: 0, queue: [], send: null, path: null, allowed: ""};
     document.addEventListener('keydown', (e) => {
       const st = w.__redKeys;
-      if (!st.el || !document.body.contains(st.el)) return;   // not on a page that listens
+      // only on the page that listens (while it is redrawn its element may be missing: keep the key)
+      if (location.pathname !== st.path) return;
       const t = e.target;
       const typing = t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.isContentEditable);
       if (typing || e.ctrlKey || e.metaKey || e.altKey || e.key.length !== 1) return;
@@ -346,7 +354,7 @@ export default function(component) {
     }, true);
   }
   const st = w.__redKeys;
-  st.el = parentElement;
+  st.path = location.pathname;
   st.allowed = (data && data.allowed) || "";
   const acked = (data && data.acked) || 0;
   if (acked > st.seq) st.seq = acked;          // a new window on an old session: keep counting up
@@ -362,16 +370,16 @@ def _keys_component():
     return st.components.v2.component("red_queued_keys", html="<span></span>", js=_KEYS_JS, isolate_styles=False)
 
 
-def queued_keys(allowed: str, scope: str = "keys") -> list[str]:
+def queued_keys(allowed: str, scope: str = "keys"):
     """The keys pressed since the last page run, oldest first (only those in ``allowed``):
-    every press arrives, however fast they come. Call once per run, near the top of a page."""
+    every press arrives, however fast they come. Yields each key, marked handled as it is
+    handed over (so a run stopped midway by a newer one never applies a key twice; the keys
+    not yet handed over go to the next run). Call once per run, near the top of a page."""
     done_key = f"_{scope}_acked"
     acked = int(st.session_state.get(done_key, 0))
     result = _keys_component()(key=f"_{scope}_component", data={"acked": acked, "allowed": allowed},
                                default={"pressed": {"keys": []}}, on_pressed_change=lambda: None, height=0)
-    value = result["pressed"] if "pressed" in result else {}
-    value = value or {}
-    fresh = sorted((int(s), str(k)) for s, k in (value.get("keys") or []) if int(s) > acked)
-    if fresh:
-        st.session_state[done_key] = fresh[-1][0]
-    return [k for _, k in fresh]
+    value = (result["pressed"] if "pressed" in result else None) or {}
+    for seq, key in sorted((int(s), str(k)) for s, k in (value.get("keys") or []) if int(s) > acked):
+        st.session_state[done_key] = seq
+        yield key

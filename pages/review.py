@@ -8,7 +8,7 @@ out widgets: red_app.workflows holds the logic."""
 import pandas as pd
 import streamlit as st
 
-from pages import md, project, queued_keys, sidebar
+from pages import here, md, project, queued_keys, releasing, sidebar
 from red_app.errors import RedError
 from red_app.workflows.audit import current_audit
 from red_app.workflows.people import (
@@ -69,6 +69,11 @@ FOCUS_SCRIPT = """
 """ % PICKER
 
 
+# Callbacks (a click, a choice) run at the start of the next page run, before the page opens
+# its project: each asks here() for that run's own, never the `proj` of the run that drew the
+# widget (released when that run ended).
+
+
 def say(kind: str, text: str) -> None:
     """A message for the next run of the page (after a click or a key)."""
     st.session_state["review_flash"] = (kind, text)
@@ -84,7 +89,7 @@ def flash() -> None:
 def record(q: Question, choice: str | None, note: str | None = None) -> bool:
     """Record one answer; a clear message either way. True when it was recorded."""
     try:
-        answer(proj, q, choice, st.session_state.get("reviewer", ""), note=note)
+        answer(here(), q, choice, st.session_state.get("reviewer", ""), note=note)
         said = f"{choice}" if choice is not None else "none of " + ", ".join(q.candidates)
         say("success", f"recorded — {said} · u undoes it")
         return True
@@ -97,7 +102,7 @@ def record(q: Question, choice: str | None, note: str | None = None) -> bool:
 
 def undo() -> None:
     try:
-        done = undo_last(proj, st.session_state.get("reviewer", ""))
+        done = undo_last(here(), st.session_state.get("reviewer", ""))
         n = len(done["sample_ids"])
         st.session_state["review_goto"] = done["sample_ids"][0]
         say("success", f"undone: your last decision ({len(done['event_ids'])} event(s) on {n} text"
@@ -138,14 +143,11 @@ def candidate_list(q: Question, labels: list[str], note: str | None, pos_key: st
     """The candidates, each a button with its key, its description and nearest examples."""
     desc = proj.descriptions()
     for key, label in q.keys().items():
-        c = st.columns([0.9, 4])
-        c[0].button(f"{key}", key=f"pick-{q.sample_id}-{key}", type="primary" if key == "1" else "secondary",
-                    on_click=record, args=(q, label, note), width="stretch", help=f"{label} is the right label")
-        with c[1]:
-            st.markdown(f"**{md(label)}**" + (f" — {md(desc[label]['description'])}" if label in desc else ""))
-            ex = nearest_examples(proj, q.sample_id, label, k=EXAMPLES_SHOWN)
-            if ex:
-                st.caption(" · ".join(md(t[:90]) for _, t, _ in ex))
+        st.button(f"{key} · {label}", key=f"pick-{q.sample_id}-{key}", type="primary" if key == "1" else "secondary",
+                  on_click=record, args=(q, label, note), help=f"{label} is the right label")
+        about_label = desc[label]["description"] if label in desc else ""
+        ex = nearest_examples(proj, q.sample_id, label, k=EXAMPLES_SHOWN)
+        st.caption(" · ".join([md(about_label)] * bool(about_label) + [f"“{md(t[:90])}”" for _, t, _ in ex]))
     b = st.columns([1.4, 1, 1.3])
     b[0].button("0 · None of these", key=f"none-{q.sample_id}", on_click=record, args=(q, None, note),
                 width="stretch", help="none of the labels above is right")
@@ -153,10 +155,12 @@ def candidate_list(q: Question, labels: list[str], note: str | None, pos_key: st
         f"{pos_key}_skipped", []).append(q.sample_id), width="stretch")
     b[2].button(UNDO, key=f"undo-{q.sample_id}", on_click=undo, width="stretch",
                 help="take back your newest decision (a bulk decision as a whole); it stays in the history")
-    st.selectbox(f"{PICKER} (o, type, Enter records it; Esc leaves)", [x for x in labels if x not in q.candidates],
-                 index=None, key=f"search-{q.sample_id}", placeholder="type to search every label…",
-                 on_change=lambda: record(q, st.session_state.get(f"search-{q.sample_id}"), note)
-                 if st.session_state.get(f"search-{q.sample_id}") else None)
+    found = st.selectbox(f"{PICKER} (o, type, Enter records it; Esc leaves)",
+                         [x for x in labels if x not in q.candidates], index=None, key=f"search-{q.sample_id}",
+                         placeholder="type to search every label…")
+    if found:  # recorded in the run that sees the choice, then the page shows the next text
+        record(q, found, note)
+        st.rerun()
 
 
 def about(q: Question) -> None:
@@ -194,6 +198,8 @@ def show(questions: list[Question], pos_key: str, labels: list[str], note: str |
     if not live:
         st.info("Nothing to answer here right now." + (" Skipped texts come back when you reload." if skipped else ""))
         st.button(UNDO, on_click=undo)
+        if proj.live_run() is not None:
+            wait_for_proposals()
         return
     goto = st.session_state.pop("review_goto", None)  # after an undo: the text undone
     ids = [q.sample_id for q in live]
@@ -211,6 +217,17 @@ def show(questions: list[Question], pos_key: str, labels: list[str], note: str |
         history_table(q.sample_id)
     with right:
         candidate_list(q, labels, note, pos_key)
+
+
+@st.fragment(run_every=2.0)
+@releasing
+def wait_for_proposals() -> None:
+    """While a run is going and nothing waits here, look again every 2 s: the run's next
+    proposals appear without a reload."""
+    here = project()
+    st.caption("A run is going: its next proposals appear here as soon as it makes them…")
+    if queue_figures(here)["waiting"] or here.live_run() is None:
+        st.rerun(scope="app")
 
 
 def verdict_mode(labels: list[str]) -> None:
@@ -243,7 +260,7 @@ def verdict_mode(labels: list[str]) -> None:
 
 def bulk_go(filters: dict, status: str, expected: int, action: str, to_label: str | None) -> None:
     try:
-        n = bulk_decide(proj, reviewer=st.session_state.get("reviewer", ""), action=action, expected=expected,
+        n = bulk_decide(here(), reviewer=st.session_state.get("reviewer", ""), action=action, expected=expected,
                         status=status, to_label=to_label, **filters)
         say("success", f"recorded {n} decisions ({action}) as one action · u undoes them all")
     except ReviewConflictError as exc:

@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from pages import allowed, md, project, sidebar
+from pages import allowed, here, md, project, sidebar
 
 from red_app.errors import RedError
 from red_app.workflows.describe import draft_descriptions, save_descriptions, writer_for
@@ -102,7 +102,7 @@ except RedError as exc:
 # seeds, what is left is a run's accepted labels or people's decisions moving the examples
 def _recompute(n: int, method: str) -> None:
     try:
-        repartition(proj, n, method)
+        repartition(here(), n, method)  # a callback: this run's project (see pages/review.py)
         st.session_state["map_fresh_flash"] = ("success", "The label map was recomputed.")
     except RedError as exc:
         st.session_state["map_fresh_flash"] = ("error", str(exc))

@@ -5,7 +5,7 @@ import zlib
 import pandas as pd
 import streamlit as st
 
-from pages import allowed, md, project, sidebar
+from pages import allowed, here, md, project, sidebar
 
 from red_app.errors import RedError
 from red_app.workflows.projects import EXPORT_ORIGINS
@@ -138,7 +138,7 @@ def _label(ctx: dict) -> None:
     try:
         if not pick:
             raise RedError("pick a label first")
-        label_text(proj, ctx["sample_id"], pick, reviewer=st.session_state.get("reviewer", ""),
+        label_text(here(), ctx["sample_id"], pick, reviewer=st.session_state.get("reviewer", ""),
                    seen_event=ctx["seen"])
         st.session_state["texts_flash"] = ("success", f"labeled {ctx['sample_id']} as {pick}")
     except ReviewConflictError as exc:
@@ -149,7 +149,7 @@ def _label(ctx: dict) -> None:
 
 def _new_label(ctx: dict) -> None:
     try:
-        name = add_label(proj, st.session_state.get(ctx["name"], ""), [ctx["sample_id"]],
+        name = add_label(here(), st.session_state.get(ctx["name"], ""), [ctx["sample_id"]],
                          reviewer=st.session_state.get("reviewer", ""),
                          description=st.session_state.get(ctx["desc"]) or None)
         st.session_state["texts_flash"] = ("success", f"new label {name}; the next run trains on it")

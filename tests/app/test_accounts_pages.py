@@ -73,7 +73,7 @@ def test_a_decision_is_recorded_under_the_logged_in_account(env):
     assert not at.exception
     assert at.title[0].value == "Review"
     assert at.session_state["reviewer"] == "rev" and at.session_state["role"] == "reviewer"
-    next(b for b in at.button if b.label == "1").click().run()
+    next(b for b in at.button if b.label.startswith("1 · ")).click().run()
     assert not at.exception
     assert human_actors(dst) == [("rev", "valid")]
     # the name holds for the session's later runs (page changes run the same session)

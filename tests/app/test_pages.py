@@ -114,7 +114,7 @@ def test_review_accept_is_recorded_with_the_reviewer(demo):
     assert not at.exception
     assert at.title[0].value == "Review"
     first_text = at.text[0].value if at.text else None
-    accept = next(b for b in at.button if b.label == "1")  # the first candidate: the proposed label
+    accept = next(b for b in at.button if b.label.startswith("1 · "))  # the first candidate: the proposed label
     accept.click().run()
     assert not at.exception
     with Project(demo) as p:  # same mode as the page's cached connection (one process)
@@ -197,7 +197,7 @@ def test_audit_sample_is_answered_on_review_and_measured_on_audit(demo):
     at = page("review").run()
     at.radio[0].set_value("Audit sample").run()
     assert not at.exception and at.text  # the text, shown as text
-    next(b for b in at.button if b.label == "1").click().run()
+    next(b for b in at.button if b.label.startswith("1 · ")).click().run()
     assert not at.exception
     with Project(demo) as p:
         _, items = current_audit(p)

@@ -29,7 +29,8 @@ def review() -> AppTest:
 
 
 def _button(at, label):
-    return next(b for b in at.button if b.label == label)
+    """A button by its label, or a candidate by its key ("1": the first candidate)."""
+    return next(b for b in at.button if b.label == label or (label.isdigit() and b.label.startswith(label + " · ")))
 
 
 def _human(path):
@@ -49,7 +50,7 @@ def test_a_picked_candidate_is_recorded_and_undo_takes_it_back(demo):
     at.selectbox(key="f_status").set_value("pending").run()
     at.selectbox(key="f_said").set_value("invalid").run()
     # the question the loop asked: its candidates with their keys, and what the judge answered
-    keys = [b.label for b in at.button if b.label.isdigit()]
+    keys = [b.label.split(" · ")[0] for b in at.button if b.label[:1].isdigit()]
     assert keys and keys[0] == "1"
     assert any(c.value.startswith("The judge answered: none of these") for c in at.caption)
     _button(at, "2").click().run()
@@ -65,7 +66,7 @@ def test_a_picked_candidate_is_recorded_and_undo_takes_it_back(demo):
 def test_none_of_these_rejects_every_candidate(demo):
     at = review()
     at.selectbox(key="f_status").set_value("pending").run()
-    shown = [b.label for b in at.button if b.label.isdigit()]
+    shown = [b.label for b in at.button if b.label[:1].isdigit() and not b.label.startswith("0 ")]
     _button(at, "0 · None of these").click().run()
     assert not at.exception
     rows = _human(demo)
