@@ -189,9 +189,25 @@ def _identify() -> None:
         role = role_of(st.session_state.get("username"), path) if st.session_state.get("authentication_status") else None
         if role is None:
             st.stop()
+        if (cfg.get("cookie") or {}).get("name", "red_auth") not in st.context.cookies:
+            # logged in by the form just now: the library's cookie is set by a component drawn in
+            # the login box, which must reach the browser before the box goes (a reload then keeps
+            # the login); the page opens a moment later
+            st.caption("Logged in — opening the page…")
+            _open_soon()
+            st.stop()
         box.empty()
     st.session_state["reviewer"] = st.session_state["username"]
     st.session_state["role"] = role
+
+
+@st.fragment(run_every=0.5)
+def _open_soon() -> None:
+    """Rerun the app on this fragment's second run (half a second after the first)."""
+    if st.session_state.get("_opening"):
+        st.session_state.pop("_opening")
+        st.rerun(scope="app")
+    st.session_state["_opening"] = True
 
 
 def allowed(action: str) -> bool:
@@ -338,15 +354,20 @@ export default function(component) {
   const { setStateValue, data } = component;
   const w = window;
   if (!w.__redKeys) {
-    w.__redKeys = {seq: 0, queue: [], send: null, path: null, allowed: ""};
+    w.__redKeys = {seq: 0, queue: [], send: null, path: null, allowed: "", searchUntil: 0};
     document.addEventListener('keydown', (e) => {
       const st = w.__redKeys;
       // only on the page that listens (while it is redrawn its element may be missing: keep the key)
       if (location.pathname !== st.path) return;
       const t = e.target;
       const typing = t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.isContentEditable);
+      if (e.key === 'Enter' || e.key === 'Escape') { st.searchUntil = 0; return; }
       if (typing || e.ctrlKey || e.metaKey || e.altKey || e.key.length !== 1) return;
       const k = e.key.toLowerCase();
+      // `o` opens a search: letters typed before its field has the focus are a label being
+      // typed, never commands (an `s` in "size_guide" must not skip the text)
+      if (k === 'o') { st.searchUntil = Date.now() + 3000; return; }
+      if (Date.now() < (st.searchUntil || 0)) { e.preventDefault(); return; }
       if (!st.allowed.includes(k)) return;
       e.preventDefault(); e.stopImmediatePropagation();
       st.seq += 1; st.queue.push([st.seq, k]);

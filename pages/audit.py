@@ -4,11 +4,19 @@ import html
 
 import pandas as pd
 import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 
 from pages import allowed, md, project, sidebar
 
-from red_app.workflows.audit import MIN_PER_LABEL, best_coverage, draw_audit, estimate_text, quality_report
+from red_app.workflows.audit import (
+    MIN_PER_LABEL,
+    best_coverage,
+    coverage_line,
+    draw_audit,
+    estimate_text,
+    quality_report,
+)
 from red_app.errors import RedError
 from red_app.workflows.review import agreement, decision_log, decision_record
 
@@ -72,16 +80,27 @@ def quality_section(proj) -> None:
         st.dataframe(estimate_table(q["per_label"], "label", truth["per_label"] if truth else None),
                      hide_index=True, width="stretch")
     curve = pd.DataFrame(q["curve"])
-    curve.loc[curve["too_few"], "estimate"] = float("nan")  # no point drawn from too few answers
-    long = curve.melt(id_vars=["coverage", "threshold"],
-                      value_vars=[c for c in ("estimate", "true_accuracy") if c in curve], var_name="accuracy")
-    fig = px.line(long, x="coverage", y="value", color="accuracy", markers=True, hover_data=["threshold"],
-                  labels={"coverage": "share of texts with confidence ≥ t", "value": "accuracy"})
+    shown = curve[~curve["too_few"]]  # no point drawn from too few answers
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=shown["coverage"], y=shown["high"], mode="lines", line={"width": 0},
+                             hoverinfo="skip", showlegend=False))
+    fig.add_trace(go.Scatter(x=shown["coverage"], y=shown["low"], mode="lines", line={"width": 0}, fill="tonexty",
+                             fillcolor="rgba(192,57,43,0.15)", name="95% interval", hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=shown["coverage"], y=shown["estimate"], mode="lines+markers", name="estimated accuracy",
+                             customdata=shown[["threshold", "low", "high"]],
+                             hovertemplate="confidence ≥ %{customdata[0]}: %{y:.1%} "
+                                           "(%{customdata[1]:.1%}–%{customdata[2]:.1%})<extra></extra>"))
+    if "true_accuracy" in curve:
+        fig.add_trace(go.Scatter(x=curve["coverage"], y=curve["true_accuracy"], mode="lines+markers",
+                                 name="true accuracy (hidden gold)", line={"dash": "dot"}))
+    fig.update_layout(xaxis_title="share of texts with confidence ≥ t", yaxis_title="accuracy",
+                      yaxis_tickformat=".0%", xaxis_tickformat=".0%", margin={"t": 20, "b": 10})
     st.plotly_chart(fig, width="stretch")
     best = best_coverage(q["curve"], 0.95) or best_coverage(q["curve"], 0.9)
     if best:
-        st.text(f"Label {best['coverage']:.0%} of the texts at an estimated {_pct(best['estimate'])} accuracy "
-                f"(confidence ≥ {best['threshold']:g}); send the rest to review.")
+        st.text(coverage_line(best))
+    else:
+        st.caption("No confidence threshold reaches 90% by the low end of its interval yet: answer more of the audit.")
 
 
 quality_section(proj)

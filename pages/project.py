@@ -18,6 +18,7 @@ from red_app.workflows.projects import (
     detect_delimiter,
     embed_and_prepare,
     embedding_status,
+    guess_columns,
     import_file,
     preview_file,
     save_upload,
@@ -153,27 +154,19 @@ elif file_path is not None:
         st.error(md(exc.phrased(FIELDS)))
 
 
-def _guess(names: list[str], *wanted: str) -> int | None:
-    low = [c.lower() for c in names]
-    for w in wanted:
-        if w in low:
-            return low.index(w)
-    return None
-
-
 n_cond = st.number_input("Row filter conditions (all must hold)", min_value=0, max_value=6, value=0, step=1,
                          disabled=not columns, help="Import only the rows that match: choose a column, an "
                          "operator and a value. Values are taken literally.")
 with st.form("import", enter_to_submit=False):  # Enter in a filter value must not start the import
     c1, c2, c3 = st.columns(3)
-    text_col = c1.selectbox("Text column", columns, index=_guess(columns, "text", "message", "utterance", "sentence")
-                            or 0, disabled=not columns, placeholder="choose a file first")
+    guess = guess_columns(columns)
+    text_col = c1.selectbox("Text column", columns, index=columns.index(guess["text"]) if guess["text"] else 0,
+                            disabled=not columns, placeholder="choose a file first")
     label_opts = [NONE] + columns
-    li = _guess(columns, "label", "category", "intent", "class", "gold")
-    label_col = c2.selectbox("Label column", label_opts, index=(li + 1) if li is not None else 0,
+    label_col = c2.selectbox("Label column", label_opts, index=label_opts.index(guess["label"] or NONE),
                              disabled=not columns, help="(none): every text joins the pool unlabeled")
-    ii = _guess(columns, "id")
-    id_col = c3.selectbox("Id column (optional)", [NONE] + columns, index=(ii + 1) if ii is not None else 0,
+    id_opts = [NONE] + columns
+    id_col = c3.selectbox("Id column (optional)", id_opts, index=id_opts.index(guess["id"] or NONE),
                           disabled=not columns, help="(none): ids are made from the file name and row number")
     c1, c2 = st.columns([2, 1])
     mode = c1.selectbox("Mode", list(MODES),

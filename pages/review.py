@@ -111,12 +111,29 @@ def undo() -> None:
         say("error", str(exc))
 
 
+def current(live: list[Question], pos_key: str) -> int:
+    """Where the person is in the queue: the text on their screen stays theirs while the queue
+    changes under it (a run's new proposals sort in by uncertainty), so a key always answers
+    the text the person read."""
+    ids = [q.sample_id for q in live]
+    shown = st.session_state.get(f"{pos_key}_shown")
+    if shown in ids:
+        return ids.index(shown)
+    return max(0, min(st.session_state[pos_key], len(live) - 1))
+
+
+def move_to(live: list[Question], pos_key: str, pos: int) -> None:
+    pos = max(0, min(pos, len(live) - 1))
+    st.session_state[pos_key] = pos
+    st.session_state[f"{pos_key}_shown"] = live[pos].sample_id if live else None
+
+
 def apply_keys(questions: list[Question], pos_key: str, note: str | None) -> None:
-    """Every key pressed since the last run, in order, each on the question shown after the one before."""
+    """Every key pressed since the last run, in order, each on the text shown after the one before."""
     skipped = st.session_state.setdefault(f"{pos_key}_skipped", [])
     for key in queued_keys(KEYS, scope="review"):
         live = [q for q in questions if q.sample_id not in skipped]
-        pos = min(st.session_state[pos_key], max(len(live) - 1, 0))
+        pos = current(live, pos_key) if live else 0
         q = live[pos] if live else None
         act = key_action(q, key)
         if act is None:
@@ -124,14 +141,16 @@ def apply_keys(questions: list[Question], pos_key: str, note: str | None) -> Non
         if act.action in ("pick", "none") and q is not None:
             if record(q, act.label if act.action == "pick" else None, note):
                 questions.remove(q)
+                live.remove(q)
+                move_to(live, pos_key, pos)  # the next text takes its place
         elif act.action == "skip" and q is not None:
             skipped.append(q.sample_id)
+            live.remove(q)
+            move_to(live, pos_key, pos)
         elif act.action == "undo":
             undo()
-        elif act.action == "next":
-            st.session_state[pos_key] = min(pos + 1, max(len(live) - 1, 0))
-        elif act.action == "previous":
-            st.session_state[pos_key] = max(pos - 1, 0)
+        elif act.action in ("next", "previous"):
+            move_to(live, pos_key, pos + (1 if act.action == "next" else -1))
 
 
 def text_box(text: str) -> None:
@@ -143,8 +162,9 @@ def candidate_list(q: Question, labels: list[str], note: str | None, pos_key: st
     """The candidates, each a button with its key, its description and nearest examples."""
     desc = proj.descriptions()
     for key, label in q.keys().items():
-        st.button(f"{key} · {label}", key=f"pick-{q.sample_id}-{key}", type="primary" if key == "1" else "secondary",
-                  on_click=record, args=(q, label, note), help=f"{label} is the right label")
+        # a button's label and help are Markdown: a label from data is escaped
+        st.button(f"{key} · {md(label)}", key=f"pick-{q.sample_id}-{key}", type="primary" if key == "1" else "secondary",
+                  on_click=record, args=(q, label, note), help=f"{md(label)} is the right label")
         about_label = desc[label]["description"] if label in desc else ""
         ex = nearest_examples(proj, q.sample_id, label, k=EXAMPLES_SHOWN)
         st.caption(" · ".join([md(about_label)] * bool(about_label) + [f"“{md(t[:90])}”" for _, t, _ in ex]))
@@ -152,7 +172,7 @@ def candidate_list(q: Question, labels: list[str], note: str | None, pos_key: st
     b[0].button("0 · None of these", key=f"none-{q.sample_id}", on_click=record, args=(q, None, note),
                 width="stretch", help="none of the labels above is right")
     b[1].button("s · Skip", key=f"skip-{q.sample_id}", on_click=lambda: st.session_state.setdefault(
-        f"{pos_key}_skipped", []).append(q.sample_id), width="stretch")
+        f"{pos_key}_skipped", []).append(q.sample_id), width="stretch")  # the next text takes its place
     b[2].button(UNDO, key=f"undo-{q.sample_id}", on_click=undo, width="stretch",
                 help="take back your newest decision (a bulk decision as a whole); it stays in the history")
     found = st.selectbox(f"{PICKER} (o, type, Enter records it; Esc leaves)",
@@ -204,8 +224,9 @@ def show(questions: list[Question], pos_key: str, labels: list[str], note: str |
     goto = st.session_state.pop("review_goto", None)  # after an undo: the text undone
     ids = [q.sample_id for q in live]
     if goto in ids:
-        st.session_state[pos_key] = ids.index(goto)
-    pos = max(0, min(st.session_state[pos_key], len(live) - 1))
+        move_to(live, pos_key, ids.index(goto))
+    pos = current(live, pos_key)
+    move_to(live, pos_key, pos)  # what is on the screen now is what the next key answers
     q = live[pos]
     claim(proj, q.sample_id, st.session_state.get("reviewer", ""))  # others sharing the queue get other texts
     st.caption(f"Text {pos + 1} of {len(live)} · keys: **1–{min(len(q.candidates), 9)}** pick · **0**/**n** none "

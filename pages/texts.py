@@ -130,7 +130,7 @@ else:
     st.caption("No judge verdict or person's decision on this text yet.")
 
 ctx = {"sample_id": opened, "seen": item["last_human_event"], "pick": f"texts-pick-{opened}",
-       "name": f"texts-new-{opened}", "desc": f"texts-desc-{opened}"}
+       "name": f"texts-new-{opened}", "desc": f"texts-desc-{opened}", "more": f"texts-more-{opened}"}
 
 
 def _label(ctx: dict) -> None:
@@ -148,13 +148,16 @@ def _label(ctx: dict) -> None:
 
 
 def _new_label(ctx: dict) -> None:
+    examples = [ctx["sample_id"], *st.session_state.get(ctx["more"], [])]
     try:
-        name = add_label(here(), st.session_state.get(ctx["name"], ""), [ctx["sample_id"]],
+        name = add_label(here(), st.session_state.get(ctx["name"], ""), examples,
                          reviewer=st.session_state.get("reviewer", ""),
                          description=st.session_state.get(ctx["desc"]) or None)
-        st.session_state["texts_flash"] = ("success", f"new label {name}; the next run trains on it")
-    except RedError as exc:
-        st.session_state["texts_flash"] = ("error", str(exc))
+        st.session_state["texts_flash"] = ("success", f"new label {name} with {len(examples)} example(s); the next "
+                                                      "run trains on it")
+        st.session_state.pop("texts_new_error", None)
+    except RedError as exc:  # shown beside the form, where the person is looking
+        st.session_state["texts_new_error"] = str(exc)
 
 
 st.markdown("#### Label this text")
@@ -162,7 +165,12 @@ cols = st.columns([3, 1])
 cols[0].selectbox("Label", labels, index=labels.index(item["label"]) if item["label"] in labels else None,
                   placeholder="type to search all labels…", key=ctx["pick"], label_visibility="collapsed")
 cols[1].button("Label it", type="primary", on_click=_label, args=(ctx,))
-with st.expander("New label from this text"):
+new_error = st.session_state.get("texts_new_error")
+with st.expander("New label from this text", expanded=new_error is not None):
     st.text_input("Name of the new label", key=ctx["name"])
+    st.multiselect("More texts of this page that belong to it (optional)", [i for i in ids if i != opened],
+                   key=ctx["more"], placeholder="their ids…")
     st.text_area("What it means (optional)", key=ctx["desc"])
     st.button("Create the label", on_click=_new_label, args=(ctx,), disabled=not allowed("add_label"))
+    if new_error:
+        st.error(md(new_error))

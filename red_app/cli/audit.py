@@ -90,7 +90,7 @@ def cmd_audit_answer(a) -> int:
 
 
 def cmd_quality(a) -> int:
-    from ..workflows.audit import best_coverage, quality_report, set_review_below
+    from ..workflows.audit import best_coverage, coverage_line, quality_report, set_review_below
     from ..project.store import Project
 
     with Project(a.project, read_only=a.review_below is None) as p:
@@ -127,9 +127,7 @@ def cmd_quality(a) -> int:
         for target in (0.95, 0.9):
             best = best_coverage(q["curve"], target)
             if best:
-                rest = "; send the rest to review" if best["coverage"] < 1 else ""
-                print(f"label {best['coverage']:.0%} of the texts at an estimated {_pct(best['estimate'])} accuracy "
-                      f"(confidence ≥ {best['threshold']:g}){rest}")
+                print(coverage_line(best))
                 break
     return 0
 

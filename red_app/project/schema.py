@@ -328,8 +328,9 @@ rows AS (
                     CASE WHEN cur.origin = 'judge' THEN coalesce(v.p_right, a.confidence, 1.0) ELSE 1.0 END
                 WHEN NOT ml.rejected THEN ml.confidence END AS confidence,
            CASE WHEN cur.label IS NOT NULL THEN cur.origin WHEN NOT ml.rejected THEN 'model' END AS origin,
-           (held.sample_id IS NOT NULL
-            OR (cur.label IS NULL AND (ml.rejected OR ml.confidence < {review_below}))) AS needs_review,
+           -- false, never null, where no threshold is set (a filter `needs_review == False` keeps the row)
+           coalesce(held.sample_id IS NOT NULL
+                    OR (cur.label IS NULL AND (ml.rejected OR ml.confidence < {review_below})), FALSE) AS needs_review,
            CASE WHEN cur.label IS NULL THEN {as_list}(ml.alternatives) END AS alternatives,
            CASE WHEN cur.label IS NULL THEN {as_list}(ml.alternative_confidences) END AS alternative_confidences,
            cur.actor, cur.iteration, cur.decided_at, h.last_verdict, h.last_origin, h.last_actor,

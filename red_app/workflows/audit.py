@@ -232,9 +232,18 @@ def quality_report(project: Project, audit_id: int | None = None, curve: bool = 
 
 
 def best_coverage(curve: list[dict], target: float) -> dict | None:
-    """The curve point covering most texts whose estimated accuracy reaches ``target``."""
-    ok = [r for r in curve if r["answered"] and not r.get("too_few") and r["estimate"] >= target]
+    """The curve point covering most texts whose accuracy reaches ``target`` *by the low end
+    of its interval* (not the point estimate: a handful of right answers is no 100%); points
+    with too few answers never qualify."""
+    ok = [r for r in curve if r["answered"] and not r.get("too_few") and r["low"] >= target]
     return max(ok, key=lambda r: r["coverage"]) if ok else None
+
+
+def coverage_line(best: dict) -> str:
+    """The curve's advice in words, with its interval."""
+    return (f"Label {best['coverage']:.0%} of the texts at an estimated {best['estimate']:.1%} accuracy "
+            f"(95% interval {best['low']:.1%}–{best['high']:.1%}; confidence ≥ {best['threshold']:g})"
+            + ("; send the rest to review." if best["coverage"] < 1 else "."))
 
 
 def set_review_below(project: Project, threshold: float | None) -> None:

@@ -84,3 +84,21 @@ def embedding_status(project: Project) -> tuple[str, int]:
     """(the project's embedding key, texts not embedded with it yet)."""
     model = project_model(project)
     return model, missing_texts(project, model)
+
+
+# What a file's columns are usually called, most telling first (lower case).
+TEXT_NAMES = ("text", "message", "utterance", "sentence", "body", "description", "comment")
+LABEL_NAMES = ("label", "category", "intent", "class", "gold", "topic", "tag")
+
+
+def guess_columns(columns: list[str]) -> dict[str, str | None]:
+    """The text, label and id columns an import form offers first: by their usual names, and
+    for the id any ``…_id`` / ``… id`` column (``ticket_id``) where there is no plain ``id``."""
+    low = {c.lower().strip(): c for c in columns}
+
+    def first(names) -> str | None:
+        return next((low[n] for n in names if n in low), None)
+
+    ids = [c for c in columns if c.lower().strip() == "id"] + [
+        c for c in columns if c.lower().strip().endswith(("_id", " id", "-id"))]
+    return {"text": first(TEXT_NAMES), "label": first(LABEL_NAMES), "id": ids[0] if ids else None}

@@ -61,11 +61,15 @@ def test_new_label_from_a_text_and_its_refusal(proj):
     assert any(existing.replace("_", "\\_") in e.value for e in at.error)  # names the existing label
     at.text_input(key=f"texts-new-{sid}").input("brand new").run()
     at.text_area(key=f"texts-desc-{sid}").input("A label made in the app.").run()
+    more = at.multiselect(key=f"texts-more-{sid}")
+    other = more.options[0]
+    more.select(other).run()  # a second text of the page joins the new label
     next(b for b in at.button if b.label == "Create the label").click().run()
     assert not at.exception and not at.error
     with Project(proj) as p:
         assert "brand new" in p.labels()
-        assert p.current_labels().set_index("sample_id").loc[sid, "label"] == "brand new"
+        cur = p.current_labels().set_index("sample_id")
+        assert cur.loc[sid, "label"] == "brand new" and cur.loc[other, "label"] == "brand new"
 
 
 def test_a_row_click_opens_the_text_and_a_rejected_model_label_shows_in_its_history(proj):

@@ -97,6 +97,28 @@ def test_the_interval_covers_the_true_accuracy(labeled, tmp_path):
     assert all(low <= truth <= high for _, low, high, truth in rows), rows
 
 
+def test_the_coverage_curve_holds_the_truth_at_every_threshold(labeled, tmp_path):
+    """Each point of the curve (labels with confidence >= t) is an estimate with its own
+    interval; with enough answers the interval holds the true accuracy, over several audits."""
+    misses = []
+    for seed in range(3):
+        path = tmp_path / f"c{seed}.duckdb"
+        shutil.copy(labeled, path)
+        with Project(path) as p:
+            draw_audit(p, n=80, seed=10 + seed)
+            answer_all(p)
+            q = quality_report(p, curve=True)
+        for r in q["curve"]:
+            if r["too_few"]:
+                assert r["estimate"] != r["estimate"] or r["low"] <= r["estimate"] <= r["high"]
+                continue
+            if not (r["low"] <= r["true_accuracy"] <= r["high"]):
+                misses.append((seed, r["threshold"], r["estimate"], r["low"], r["high"], r["true_accuracy"]))
+            assert r["high"] - r["low"] > 0 or r["low"] == r["true_accuracy"], r  # no bare 100% from a handful
+        path.unlink()
+    assert not misses, misses
+
+
 def test_answers_from_a_file_are_one_action_all_or_none(copy, tmp_path):
     from red_app.cli.main import main
 
