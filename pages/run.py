@@ -218,7 +218,22 @@ def charts(it: pd.DataFrame) -> None:
         st.plotly_chart(fig, width="stretch", key="c3")
 
 
+def people_section(run_id: int, budget: int) -> None:
+    """A run with people as the judge: its proposals and what people made of them."""
+    a = proj.run_answers(run_id)
+    st.markdown("**Where the budget went**")
+    c = st.columns(4)
+    c[0].metric("Proposals to people", f"{a['proposals']:,} of {budget:,}")
+    c[1].metric("Answered", f"{a['answered']:,}")
+    c[2].metric("Labeled", f"{a['labeled']:,}", help="answers that gave the text a label")
+    c[3].metric("None of these", f"{a['none']:,}", help="answers that said no label offered is right")
+
+
 def budget_section(run_id: int) -> None:
+    cfg = proj.run_config(run_id)
+    if (cfg.get("judge") or {}).get("kind") == "human":
+        people_section(run_id, int(cfg["loop"]["budget"]))
+        return
     b = budget_report(proj, run_id)
     st.markdown("**Where the budget went**")
     c = st.columns(3) + st.columns(3)

@@ -123,7 +123,11 @@ def cmd_review(a) -> int:
         _show(q, descriptions)
         act = None
         while act is None:
-            act = key_action(q, read_key("  > "))
+            key = read_key("  > ")
+            if key.lower() == "q":
+                print(f"{answered} answer(s) recorded")
+                return 0
+            act = key_action(q, key)
             if act is None:
                 print(f"  keys: {keys}")
         if act.action == "pick" or act.action == "none" or act.action == "search":

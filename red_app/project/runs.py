@@ -149,6 +149,22 @@ class RunsMixin(CoreProject):
 
     # -- a run's judge calls and the people it waits for ------------------------------------
 
+    def run_answers(self, run_id: int) -> dict:
+        """What people made of a run's proposals to them: ``proposals``, ``answered`` (texts a
+        person decided after the proposal), ``labeled`` (given a label) and ``none`` (every
+        label they rejected, none given)."""
+        row = self.cursor().execute(
+            """WITH p AS (SELECT sample_id, min(created_at) AS asked FROM judge_verdicts
+                          WHERE run_id = ? AND coalesce(purpose, 'run') = 'run' AND valid IS NOT NULL
+                            AND NOT coalesce(applied, TRUE) GROUP BY sample_id),
+                    h AS (SELECT e.sample_id, bool_or(e.verdict = 'valid') AS labeled
+                          FROM annotations e JOIN p ON p.sample_id = e.sample_id
+                          WHERE e.origin = 'human' AND e.created_at >= p.asked
+                            AND e.event_id NOT IN (SELECT event_id FROM revocations) GROUP BY e.sample_id)
+               SELECT (SELECT count(*) FROM p), count(*), count(*) FILTER (WHERE labeled),
+                      count(*) FILTER (WHERE NOT labeled) FROM h""", [run_id]).fetchall()[0]
+        return dict(zip(("proposals", "answered", "labeled", "none"), (int(x or 0) for x in row)))
+
     def run_budget(self, run_id: int) -> dict:
         """Where a run's judge calls went: measuring the judge, accepted, rejected, sent to
         people, failed (free), and retries (a proposal for a text whose earlier proposal in

@@ -38,14 +38,8 @@ from .verdicts import PURPOSES, VerdictsMixin  # noqa: F401  (re-exported)
 
 
 class Project(SamplesMixin, VerdictsMixin, EventsMixin, RunsMixin, EmbeddingsMixin, LabelMapsMixin, CoreProject):
-    """A red project: one DuckDB file.
+    """A red project: one DuckDB file, its tables grouped by noun in the parts above.
 
-    Parameters
-    ----------
-    path : str or Path
-        The project file.
-    create : bool
-        Create the file if it does not exist (otherwise a missing file is an error).
-    read_only : bool
-        Open without taking the write lock (several readers may share the file).
+    Takes :class:`~red_app.project.core.CoreProject`'s parameters: ``path``, ``create``,
+    ``read_only`` and ``wait``.
     """

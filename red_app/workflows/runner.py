@@ -175,7 +175,13 @@ class ProjectSink(BaseSink):
 
 def _open_run(project: Project, judge: Judge, config: LoopConfig, resume: int | None,
               judge_settings: dict | None, started_by: str | None) -> int:
-    """The run's id: a resumed run's own, or a new run recorded with its settings and judge."""
+    """The run's id: a resumed run's own, or a new run recorded with its settings and judge.
+    Never a second run beside one a living process is running (here, or the same file under
+    another path, or another machine): the two would ask about the same texts twice."""
+    live = project.live_run()
+    if live is not None:
+        raise RedError(f"run {live} is going on this project in {project.run_owner(live)}; wait for it to end, or stop "
+                       "it there (Ctrl-C, or Stop on the Run page), then start or resume a run")
     if resume is not None:
         project.mark_running(resume)
         return resume

@@ -159,3 +159,75 @@ def test_a_cli_run_with_people_as_the_judge_goes_on_while_another_process_answer
         assert len(human) >= 36 and answered >= 36
         assert all(lab == gold[sid] for sid, lab in zip(human.sample_id, human.label))
         assert int(iters.accepted.sum()) == len(human)
+
+
+def _proposals(path, n: int = 10):
+    """A run with people as the judge that sent ``n`` proposals and paused waiting for them."""
+    with Project(path) as p:
+        list(run_project(p, HumanJudge(wait=0.2, poll=0.05), LoopConfig(budget=n, batch=n, patience=None),
+                         label_everything=False))
+
+
+def test_people_sharing_a_queue_are_never_shown_the_same_text(small_copy):
+    from red_app.workflows.people import answer, next_question
+
+    _proposals(small_copy)
+    with Project(small_copy) as p:
+        a, b = next_question(p, "ana"), next_question(p, "ben")
+        assert a is not None and b is not None and a.sample_id != b.sample_id  # each holds their own
+        assert next_question(p, "ana").sample_id == a.sample_id  # and finds it again
+        answer(p, a, a.candidates[0], "ana")
+        again = next_question(p, "ana")
+        assert again.sample_id not in (a.sample_id, b.sample_id)
+
+
+def test_red_review_answers_with_one_key_each_in_a_terminal(small_copy):
+    """`red review` reads one key per text (a line each where stdin is not a terminal)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    _proposals(small_copy, n=6)
+    red = Path(sys.executable).parent / "red"
+    keys = "1\n0\ns\n1\nq\n"  # pick, none of these, skip, pick, quit
+    out = subprocess.run([str(red), "review", str(small_copy), "--reviewer", "cy"], input=keys, text=True,
+                         capture_output=True, timeout=300, env=dict(os.environ, HF_HUB_OFFLINE="1"))
+    assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
+    assert out.stdout.count("recorded:") == 3 and "none of these" in out.stdout
+    with Project(small_copy) as p:
+        rows = p.cursor().execute("SELECT sample_id, verdict FROM annotations WHERE origin = 'human' AND actor = 'cy'"
+                                  ).fetchall()
+    assert len({s for s, _ in rows}) == 3 and {"valid", "invalid"} <= {v for _, v in rows}
+
+
+def test_a_second_run_is_refused_while_one_is_going_even_under_another_path(small_copy):
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    red = Path(sys.executable).parent / "red"
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    first = subprocess.Popen([str(red), "run", str(small_copy), "--judge", "human", "--budget", "10", "--batch", "5",
+                              "--wait", "120"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 240
+        while time.time() < deadline:
+            with Project(small_copy, read_only=True) as p:
+                if p.live_run() is not None:
+                    break
+            time.sleep(0.5)
+        other = small_copy.parent / "sub"
+        other.mkdir()
+        spelled = other / ".." / small_copy.name  # the same file under another spelling
+        second = subprocess.run([str(red), "run", str(spelled), "--judge", "simulated", "--budget", "10"], env=env,
+                                capture_output=True, text=True, timeout=300)
+        assert second.returncode == 1 and "Traceback" not in second.stderr
+        assert "is going on this project" in second.stderr and str(first.pid) in second.stderr
+        with Project(small_copy, read_only=True) as p:
+            assert len(p.runs()) == 1  # no second run was recorded
+    finally:
+        first.kill()
+        first.wait(timeout=30)

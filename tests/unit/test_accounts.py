@@ -104,3 +104,25 @@ def test_red_user_cli_and_red_app_refusal(tmp_path):
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "refusing to serve on 0.0.0.0" in r.stderr
     r = _red("user", "remove", "ana", "--users", str(path))
     assert r.returncode == 0 and accounts(path) == []
+
+
+def test_every_change_of_the_accounts_ends_earlier_logins(tmp_path):
+    """The re-login cookie is signed with the file's key: add, remove, a new password and
+    rotate-key each sign with a new one, so no cookie made before the change logs in."""
+    from red_app.workflows.accounts import AccountError, add_user, load_config, remove_user, rotate_key
+
+    f = tmp_path / "users.yaml"
+    add_user("ana", "first-password", "admin", f)
+    keys = [load_config(f)["cookie"]["key"]]
+    add_user("ben", "second-password", "reviewer", f)
+    keys.append(load_config(f)["cookie"]["key"])
+    add_user("ana", "a-new-password", "admin", f, replace=True)  # `red user passwd ana`
+    keys.append(load_config(f)["cookie"]["key"])
+    remove_user("ben", f)
+    keys.append(load_config(f)["cookie"]["key"])
+    rotate_key(f)
+    keys.append(load_config(f)["cookie"]["key"])
+    assert len(set(keys)) == len(keys) and all(len(k) == 64 for k in keys)
+    assert 0 < load_config(f)["cookie"]["expiry_days"] <= 7  # a login expires
+    with pytest.raises(AccountError, match="at most 72 bytes"):
+        add_user("cy", "é" * 40, "reviewer", f)  # 80 bytes: bcrypt would refuse it with a traceback
