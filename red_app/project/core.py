@@ -66,6 +66,19 @@ _WRITE_LOCKS: dict[str, threading.RLock] = {}
 _WRITE_LOCKS_GUARD = threading.Lock()
 
 
+_OPEN_LOCKS: dict[str, threading.Lock] = {}
+
+
+def _open_lock_for(path: Path) -> threading.Lock:
+    """One lock per project file per process around opening and closing its connections:
+    DuckDB keeps one database per file per process and shuts it down when the last
+    connection closes; a connection opened by another thread in the middle of that shutdown
+    came up broken ("Table Function with name python_arrow_scan does not exist")."""
+    key = str(path.resolve())
+    with _WRITE_LOCKS_GUARD:
+        return _OPEN_LOCKS.setdefault(key, threading.Lock())
+
+
 def _write_lock_for(path: Path) -> threading.RLock:
     """One write lock per project file per process, shared by every Project object on it
     (the app opens one per session and one per background run)."""
@@ -144,7 +157,8 @@ class CoreProject:
         pause = 0.02
         while True:
             try:
-                con = duckdb.connect(str(self.path), read_only=self.read_only)
+                with _open_lock_for(self.path):
+                    con = duckdb.connect(str(self.path), read_only=self.read_only)
                 break
             except duckdb.IOException as exc:
                 if "lock" not in str(exc).lower():
@@ -180,7 +194,8 @@ class CoreProject:
         if con is None:
             return
         try:
-            con.close()
+            with _open_lock_for(self.path):
+                con.close()
         except duckdb.Error as exc:
             # another thread is mid-call on it (a page's fragment stopped by a rerun while
             # the page's main run reads): keep it for the next use instead of failing

@@ -5,7 +5,6 @@ then finds that decision in Audit and in the exported file. Screenshots of every
 go to artifacts/screenshots/ (ignored by git).
 """
 
-import re
 import shutil
 import subprocess
 import sys
