@@ -197,8 +197,9 @@ def test_keys_faster_than_the_page_are_queued_never_lost(served):
     for _ in range(10):  # and ten answers, 50 ms apart: each on the text after the one before
         page.keyboard.press("1")
         page.wait_for_timeout(50)
-    rows = _human_when(path, lambda r: len(r) >= before + 10, timeout=60)
-    assert len(rows) >= before + 10 and len({r[0] for r in rows[before:]}) == 10
+    # ten texts answered (an answer naming another label than the first is two events)
+    rows = _human_when(path, lambda r: len({x[0] for x in r[before:]}) >= 10, timeout=60)
+    assert len({r[0] for r in rows[before:]}) == 10
     idle(page)
     _no_error(page)
     _shot(page, "review-4-fast-keys")

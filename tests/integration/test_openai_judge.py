@@ -278,7 +278,8 @@ def test_bench_with_the_openai_judge_measures_it_on_a_fixed_sample_and_end_to_en
     js = res["judge_sample"]
     assert js["asked"] == 4 and js["answered"] + js["errors"] == 4
     assert 0 <= js["predictions_correct"] <= 1 and "auc" in js and "wrong_caught" in js and "right_rejected" in js
-    assert res["red_calls"] <= 12 and res["red_calibration"]["pairs"] == 8
+    # 4 seeds asked for, but measuring never takes more than half the budget: 3 seeds, 6 calls of 12
+    assert res["red_calls"] <= 12 and res["red_calibration"]["pairs"] == 6
     assert res["judge"].startswith("openai judge")
     # end to end against seeds-only at the same budget, with the precision of what it applied
     assert res["red_accuracy"] is not None and res["seeds_self_training_accuracy"] is not None
