@@ -25,6 +25,7 @@ from red_app.workflows.people import (
 from red_app.workflows.review import (
     JUDGE_SAID,
     STATUSES,
+    UNDECIDED,
     bulk_decide,
     earlier_verdicts,
     nearest_examples,
@@ -272,7 +273,7 @@ def verdict_mode(labels: list[str]) -> None:
     who = ", ".join(figures["answering"])
     st.caption(f"{held:,} waiting for people" + (f" · answering now: {md(who)}" if who else "")
                + f" · {queue_size(proj, f_status, **filters):,} match")
-    if not only and f_status in ("pending", "needs_review"):
+    if not only and f_status in UNDECIDED:
         bulk_panel(filters, f_status, labels)
     questions = open_questions(proj, st.session_state.get("reviewer", ""), status="all" if only else f_status,
                                limit=200, sample_id=only, **filters)

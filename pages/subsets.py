@@ -12,7 +12,7 @@ from pages import allowed, here, md, project, sidebar
 from red_app.errors import RedError
 from red_app.workflows.describe import draft_descriptions, save_descriptions, writer_for
 from red_app.workflows.judging import JudgeSettings, installed_models
-from red_app.workflows.label_map import current_map, label_table, repartition, subset_table
+from red_app.workflows.label_map import DEFAULT_N, PARTITION_METHODS, current_map, label_table, repartition, subset_table
 from red_app.workflows.map_status import map_freshness
 from red_app.workflows.label_map import FOUND, MAX_COLOURS, OTHERS, group_order, map_groups, subset_of
 
@@ -85,8 +85,8 @@ st.caption("Each subset holds labels that are far apart, so one small classifier
            "noise class) only has to tell dissimilar labels apart.")
 
 c1, c2, c3 = st.columns([1, 1, 2])
-n = c1.number_input("Labels per subset (n)", min_value=2, max_value=200, value=10, step=1)
-method = c2.selectbox("Rule", ["greedy", "random"], help="greedy: the article's rule; random: a baseline")
+n = c1.number_input("Labels per subset (n)", min_value=2, max_value=200, value=DEFAULT_N, step=1)
+method = c2.selectbox("Rule", PARTITION_METHODS, help="greedy: the article's rule; random: a baseline")
 recompute = c3.button("Compute subsets", type="primary", disabled=not allowed("settings"))
 try:
     with st.spinner("UMAP over the label centroids…"):

@@ -8,6 +8,7 @@ import sys
 from .common import add_reviewer, clean
 
 DECISIONS = ("right", "wrong", "another")
+UNDECIDED = ("pending", "needs_review")  # red_app.project.reviews.UNDECIDED, kept here so --help imports no DuckDB
 JUDGE_SAID = ("valid", "invalid", "needs_review")
 
 
@@ -159,7 +160,7 @@ def register(sub) -> None:
                        "undoes your last answer, q quits. Works beside a running `red run` (the run takes each "
                        "answer as it comes) and beside the app; several people can answer one queue at once.")
     p.add_argument("project")
-    p.add_argument("--status", choices=("needs_review", "pending"), default="needs_review",
+    p.add_argument("--status", choices=UNDECIDED, default="needs_review",
                    help="needs_review (default): proposals waiting for people; pending: every undecided verdict")
     p.add_argument("--wait", type=float, default=600.0, metavar="SECONDS",
                    help="while a run is going, how long to wait for its next proposals before ending (600)")
@@ -187,7 +188,7 @@ def register(sub) -> None:
     p.add_argument("--label", default=None, help="only this proposed label")
     p.add_argument("--min-confidence", type=float, default=None, help="judge confidence at least")
     p.add_argument("--max-confidence", type=float, default=None, help="judge confidence at most")
-    p.add_argument("--status", choices=("pending", "needs_review"), default="pending",
+    p.add_argument("--status", choices=UNDECIDED, default="pending",
                    help="pending: nobody decided yet (default); needs_review: pending and not applied")
     add_reviewer(p, "recorded with every decision")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")

@@ -29,7 +29,7 @@ _servers_lock = threading.Lock()
 def server_for(path: str, threads: int, n_ctx: int = 4096):
     """One llama.cpp server per (model, threads) per process, kept for its lifetime.
 
-    FACTS: destroying an xllamacpp.Server right after creating it hung, so none is freed.
+    Destroying an xllamacpp.Server right after creating it hung (measured here), so none is freed.
     """
     key = (path, threads, n_ctx)
     with _servers_lock:
@@ -58,7 +58,7 @@ class EmbeddedJudge(BaseJudge):
     ----------
     model : name of a packaged model (see ``red_app.judges.packaged_models.MODELS``);
         default: the strongest one installed.
-    threads : CPU threads for llama.cpp (FACTS: under load 1 beat 2). Default 2.
+    threads : CPU threads for llama.cpp (measured here: under load 1 beat 2). Default 2.
     threshold : P(yes) above which the verdict is *valid*.
     cache : a Project whose judge_verdicts serve as the verdict cache (optional).
     """

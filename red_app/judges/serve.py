@@ -4,7 +4,7 @@ Start one on a spare machine with `red serve-judge --port 8080` and point a run 
 `red run --judge openai --judge-url http://HOST:8080/v1`; several such servers share the
 judge's requests (see ``openai_judge.OpenAIJudge``).
 
-FACTS: destroying an ``xllamacpp.Server`` right after creating it hung, so a server is
+Measured here: destroying an ``xllamacpp.Server`` right after creating it hung, so a server is
 kept for the life of the process; start at most one per (model, port) per process.
 """
 

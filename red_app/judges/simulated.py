@@ -15,7 +15,7 @@ import numpy as np
 
 from .base import BaseJudge, JudgeRequest, Verdict
 
-# What the embedded Qwen2.5-Coder-1.5B judge did in the loop (bench/REPORT.md, FACTS): it
+# What the embedded Qwen2.5-Coder-1.5B judge did in the loop (bench/REPORT.md, "The embedded judge"): it
 # says "valid" to nearly every right label and to about half of the wrong ones.
 REALISTIC = (0.97, 0.55)
 

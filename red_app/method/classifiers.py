@@ -19,7 +19,7 @@ from .config import NOISE_STRATEGIES  # noqa: F401  (declared with the settings)
 
 
 def default_estimator(C: float = 10.0) -> SoftmaxRegression:
-    # lbfgs: saga is unusable at 1000 classes (FACTS); C=10 measured best on MiniLM.
+    # lbfgs: saga is unusable at 1000 classes (over 20 minutes, measured here); C=10 measured best on MiniLM.
     # scikit-learn's LogisticRegression objective, evaluated in float32 (red_app.method.softmax).
     return SoftmaxRegression(C=C, max_iter=1000)
 

@@ -101,7 +101,7 @@ _warm: list[threading.Thread] = []
 
 
 def warm_umap(background: bool = True) -> threading.Thread | None:
-    """Pay UMAP's numba compilation (~6.5 s, once per process; FACTS) ahead of time.
+    """Pay UMAP's numba compilation (~6.5 s, once per process, measured here) ahead of time.
 
     A server calls it once at start (in a daemon thread by default) so that the first map
     a person asks for does not wait for the compiler. Later calls are free.

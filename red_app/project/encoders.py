@@ -84,7 +84,7 @@ def default_engine() -> str:
 
 
 def set_threads(n: int | None = None, torch: bool = True) -> int:
-    """Pin torch and BLAS threads (see FACTS: oversubscription costs 4-100x).
+    """Pin torch and BLAS threads (oversubscribed cores cost 4-100x, measured here).
 
     ``RED_THREADS`` overrides; the default is 1, which measured fastest whenever
     anything else runs on this 2-core machine. ``torch=False`` pins BLAS and OpenMP only

@@ -41,6 +41,7 @@ _NEWEST_PER_SAMPLE = ("v.verdict_id IN (SELECT max(verdict_id) FROM judge_verdic
 _STATUS = {"pending": "lh.event_id IS NULL", "reviewed": "lh.event_id IS NOT NULL",
            "needs_review": "lh.event_id IS NULL AND NOT coalesce(v.applied, TRUE)"}
 STATUSES = ("pending", "needs_review", "reviewed", "all")
+UNDECIDED = ("pending", "needs_review")  # the statuses of verdicts nobody decided yet (what bulk decisions take)
 _ORDER = {"uncertainty": "v.uncertainty DESC NULLS LAST", "confidence": "v.confidence ASC",
           "newest": "v.verdict_id DESC"}
 # what the judge said: its answer, or that the answer was not applied and waits for a person

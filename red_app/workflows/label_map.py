@@ -11,13 +11,15 @@ import numpy as np
 import pandas as pd
 
 from .inputs import load_inputs
+from ..method.config import CHOICES, DEFAULTS
 from ..method.loop import LoopData, LoopState
 from ..method.map_view import FOUND, MAX_COLOURS, OTHERS, group_order, map_groups, subset_of  # noqa: F401  (re-exported for the Subsets page)
 from ..method.subsets import LabelPartition, label_centroids, partition_labels
 from ..project.embed import project_model
 from ..project.store import Project
 
-DEFAULT_N, DEFAULT_METHOD, DEFAULT_UMAP_DIM, DEFAULT_SEED = 10, "greedy", 5, 0  # LoopConfig's defaults
+# the map a run draws by default: LoopConfig's own defaults, read from the declarations
+DEFAULT_N, DEFAULT_METHOD, DEFAULT_UMAP_DIM, DEFAULT_SEED = DEFAULTS.n, DEFAULTS.partition_method, DEFAULTS.umap_dim, DEFAULTS.seed
 
 
 def map_fingerprint(project: Project, n: int, method: str, umap_dim: int = DEFAULT_UMAP_DIM,
@@ -141,3 +143,6 @@ def warm_up_maps() -> None:
     from ..method.subsets import warm_umap
 
     warm_umap(background=True)
+
+
+PARTITION_METHODS = CHOICES["partition_method"]  # the map's rules, for the Subsets page

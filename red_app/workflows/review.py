@@ -22,6 +22,7 @@ from ..project.embed import project_model
 from ..project.reviews import (  # noqa: F401  (queue and conflict are part of review's API)
     JUDGE_SAID,
     STATUSES,
+    UNDECIDED,
     ReviewConflictError,
     append_human_decision,
     append_human_decisions,
@@ -159,7 +160,7 @@ def bulk_decide(project: Project, *, reviewer: str, action: str, expected: int, 
         if not to_label:
             raise RedError("pick the right label for the bulk override")
         project.check_labels([to_label])
-    if status not in ("pending", "needs_review"):
+    if status not in UNDECIDED:
         raise RedError("bulk decisions are for undecided verdicts: use status pending or needs_review")
     items = review_queue(project, label=label, verdict=verdict, min_conf=min_conf, max_conf=max_conf,
                          iteration=iteration, status=status, limit=BULK_LIMIT + 1)

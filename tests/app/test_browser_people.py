@@ -6,6 +6,7 @@ Screenshots go to artifacts/screenshots/."""
 from __future__ import annotations
 
 import csv
+import json
 import re
 import sys
 import time
@@ -110,6 +111,7 @@ def test_a_person_answers_a_run_with_one_key_each_and_a_reload_keeps_everything(
     page.get_by_role("heading", name="Review").first.wait_for(timeout=60_000)
     labels = sorted(set(gold.values()))
     answers = keys = 0
+    round_trips: list[float] = []
     deadline = time.time() + 600
     while time.time() < deadline:
         status, calls, _ = _run_row(path)
@@ -124,8 +126,16 @@ def test_a_person_answers_a_run_with_one_key_each_and_a_reload_keeps_everything(
         cands = _candidates(page)
         right = gold[text]
         before = len(_human(path))
+        t0 = time.perf_counter()
         if right in cands:
             page.keyboard.press(str(cands.index(right) + 1))
+            try:  # a decision's round trip: the key, until the next text is on the screen
+                page.wait_for_function("(t) => { const e = document.querySelector('[data-testid=\"stMain\"] "
+                                       "[data-testid=\"stText\"]'); return !e || e.innerText.trim() !== t; }",
+                                       arg=text, timeout=30_000)
+                round_trips.append(time.perf_counter() - t0)
+            except Exception:  # the run was refitting: no next text yet
+                pass
         else:  # o, type, Enter: the search over every label (typed once its field has the focus)
             page.keyboard.press("o")
             page.wait_for_function("() => document.activeElement && document.activeElement.tagName === 'INPUT'",
@@ -153,6 +163,24 @@ def test_a_person_answers_a_run_with_one_key_each_and_a_reload_keeps_everything(
         texts = p.texts([r[0] for r in rows])
     valid = [(sid, lab) for sid, lab, verdict in rows if verdict == "valid"]
     assert valid and all(gold[texts[sid]] == lab for sid, lab in valid)
+    # undo: the key, until the text undone is on the screen again
+    idle(page)
+    shown = page.get_by_test_id("stMain").get_by_test_id("stText").first.inner_text().strip() \
+        if page.get_by_test_id("stMain").get_by_test_id("stText").count() else ""
+    t0 = time.perf_counter()
+    page.keyboard.press("u")
+    page.wait_for_function("(t) => { const e = document.querySelector('[data-testid=\"stMain\"] "
+                           "[data-testid=\"stText\"]'); return e && e.innerText.trim() !== t; }", arg=shown,
+                           timeout=30_000)
+    undo_s = time.perf_counter() - t0
+    out = ROOT / "artifacts" / "timings-people.json"
+    out.parent.mkdir(exist_ok=True)
+    q = sorted(round_trips)
+    figures = {"answers": answers, "keys_per_answer": keys / answers, "round_trips": len(q),
+               "round_trip_p50_s": q[len(q) // 2] if q else None,
+               "round_trip_p95_s": q[min(len(q) - 1, int(0.95 * len(q)))] if q else None, "undo_s": undo_s}
+    out.write_text(json.dumps(figures, indent=1))
+    print(figures)
     # a reload on Review keeps the login, the page and the project
     page.reload(wait_until="commit", timeout=120_000)
     page.get_by_role("heading", name="Review").first.wait_for(timeout=120_000)
