@@ -188,8 +188,9 @@ class CoreProject:
 
     def release(self) -> None:
         """Close the connection so other processes can open the file; the next use of this
-        object opens it again (the app releases its project after every page run)."""
-        with self._con_guard:
+        object opens it again (the app releases its project after every page run). A write
+        transaction another thread has open on it ends first (it shares the connection)."""
+        with self._write_lock, self._con_guard:
             con, self._con = self._con, None
         if con is None:
             return

@@ -91,11 +91,12 @@ def test_no_answer_in_time_stops_the_run_resumably_and_resume_waits_for_the_rest
         # answered from another thread while the resumed run waits: the run goes on and finishes
         stop = threading.Event()
 
-        def person():
-            while not stop.is_set():
-                if queue_size(p, "needs_review"):
-                    _answer_all(p, gold, reviewer="cy")
-                time.sleep(0.05)
+        def person():  # a person in the app has a connection of their own, as here
+            with Project(small_copy) as own:
+                while not stop.is_set():
+                    if queue_size(own, "needs_review"):
+                        _answer_all(own, gold, reviewer="cy")
+                    time.sleep(0.05)
 
         t = threading.Thread(target=person)
         t.start()
