@@ -395,12 +395,15 @@ def queued_keys(allowed: str, scope: str = "keys"):
     """The keys pressed since the last page run, oldest first (only those in ``allowed``):
     every press arrives, however fast they come. Yields each key, marked handled as it is
     handed over (so a run stopped midway by a newer one never applies a key twice; the keys
-    not yet handed over go to the next run). Call once per run, near the top of a page."""
-    done_key = f"_{scope}_acked"
-    acked = int(st.session_state.get(done_key, 0))
+    not yet handed over go to the next run). The mark is a dict changed in place, not a
+    session-state write: Streamlit stops a run for a newer one only at a session-state or
+    element call, so a caller that makes none between two keys applies each key it was
+    handed. Call once per run, near the top of a page."""
+    done = st.session_state.setdefault(f"_{scope}_acked", {"seq": 0})
+    acked = int(done["seq"])
     result = _keys_component()(key=f"_{scope}_component", data={"acked": acked, "allowed": allowed},
                                default={"pressed": {"keys": []}}, on_pressed_change=lambda: None, height=0)
     value = (result["pressed"] if "pressed" in result else None) or {}
     for seq, key in sorted((int(s), str(k)) for s, k in (value.get("keys") or []) if int(s) > acked):
-        st.session_state[done_key] = seq
+        done["seq"] = seq
         yield key

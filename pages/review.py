@@ -75,29 +75,45 @@ FOCUS_SCRIPT = """
 # widget (released when that run ended).
 
 
-def say(kind: str, text: str) -> None:
+# Streamlit may stop a run for a newer one (a faster key) at any read or write of
+# st.session_state. Between a decision's write to the file and the page noting where the
+# person now is, nothing may touch it: what a key changes lives in dicts fetched before the
+# keys are read and changed in place (a key's answer is written once, and the next key
+# answers the next text, however the run ends).
+
+
+def _box(name: str) -> dict:
+    return st.session_state.setdefault(name, {})
+
+
+def say(kind: str, text: str, box: dict | None = None) -> None:
     """A message for the next run of the page (after a click or a key)."""
-    st.session_state["review_flash"] = (kind, text)
+    (box if box is not None else _box("review_flash"))["msg"] = (kind, text)
 
 
 def flash() -> None:
-    msg = st.session_state.pop("review_flash", None)
+    msg = _box("review_flash").pop("msg", None)
     if msg:
         kind, text = msg
         {"success": st.toast, "warning": st.warning, "error": st.error}[kind](md(text))
 
 
-def record(q: Question, choice: str | None, note: str | None = None) -> bool:
-    """Record one answer; a clear message either way. True when it was recorded."""
+def record(q: Question, choice: str | None, note: str | None = None, opened=None,
+           reviewer: str | None = None, box: dict | None = None) -> bool:
+    """Record one answer; a clear message either way. True when it was recorded. (Keys pass
+    the project, the reviewer and the message box, fetched before any key was read.)"""
+    opened = opened if opened is not None else here()
+    reviewer = reviewer if reviewer is not None else st.session_state.get("reviewer", "")
+    box = box if box is not None else _box("review_flash")
     try:
-        answer(here(), q, choice, st.session_state.get("reviewer", ""), note=note)
+        answer(opened, q, choice, reviewer, note=note)
         said = f"{choice}" if choice is not None else "none of " + ", ".join(q.candidates)
-        say("success", f"recorded — {said} · u undoes it")
+        say("success", f"recorded — {said} · u undoes it", box)
         return True
     except ReviewConflictError as exc:
-        say("warning", str(exc))
+        say("warning", str(exc), box)
     except RedError as exc:
-        say("error", str(exc))
+        say("error", str(exc), box)
     return False
 
 
@@ -112,46 +128,75 @@ def undo() -> None:
         say("error", str(exc))
 
 
-def current(live: list[Question], pos_key: str) -> int:
+def place(pos_key: str) -> dict:
+    """Where the person is in one queue: ``pos``, the text ``shown`` and its candidates as
+    shown (``shown_as``), and the texts they ``skipped`` (one dict, changed in place)."""
+    return st.session_state.setdefault(f"{pos_key}_place", {"pos": 0, "shown": None, "shown_as": None,
+                                                              "skipped": []})
+
+
+def current(live: list[Question], at: dict) -> int:
     """Where the person is in the queue: the text on their screen stays theirs while the queue
     changes under it (a run's new proposals sort in by uncertainty), so a key always answers
     the text the person read."""
     ids = [q.sample_id for q in live]
-    shown = st.session_state.get(f"{pos_key}_shown")
-    if shown in ids:
-        return ids.index(shown)
-    return max(0, min(st.session_state[pos_key], len(live) - 1))
+    if at["shown"] in ids:
+        return ids.index(at["shown"])
+    return max(0, min(at["pos"], len(live) - 1))
 
 
-def move_to(live: list[Question], pos_key: str, pos: int) -> None:
+def move_to(live: list[Question], at: dict, pos: int) -> None:
     pos = max(0, min(pos, len(live) - 1))
-    st.session_state[pos_key] = pos
-    st.session_state[f"{pos_key}_shown"] = live[pos].sample_id if live else None
+    at["pos"] = pos
+    at["shown"] = live[pos].sample_id if live else None
+    at["shown_as"] = tuple(live[pos].candidates) if live else None
+
+
+def still_shown(live: list[Question], at: dict) -> bool:
+    """Whether the text on the person's screen is still in the queue as they saw it: not
+    decided by someone else meanwhile, its candidates the same under the same keys."""
+    if at["shown"] is None:
+        return True  # nothing shown yet
+    seen = next((q for q in live if q.sample_id == at["shown"]), None)
+    return seen is not None and tuple(seen.candidates) == at["shown_as"]
 
 
 def apply_keys(questions: list[Question], pos_key: str, note: str | None) -> None:
-    """Every key pressed since the last run, in order, each on the text shown after the one before."""
-    skipped = st.session_state.setdefault(f"{pos_key}_skipped", [])
+    """Every key pressed since the last run, in order, each on the text shown after the one
+    before. When the text on the screen has gone meanwhile (someone else decided it, or a run
+    changed its candidates), the answers typed for it record nothing: a key never lands on a
+    text the person has not read."""
+    at, box = place(pos_key), _box("review_flash")
+    opened, reviewer = here(), st.session_state.get("reviewer", "")
+    stale = False
     for key in queued_keys(KEYS, scope="review"):
-        live = [q for q in questions if q.sample_id not in skipped]
-        pos = current(live, pos_key) if live else 0
+        live = [q for q in questions if q.sample_id not in at["skipped"]]
+        pos = current(live, at) if live else 0
         q = live[pos] if live else None
         act = key_action(q, key)
         if act is None:
             continue
+        if act.action in ("pick", "none", "skip") and (stale or not still_shown(live, at)):
+            if not stale:
+                say("warning", "The text you were answering changed before your key arrived (someone else "
+                               "decided it, or a run changed its candidates): nothing was recorded. Read the "
+                               "text now shown.", box)
+                move_to(live, at, pos)
+            stale = True
+            continue
         if act.action in ("pick", "none") and q is not None:
-            if record(q, act.label if act.action == "pick" else None, note):
+            if record(q, act.label if act.action == "pick" else None, note, opened, reviewer, box):
                 questions.remove(q)
                 live.remove(q)
-                move_to(live, pos_key, pos)  # the next text takes its place
+                move_to(live, at, pos)  # the next text takes its place
         elif act.action == "skip" and q is not None:
-            skipped.append(q.sample_id)
+            at["skipped"].append(q.sample_id)
             live.remove(q)
-            move_to(live, pos_key, pos)
+            move_to(live, at, pos)
         elif act.action == "undo":
             undo()
         elif act.action in ("next", "previous"):
-            move_to(live, pos_key, pos + (1 if act.action == "next" else -1))
+            move_to(live, at, pos + (1 if act.action == "next" else -1))
 
 
 def text_box(text: str) -> None:
@@ -172,14 +217,15 @@ def candidate_list(q: Question, labels: list[str], note: str | None, pos_key: st
     b = st.columns([1.4, 1, 1.3])
     b[0].button("0 · None of these", key=f"none-{q.sample_id}", on_click=record, args=(q, None, note),
                 width="stretch", help="none of the labels above is right")
-    b[1].button("s · Skip", key=f"skip-{q.sample_id}", on_click=lambda: st.session_state.setdefault(
-        f"{pos_key}_skipped", []).append(q.sample_id), width="stretch")  # the next text takes its place
+    b[1].button("s · Skip", key=f"skip-{q.sample_id}", on_click=lambda: place(pos_key)["skipped"].append(q.sample_id),
+                width="stretch")  # the next text takes its place
     b[2].button(UNDO, key=f"undo-{q.sample_id}", on_click=undo, width="stretch",
                 help="take back your newest decision (a bulk decision as a whole); it stays in the history")
     found = st.selectbox(f"{PICKER} (o, type, Enter records it; Esc leaves)",
                          [x for x in labels if x not in q.candidates], index=None, key=f"search-{q.sample_id}",
                          placeholder="type to search every label…")
     if found:  # recorded in the run that sees the choice, then the page shows the next text
+        del st.session_state[f"search-{q.sample_id}"]  # a text still in the queue must not record it twice
         record(q, found, note)
         st.rerun()
 
@@ -214,10 +260,11 @@ def show(questions: list[Question], pos_key: str, labels: list[str], note: str |
     """Keys first, then the question now in front of the person."""
     apply_keys(questions, pos_key, note)
     flash()
-    skipped = st.session_state.get(f"{pos_key}_skipped", [])
-    live = [q for q in questions if q.sample_id not in skipped]
+    at = place(pos_key)
+    live = [q for q in questions if q.sample_id not in at["skipped"]]
     if not live:
-        st.info("Nothing to answer here right now." + (" Skipped texts come back when you reload." if skipped else ""))
+        st.info("Nothing to answer here right now." + (" Skipped texts come back when you reload."
+                                                        if at["skipped"] else ""))
         st.button(UNDO, on_click=undo)
         if proj.live_run() is not None:
             wait_for_proposals()
@@ -225,9 +272,9 @@ def show(questions: list[Question], pos_key: str, labels: list[str], note: str |
     goto = st.session_state.pop("review_goto", None)  # after an undo: the text undone
     ids = [q.sample_id for q in live]
     if goto in ids:
-        move_to(live, pos_key, ids.index(goto))
-    pos = current(live, pos_key)
-    move_to(live, pos_key, pos)  # what is on the screen now is what the next key answers
+        move_to(live, at, ids.index(goto))
+    pos = current(live, at)
+    move_to(live, at, pos)  # what is on the screen now is what the next key answers
     q = live[pos]
     claim(proj, q.sample_id, st.session_state.get("reviewer", ""))  # others sharing the queue get other texts
     st.caption(f"Text {pos + 1} of {len(live)} · keys: **1–{min(len(q.candidates), 9)}** pick · **0**/**n** none "
@@ -350,8 +397,6 @@ def audit_mode(labels: list[str]) -> None:
 
 sidebar()
 proj = project()
-for key in ("review_pos", "model_pos", "audit_pos"):
-    st.session_state.setdefault(key, 0)
 head = st.columns([1.6, 4])
 head[0].title("Review")
 MODES = {"Waiting for people": verdict_mode, "Model labels": model_mode, "Audit sample": audit_mode}
