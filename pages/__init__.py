@@ -102,7 +102,10 @@ def _leave_legacy_pages() -> None:
     navigation ends the legacy mode for every session (Streamlit's documented behaviour);
     the rerun then goes through app.py to the same page (a page's URL is its address in both)."""
     if getattr(_routing, "active", False):
+        st.session_state["_routed"] = True
         return
+    if st.session_state.get("_routed"):
+        return  # a fragment's own rerun (Run's progress, Review's wait) inside a routed page
     if not sys.argv or Path(sys.argv[0]).resolve() != APP:
         return  # a page file run on its own (AppTest.from_file), not the app's server
     # every page: nobody is identified yet, and the address must resolve to its page (app.py
@@ -148,10 +151,15 @@ def _authenticator(path: Path, cfg: dict):
     key = (str(path), path.stat().st_mtime_ns)
     if st.session_state.get("_auth_key") != key:
         cookie = cfg.get("cookie") or {}
+        signing = cookie.get("key") or os.urandom(32).hex()
         st.session_state["_auth"] = stauth.Authenticate(
-            cfg["credentials"], cookie.get("name", "red_auth"), cookie.get("key") or os.urandom(32).hex(),
+            cfg["credentials"], cookie.get("name", "red_auth"), signing,
             cookie_expiry_days=float(cookie.get("expiry_days", COOKIE_DAYS)), auto_hash=False, login_sleep_time=0)
         st.session_state["_auth_key"] = key
+        if st.session_state.get("_auth_signing", signing) != signing and st.session_state.get("authentication_status"):
+            # a new key ends every login, the one open in this tab too (not only the next reload's)
+            st.session_state["_auth"].logout(location="unrendered")
+        st.session_state["_auth_signing"] = signing
     return st.session_state["_auth"]
 
 

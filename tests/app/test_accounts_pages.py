@@ -118,6 +118,24 @@ def test_a_removed_account_is_logged_out_at_its_next_step(env):
     assert [t.label for t in at.text_input] == ["User name", "Password"]
 
 
+@pytest.mark.parametrize("change", ["password", "key"])
+def test_a_changed_password_or_key_ends_a_login_already_open(env, change):
+    from red_app.workflows.accounts import rotate_key
+
+    _, users = env
+    at = login(page("review").run(), "rev")
+    assert at.session_state["reviewer"] == "rev"
+    if change == "password":
+        add_user("rev", "a-new-password", "reviewer", users, replace=True)
+    else:
+        rotate_key(users)
+    at.run()  # the tab's next step, no reload
+    assert at.session_state["reviewer"] == ""
+    assert [t.label for t in at.text_input] == ["User name", "Password"]
+    at = login(at, "rev", "a-new-password" if change == "password" else None)
+    assert at.session_state["reviewer"] == "rev"
+
+
 def test_logging_out_asks_for_the_login_again(env):
     at = login(page("review").run(), "ana")
     next(b for b in at.sidebar.button if b.label == "Log out").click().run()
