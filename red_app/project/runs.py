@@ -7,6 +7,7 @@ import json
 import os
 import socket
 import sys
+from datetime import timezone
 
 import pyarrow as pa
 
@@ -25,9 +26,24 @@ def this_process() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{cmd[:120]}"
 
 
+def _process_started(pid: int) -> float | None:
+    """When process ``pid`` started (seconds since the epoch), from Linux's /proc; None
+    where that cannot be read (another system)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            fields = f.read().rpartition(")")[2].split()  # the command name may hold spaces
+        with open("/proc/stat", encoding="ascii") as f:
+            boot = next(float(line.split()[1]) for line in f if line.startswith("btime "))
+        return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22: start, in ticks after boot
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
 def owner_alive(owner: str | None, beat) -> bool:
     """Whether the process that recorded ``owner`` is still there: on this machine, whether
-    its process exists; elsewhere, whether its last heartbeat is recent."""
+    its process exists and started before the run last said it was there (a process id used
+    again — a container restarted, the app at pid 1 again — is another process); elsewhere,
+    whether its last heartbeat is recent."""
     if not owner:
         return False
     host, _, rest = owner.partition(":")
@@ -38,7 +54,11 @@ def owner_alive(owner: str | None, beat) -> bool:
         except ProcessLookupError:
             return False
         except PermissionError:
-            return True
+            pass
+        started = _process_started(int(pid))
+        if started is not None and beat is not None:
+            said = beat.replace(tzinfo=timezone.utc).timestamp()
+            return started <= said + 1.0  # the owner wrote its heartbeat while it lived (1 s: clock ticks)
         return True
     return beat is not None and (utcnow() - beat).total_seconds() < STALE_AFTER_SECONDS
 
