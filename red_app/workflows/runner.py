@@ -236,18 +236,19 @@ def run_project(
         part = compute_partition(project, data, state, config.n, config.partition_method,
                                  config.umap_dim, config.seed)
     run_id = _open_run(project, judge, config, resume, judge_settings, started_by)
-    delegation = None  # a new run measures its judge first (RedLoop.measure_judge)
-    if resume is not None:
-        state.calls = project.run_calls(run_id)
-        state.iteration = project.last_iteration(run_id)
-        delegation = _resumed_delegation(project, run_id, judge, config, state.calls)
-    if (state.y < 0).sum() == 0:
-        project.finish_run(run_id, Termination.finished("pool exhausted"))
-        return
-    loop = RedLoop(config, judge, ProjectSink(project, run_id, data, judge, seen_human), partition=part,
-                   delegation=delegation, progress=progress, fit_memo=_CountingMemo(project))
-    project.release()  # from here on the run holds the file only while it reads or writes
-    try:
+    loop, termination = None, None
+    try:  # from here on the run is recorded as running: however this ends, its ending is recorded
+        delegation = None  # a new run measures its judge first (RedLoop.measure_judge)
+        if resume is not None:
+            state.calls = project.run_calls(run_id)
+            state.iteration = project.last_iteration(run_id)
+            delegation = _resumed_delegation(project, run_id, judge, config, state.calls)
+        if (state.y < 0).sum() == 0:
+            termination = Termination.finished("pool exhausted")
+            return
+        loop = RedLoop(config, judge, ProjectSink(project, run_id, data, judge, seen_human), partition=part,
+                       delegation=delegation, progress=progress, fit_memo=_CountingMemo(project))
+        project.release()  # from here on the run holds the file only while it reads or writes
         yield from loop.run(data, state, should_stop=should_stop)
         if label_everything and not loop.termination_condition_.resumable:
             # a label for every text after every run (a prediction, never a decision)
@@ -256,16 +257,18 @@ def run_project(
             tell(Stage(int(state.iteration), "labeling every text with the final model"))
             predict_project(project, config, run_id)
     finally:
-        _close_run(project, run_id, judge, loop.termination_condition_)
+        _close_run(project, run_id, judge, loop.termination_condition_ if loop is not None else termination)
 
 
 def _close_run(project: Project, run_id: int, judge: Judge, termination: Termination | None) -> None:
     """Record how the run ended (an exception or a kill mid-iteration: interrupted, resumable)."""
     if termination is None:
         termination = Termination.failed("interrupted before it ended")
-    if judge.waits_for_people and termination.kind != "paused":
-        project.set_run_waiting(run_id, 0)  # a run no longer waiting shows no count
-    project.finish_run(run_id, termination)
+    try:
+        if judge.waits_for_people and termination.kind != "paused":
+            project.set_run_waiting(run_id, 0)  # a run no longer waiting shows no count
+    finally:
+        project.finish_run(run_id, termination)
     stats = judge.server_stats()
     if stats:  # which servers answered, how often and how fast
         project.save_run_judge_stats(run_id, stats)
