@@ -110,10 +110,11 @@ class VerdictsMixin(EventsMixin):
             self.append_events(events, cur=cur)
         return vids
 
-    def cached_verdict(self, prompt_hash: str, model: str | None) -> tuple[bool, float, str] | None:
-        """The newest answered verdict to this exact question (the judges' verdict cache)."""
+    def cached_verdict(self, prompt_hash: str, model: str | None) -> tuple[bool, float, str, str | None] | None:
+        """The newest answered verdict to this exact question (the judges' verdict cache):
+        valid, confidence, rationale and, for a choose question, the label chosen."""
         rows = self.cursor().execute(
-            """SELECT valid, confidence, rationale FROM judge_verdicts
+            """SELECT valid, confidence, rationale, choice FROM judge_verdicts
                WHERE prompt_hash = ? AND model = ? AND valid IS NOT NULL ORDER BY verdict_id DESC LIMIT 1""",
             [prompt_hash, model]).fetchall()
         return tuple(rows[0]) if rows else None

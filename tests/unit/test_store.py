@@ -124,3 +124,19 @@ def test_embeddings_read_back_with_their_tiny_components_as_zero(tmp_path):
     assert ids == ["s1", "s2"]
     np.testing.assert_array_equal(X, np.array([[0.6, 0, 0.8], [0, 0, 1.0]], dtype=np.float32))
     p.close()
+
+
+def test_a_cached_choose_answer_comes_back_with_the_label_chosen(tmp_path):
+    from red_app.judges.base import cached_verdict
+
+    with _project(tmp_path) as p:
+        p.record_verdicts(None, None, [
+            {"sample_id": "s2", "label": "b", "valid": True, "confidence": 0.8, "judge_kind": "llm", "model": "m",
+             "prompt_hash": "pick", "candidates": ["a", "b"], "choice": "b"},
+            {"sample_id": "s2", "label": "a", "valid": False, "confidence": 0.7, "judge_kind": "llm", "model": "m",
+             "prompt_hash": "none", "candidates": ["a", "b"], "choice": None}])
+        picked = cached_verdict(p, "pick", "m")
+        assert picked.cached and picked.valid and picked.choice == "b"
+        none = cached_verdict(p, "none", "m")
+        assert not none.valid and none.choice is None
+        assert cached_verdict(p, "pick", "another model") is None
