@@ -195,11 +195,17 @@ def undo_last_action(project: Project, actor: str, note: str | None = None) -> d
         return last
 
 
+# A judge's own answers: a run with people as the judge records each proposal to people as a
+# verdict of kind 'human' (the classifier's label, sent to them), which says nothing of a judge.
+_A_JUDGE = "coalesce(judge_kind, '') <> 'human'"
+
+
 def judge_human_pairs(project: Project):
     """label, valid (the judge's newest verdict on the pair), human_valid (a person's newest decision)."""
     return project.cursor().execute(
-        f"""WITH v AS (SELECT * FROM judge_verdicts WHERE valid IS NOT NULL AND verdict_id IN
-                      (SELECT max(verdict_id) FROM judge_verdicts WHERE valid IS NOT NULL GROUP BY sample_id, label)),
+        f"""WITH v AS (SELECT * FROM judge_verdicts WHERE verdict_id IN
+                      (SELECT max(verdict_id) FROM judge_verdicts WHERE valid IS NOT NULL AND {_A_JUDGE}
+                       GROUP BY sample_id, label)),
                 h AS (SELECT sample_id, label, arg_max(verdict, event_id) AS verdict,
                              arg_max(actor, event_id) AS actor
                       FROM ({LIVE_EVENTS_SQL}) WHERE origin = 'human' GROUP BY sample_id, label)
@@ -210,9 +216,9 @@ def judge_human_pairs(project: Project):
 def judge_gold_pairs(project: Project):
     """label, valid, gold_valid for every answered verdict on a sample with hidden gold."""
     return project.cursor().execute(
-        """SELECT v.label, v.valid, s.gold_label = v.label AS gold_valid
+        f"""SELECT v.label, v.valid, s.gold_label = v.label AS gold_valid
            FROM judge_verdicts v JOIN samples s ON s.id = v.sample_id
-           WHERE v.valid IS NOT NULL AND s.gold_label IS NOT NULL""").df()
+           WHERE v.valid IS NOT NULL AND {_A_JUDGE} AND s.gold_label IS NOT NULL""").df()
 
 
 def override_counts(project: Project):
