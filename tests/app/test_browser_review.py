@@ -206,6 +206,39 @@ def test_keys_faster_than_the_page_are_queued_never_lost(served):
     page.close()
 
 
+def test_a_key_for_a_text_someone_else_just_decided_records_nothing(served):
+    from red_app.project.reviews import review_queue
+    from red_app.workflows.review import decide
+
+    url, path, browser = served
+    page = browser.new_page(viewport={"width": W, "height": H})
+    _open(page, f"{url}/review")
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    shown = page.get_by_test_id("stMain").get_by_test_id("stText").first.inner_text()
+    # someone else decides the text on this person's screen (their own tab, their own connection)
+    with Project(path, wait=30) as p:
+        sid = p.cursor().execute("SELECT id FROM samples WHERE text = ?", [shown]).fetchall()[0][0]
+        row = review_queue(p, status="all", sample_id=sid, limit=5).iloc[0]
+        decide(p, sample_id=sid, proposed=row.label, action="accept", reviewer="someone-else",
+               seen_event=p.last_human_event())
+    before = _human(path)
+    page.keyboard.press("1")  # typed for the text read, which is no longer in the queue
+    page.get_by_text("changed before your key arrived").first.wait_for(timeout=30_000)
+    idle(page)
+    after = _human(path)
+    assert after == before  # nothing recorded, least of all on a text the person never saw
+    # the next key answers the text now shown
+    now = page.get_by_test_id("stMain").get_by_test_id("stText").first.inner_text()
+    assert now != shown
+    page.keyboard.press("1")
+    rows = _human_when(path, lambda r: len(r) > len(after))
+    with Project(path, read_only=True, wait=30) as p:
+        now_id = p.cursor().execute("SELECT id FROM samples WHERE text = ?", [now]).fetchall()[0][0]
+    assert {r[0] for r in rows[len(after):]} == {now_id} and rows[-1][3] == ME
+    _no_error(page)
+    page.close()
+
+
 def test_bulk_with_a_count_and_a_confirmation(served):
     url, path, browser = served
     page = browser.new_page(viewport={"width": W, "height": H})
