@@ -195,6 +195,9 @@ def apply_keys(questions: list[Question], pos_key: str, note: str | None) -> Non
             move_to(live, at, pos)
         elif act.action == "undo":
             undo()
+            # the text undone is back in the queue: show it now, and leave the keys typed after
+            # the undo (not handed over yet) to the next run, which has it
+            st.rerun()
         elif act.action in ("next", "previous"):
             move_to(live, at, pos + (1 if act.action == "next" else -1))
 
