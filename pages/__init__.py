@@ -399,6 +399,21 @@ def _keys_component():
     return st.components.v2.component("red_queued_keys", html="<span></span>", js=_KEYS_JS, isolate_styles=False)
 
 
+@contextlib.contextmanager
+def handling_keys(scope: str = "keys", wait: float = 30.0):
+    """Hold while one page run handles its keys. Streamlit starts a newer run of a session
+    (a faster key) before the older one has stopped: two runs of one page may overlap, and
+    without this both would hand over the same key. The newer run waits for the older to
+    finish handling the keys it was given (``wait`` seconds at most)."""
+    lock = st.session_state.setdefault(f"_{scope}_lock", threading.Lock())
+    got = lock.acquire(timeout=wait)
+    try:
+        yield
+    finally:
+        if got:
+            lock.release()
+
+
 def queued_keys(allowed: str, scope: str = "keys"):
     """The keys pressed since the last page run, oldest first (only those in ``allowed``):
     every press arrives, however fast they come. Yields each key, marked handled as it is
@@ -406,12 +421,14 @@ def queued_keys(allowed: str, scope: str = "keys"):
     not yet handed over go to the next run). The mark is a dict changed in place, not a
     session-state write: Streamlit stops a run for a newer one only at a session-state or
     element call, so a caller that makes none between two keys applies each key it was
-    handed. Call once per run, near the top of a page."""
+    handed. Call once per run, near the top of a page, inside :func:`handling_keys`."""
     done = st.session_state.setdefault(f"_{scope}_acked", {"seq": 0})
     acked = int(done["seq"])
     result = _keys_component()(key=f"_{scope}_component", data={"acked": acked, "allowed": allowed},
                                default={"pressed": {"keys": []}}, on_pressed_change=lambda: None, height=0)
     value = (result["pressed"] if "pressed" in result else None) or {}
     for seq, key in sorted((int(s), str(k)) for s, k in (value.get("keys") or []) if int(s) > acked):
+        if seq <= done["seq"]:
+            continue  # an overlapping run handed it over already
         done["seq"] = seq
         yield key

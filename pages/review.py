@@ -8,7 +8,7 @@ out widgets: red_app.workflows holds the logic."""
 import pandas as pd
 import streamlit as st
 
-from pages import here, md, project, queued_keys, releasing, sidebar
+from pages import handling_keys, here, md, project, queued_keys, releasing, sidebar
 from red_app.errors import RedError
 from red_app.workflows.audit import current_audit
 from red_app.workflows.people import (
@@ -162,6 +162,11 @@ def still_shown(live: list[Question], at: dict) -> bool:
 
 
 def apply_keys(questions: list[Question], pos_key: str, note: str | None) -> None:
+    with handling_keys("review"):
+        _apply_keys(questions, pos_key, note)
+
+
+def _apply_keys(questions: list[Question], pos_key: str, note: str | None) -> None:
     """Every key pressed since the last run, in order, each on the text shown after the one
     before. When the text on the screen has gone meanwhile (someone else decided it, or a run
     changed its candidates), the answers typed for it record nothing: a key never lands on a
