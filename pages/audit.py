@@ -49,7 +49,9 @@ def quality_section(proj) -> None:
     st.subheader("Quality")
     c = st.columns([1, 1, 2])
     n = c[0].number_input("Texts to draw", min_value=10, max_value=5000, value=200, step=10)
-    if c[1].button("Draw an audit sample", disabled=not allowed("audit_sample")):
+    # the role is checked again on the click, not only by the disabled button (a crafted
+    # message can press a disabled widget)
+    if c[1].button("Draw an audit sample", disabled=not allowed("audit_sample")) and allowed("audit_sample"):
         try:
             st.toast(md(draw_audit(proj, int(n)).summary()))
         except RedError as exc:

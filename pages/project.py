@@ -72,7 +72,8 @@ model, missing = embedding_status(proj)
 st.subheader("Embeddings")
 if missing:
     st.warning(f"{missing:,} texts are not embedded yet with {md(model)}.")
-    if st.button("Embed now", type="primary", disabled=not allowed("import")):
+    # the role is checked again on the click: a crafted message can press a disabled button
+    if st.button("Embed now", type="primary", disabled=not allowed("import")) and allowed("import"):
         bar = st.progress(0.0, text="embedding…")
 
         def progress(done, total):

@@ -87,7 +87,8 @@ st.caption("Each subset holds labels that are far apart, so one small classifier
 c1, c2, c3 = st.columns([1, 1, 2])
 n = c1.number_input("Labels per subset (n)", min_value=2, max_value=200, value=DEFAULT_N, step=1)
 method = c2.selectbox("Rule", PARTITION_METHODS, help="greedy: the article's rule; random: a baseline")
-recompute = c3.button("Compute subsets", type="primary", disabled=not allowed("settings"))
+# the role is checked again on the click: a crafted message can press a disabled button
+recompute = c3.button("Compute subsets", type="primary", disabled=not allowed("settings")) and allowed("settings")
 try:
     with st.spinner("UMAP over the label centroids…"):
         if recompute:
@@ -101,6 +102,9 @@ except RedError as exc:
 # -- out of date? (red_app.workflows.map_status): after current_map, which already follows new labels and
 # seeds, what is left is a run's accepted labels or people's decisions moving the examples
 def _recompute(n: int, method: str) -> None:
+    if not allowed("settings"):  # checked here too: a crafted message can press a disabled button
+        st.session_state["map_fresh_flash"] = ("error", "Recomputing the map is for admins.")
+        return
     try:
         repartition(here(), n, method)  # a callback: this run's project (see pages/review.py)
         st.session_state["map_fresh_flash"] = ("success", "The label map was recomputed.")

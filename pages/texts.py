@@ -148,6 +148,9 @@ def _label(ctx: dict) -> None:
 
 
 def _new_label(ctx: dict) -> None:
+    if not allowed("add_label"):  # checked here too: a crafted message can press a disabled button
+        st.session_state["texts_new_error"] = "Creating a label is for admins."
+        return
     examples = [ctx["sample_id"], *st.session_state.get(ctx["more"], [])]
     try:
         name = add_label(here(), st.session_state.get(ctx["name"], ""), examples,

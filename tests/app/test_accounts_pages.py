@@ -99,6 +99,33 @@ def test_a_reviewer_cannot_reach_admin_actions(env):
     assert next(b for b in at.button if b.label == "Compute subsets").disabled
 
 
+def test_a_pressed_disabled_button_does_nothing_for_a_reviewer(env):
+    """AppTest presses a disabled widget as a crafted websocket message could: the role is
+    checked on the click too, not only by the widget's look."""
+    from red_app.project.store import Project
+
+    dst, _ = env
+    at = login(page("audit").run(), "rev")
+    draw = next(b for b in at.button if b.label == "Draw an audit sample")
+    assert draw.disabled
+    draw.proto.disabled = False  # what a crafted message does: the flag lives in the browser
+    draw.click().run()
+    assert not at.exception
+    at = login(page("texts").run(), "rev")
+    opened = next(s for s in at.selectbox if s.label.startswith("Open a text"))
+    sid = opened.options[0]
+    opened.select(sid).run()
+    at.text_input(key=f"texts-new-{sid}").input("brand_new_label").run()
+    create = next(b for b in at.button if b.label == "Create the label")
+    assert create.disabled
+    create.proto.disabled = False
+    create.click().run()
+    assert not at.exception
+    with Project(dst) as p:
+        assert "brand_new_label" not in p.labels()
+        assert p.cursor().execute("SELECT count(*) FROM audit_samples").fetchall()[0][0] == 0
+
+
 def test_an_admin_reaches_the_admin_actions(env):
     at = login(page("run").run(), "ana")
     assert not at.exception
