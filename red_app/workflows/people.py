@@ -64,10 +64,13 @@ def question_from_row(row, labels: list[str], rejected: set[str] = frozenset(), 
     yes/no verdict the proposed label, then the model's alternatives nobody rejected."""
     known = set(labels)
     cands = list(row["candidates"]) if _listlike(row.get("candidates")) else []
+    # a choose question keeps every candidate it was asked with (a run's choose_k may be over
+    # k); the keys reach nine
+    keep = min(max(k, len(cands), 1), 9)
     if not cands:
         alts = list(row["alternatives"]) if _listlike(row.get("alternatives")) else []
         cands = [row["label"]] + [a for a in alts if a != row["label"]]
-    cands = [c for c in dict.fromkeys(cands) if c in known and c not in rejected][:max(k, 1)]
+    cands = [c for c in dict.fromkeys(cands) if c in known and c not in rejected][:keep]
     if not cands:
         cands = [row["label"]]
     people = row.get("judge_kind") == "human"
