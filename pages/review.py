@@ -27,6 +27,7 @@ from red_app.workflows.review import (
     STATUSES,
     UNDECIDED,
     bulk_decide,
+    bulk_matches,
     earlier_verdicts,
     nearest_examples,
     queue_size,
@@ -335,10 +336,11 @@ def verdict_mode(labels: list[str]) -> None:
     show(questions, "review_pos", labels)
 
 
-def bulk_go(filters: dict, status: str, expected: int, action: str, to_label: str | None) -> None:
+def bulk_go(filters: dict, status: str, expected: int, action: str, to_label: str | None,
+            fingerprint: str | None = None) -> None:
     try:
         n = bulk_decide(here(), reviewer=st.session_state.get("reviewer", ""), action=action, expected=expected,
-                        status=status, to_label=to_label, **filters)
+                        status=status, to_label=to_label, fingerprint=fingerprint, **filters)
         say("success", f"recorded {n} decisions ({action}) as one action · u undoes them all")
     except ReviewConflictError as exc:
         say("warning", str(exc))
@@ -359,7 +361,8 @@ def bulk_panel(filters: dict, status: str, labels: list[str]) -> None:
         to_label = c[1].selectbox("the label", labels, index=None, key="bulk_label", disabled=action != "another",
                                   placeholder="type to search…")
         if c[2].button(f"Decide {matching:,}…", disabled=matching == 0 or (action == "another" and not to_label)):
-            st.session_state["bulk_confirm"] = {"filters": filters, "status": status, "n": matching,
+            n, fingerprint = bulk_matches(proj, status=status, **filters)  # the verdicts confirmed, not only how many
+            st.session_state["bulk_confirm"] = {"filters": filters, "status": status, "n": n, "fingerprint": fingerprint,
                                                 "action": action, "to_label": to_label}
             pending = st.session_state["bulk_confirm"]
         if pending is not None:
@@ -372,7 +375,8 @@ def bulk_panel(filters: dict, status: str, labels: list[str]) -> None:
                        + " — as you, one event per text? One undo takes them all back.")
             k = st.columns([1, 1, 4])
             k[0].button("Confirm", type="primary", key="bulk_yes", on_click=bulk_go,
-                        args=(filters, status, pending["n"], pending["action"], pending["to_label"]))
+                        args=(filters, status, pending["n"], pending["action"], pending["to_label"],
+                              pending["fingerprint"]))
             k[1].button("Cancel", key="bulk_no", on_click=lambda: st.session_state.pop("bulk_confirm", None))
 
 

@@ -28,11 +28,12 @@ def cmd_undo(a) -> int:
 def cmd_bulk_review(a) -> int:
     from ..errors import RedError
     from ..project.store import Project
-    from ..workflows.review import bulk_decide, queue_size
+    from ..workflows.review import bulk_decide, bulk_matches, queue_size
 
     filters = dict(label=a.label, verdict=a.judge, min_conf=a.min_confidence, max_conf=a.max_confidence)
     with Project(a.project) as p:
         n = queue_size(p, a.status, **filters)
+        _, fingerprint = bulk_matches(p, status=a.status, **filters)  # the verdicts counted, checked when recording
         what = {"right": "right", "wrong": "wrong", "another": f"wrong, and {a.to_label} right"}[a.decision]
         print(f"{n} verdicts match ({a.status}); each proposed label would be recorded as {clean(what)} "
               f"by {clean(a.reviewer)}, one event per text")
@@ -45,7 +46,7 @@ def cmd_bulk_review(a) -> int:
                 print("nothing recorded")
                 return 0
         done = bulk_decide(p, reviewer=a.reviewer, action=a.decision, expected=n, status=a.status,
-                           to_label=a.to_label, **filters)
+                           to_label=a.to_label, fingerprint=fingerprint, **filters)
     print(f"recorded {done} decisions as one action; `red undo {clean(a.project)} --reviewer "
           f"{clean(a.reviewer)}` takes them all back")
     return 0

@@ -143,16 +143,33 @@ def undo_last(project: Project, reviewer: str) -> dict:
     return done
 
 
+def bulk_fingerprint(items) -> str:
+    """Which verdicts a bulk decision covers, in a few characters (the same count can hide
+    another set: one verdict decided meanwhile, another come in)."""
+    import hashlib
+
+    ids = ",".join(str(int(v)) for v in sorted(items.verdict_id))
+    return hashlib.sha256(ids.encode()).hexdigest()[:16]
+
+
+def bulk_matches(project: Project, *, status: str = "pending", **filters) -> tuple[int, str]:
+    """(count, fingerprint) of the verdicts a bulk decision with these filters would cover:
+    what the person confirms, passed back to :func:`bulk_decide`."""
+    items = review_queue(project, status=status, limit=BULK_LIMIT + 1, **filters)
+    return len(items), bulk_fingerprint(items)
+
+
 def bulk_decide(project: Project, *, reviewer: str, action: str, expected: int, label: str | None = None,
                 verdict: str | None = None, min_conf: float | None = None, max_conf: float | None = None,
                 iteration: int | None = None, status: str = "pending", to_label: str | None = None,
-                note: str | None = None) -> int:
+                note: str | None = None, fingerprint: str | None = None) -> int:
     """Decide every verdict the filters match (as :func:`review_queue` lists them) the same way.
 
     Each verdict gets its own events, all in one transaction and as one action (one undo
     takes them back). ``expected`` is the count the person confirmed (from
     :func:`queue_size` with the same filters): if the queue changed since, nothing is
-    recorded and the error says so. Returns how many decisions were recorded.
+    recorded and the error says so. ``fingerprint`` (from :func:`bulk_matches`) checks the
+    verdicts themselves, not only their count. Returns how many decisions were recorded.
     """
     reviewer = checked_reviewer(reviewer)
     action = _action(action)
@@ -169,6 +186,10 @@ def bulk_decide(project: Project, *, reviewer: str, action: str, expected: int, 
     if len(items) != expected:
         raise ReviewConflictError(f"the filters now match {len(items)} verdicts, not the {expected} you confirmed; "
                                   "nothing was recorded — look at the count again")
+    if fingerprint is not None and bulk_fingerprint(items) != fingerprint:
+        raise ReviewConflictError(f"the filters still match {len(items)} verdicts, but not the ones you confirmed "
+                                  "(some were decided meanwhile, others came in); nothing was recorded — look "
+                                  "at them again")
     if not len(items):
         return 0
     note = note or "bulk"

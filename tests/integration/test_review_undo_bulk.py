@@ -14,6 +14,7 @@ from red_app.project.store import Project
 from red_app.workflows.review import (
     ReviewConflictError,
     bulk_decide,
+    bulk_matches,
     decide,
     earlier_verdicts,
     model_label_queue,
@@ -194,6 +195,36 @@ def test_bulk_is_all_or_nothing_when_someone_decided_one_meanwhile(proj):
     assert p.cursor().execute("SELECT count(*) FROM annotations WHERE actor = 'ana'").fetchall()[0][0] == 0
     with pytest.raises(RedError, match="pick the right label"):
         bulk_decide(p, reviewer="ana", action="another", expected=n - 1, label=label, verdict="valid")
+
+
+def test_bulk_refuses_when_the_same_count_hides_other_verdicts(proj):
+    from red_app.judges.base import JudgeRequest, Verdict
+    from red_app.method.loop import Judged
+
+    p = proj
+    q = review_queue(p, verdict="valid", status="pending", limit=500)
+    label = q.label.value_counts().index[0]
+    n, fingerprint = bulk_matches(p, status="pending", label=label, verdict="valid")
+    assert n == queue_size(p, "pending", label=label, verdict="valid")
+    # ana confirms n; meanwhile ben decides one of them and a run sends a new one: still n
+    first = q[q.label == label].iloc[0]
+    decide(p, sample_id=first.sample_id, proposed=first.label, action="wrong", reviewer="ben", seen_event=0)
+    sid, text = p.cursor().execute(
+        """SELECT id, text FROM samples WHERE role = 'pool' AND id NOT IN (SELECT sample_id FROM judge_verdicts)
+           ORDER BY id LIMIT 1""").fetchall()[0]
+    data, _ = load_inputs(p)
+    sink = ProjectSink(p, run_id=None, data=data, judge=SimulatedJudge({}))
+    sink.on_verdicts(0, [Judged(0, 0, JudgeRequest(sample_id=sid, text=text, label=label),
+                                Verdict(valid=True, confidence=0.6, rationale="judged"), 0.5, (label,))])
+    assert queue_size(p, "pending", label=label, verdict="valid") == n
+    with pytest.raises(ReviewConflictError, match="not the ones you confirmed"):
+        bulk_decide(p, reviewer="ana", action="right", expected=n, label=label, verdict="valid",
+                    fingerprint=fingerprint)
+    assert p.cursor().execute("SELECT count(*) FROM annotations WHERE actor = 'ana'").fetchall()[0][0] == 0
+    # counted again, it goes through
+    n, fingerprint = bulk_matches(p, status="pending", label=label, verdict="valid")
+    assert bulk_decide(p, reviewer="ana", action="right", expected=n, label=label, verdict="valid",
+                       fingerprint=fingerprint) == n
 
 
 def test_the_queue_filters_by_what_the_judge_said(proj):
