@@ -60,11 +60,12 @@ class People:
         Reads people's answers every ``judge.poll`` seconds (each is applied at once, see
         :meth:`take`) and tells the sink how many are still open. Returns None once few enough
         are left, or why it stopped waiting: stopped by the user, or ``judge.wait`` seconds
-        passed without an answer (the run is then resumable and waits again on resume).
+        passed without an answer to one of the run's proposals (decisions on other texts do
+        not count; the run is then resumable and waits again on resume).
         """
         wait, poll = self.judge.wait, float(self.judge.poll)
         deadline = None if wait is None else time.monotonic() + float(wait)
-        answered = self.accepted + self.rejected
+        still_open = None
         while True:
             self.take(state)
             n = len(state.held)
@@ -74,9 +75,9 @@ class People:
                 return None
             if should_stop and should_stop():
                 return Termination.stopped()
-            if self.accepted + self.rejected != answered:  # an answer came: the wait starts again
-                answered = self.accepted + self.rejected
+            if still_open is not None and n < still_open:  # a proposal was answered: the wait starts again
                 deadline = None if wait is None else time.monotonic() + float(wait)
+            still_open = n
             if deadline is not None and time.monotonic() >= deadline:
                 return Termination.paused(f"waiting for {n} answer{'s' if n != 1 else ''} in Review: answer them "
                                           "there, then resume the run")
