@@ -164,6 +164,8 @@ class Sink(Protocol):
 
     def revoked_decisions(self) -> list[tuple[int, int, list[int], bool, bool]]: ...
 
+    def states_now(self, positions: list[int]) -> list[tuple[int, int, list[int], bool, bool]]: ...
+
 
 class BaseSink:
     """A sink that keeps nothing and hears from no person: override what you need."""
@@ -187,6 +189,10 @@ class BaseSink:
     def revoked_decisions(self) -> list[tuple[int, int, list[int], bool, bool]]:
         """Samples whose decision a person undid since the last look: (sample index, label
         index or -1, rejected label indices, decided, held)."""
+        return []
+
+    def states_now(self, positions: list[int]) -> list[tuple[int, int, list[int], bool, bool]]:
+        """Samples as the log has them now, in :meth:`revoked_decisions`' form (no log: none)."""
         return []
 
 

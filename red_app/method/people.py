@@ -27,6 +27,7 @@ class People:
         """
         if self.sink is None:
             return
+        unsure = []  # texts a person rejected a label of while the loop holds another for them
         for i, lab, valid in self.sink.human_decisions():
             state.decided.add(i)
             state.held.discard(i)
@@ -40,6 +41,12 @@ class People:
                 state.excluded.add((i, lab))
                 if state.y[i] == lab:
                     state.y[i] = -1
+                elif state.y[i] >= 0:
+                    unsure.append(i)
+        # the loop's label may be a judge's that the log never kept (a person decided the text
+        # while the judge was asked): the text's label is what the log says now
+        for i, lab, _excluded, _decided, _held in self.sink.states_now(unsure) if unsure else []:
+            state.y[i] = lab
         # An undo: the sample is as the log now says (its label, rejections, whether a person
         # decided it, whether a verdict waits for one), so a revoked decision stops protecting it.
         changes = self.sink.revoked_decisions()

@@ -106,7 +106,16 @@ class ProjectSink(BaseSink):
         if not revoked:
             return []
         self._seen_revocation = revoked[-1][0]
-        states = self.project.sample_states(sorted({sid for _, sid in revoked if sid in self._pos}))
+        return self._states(sorted({sid for _, sid in revoked if sid in self._pos}))
+
+    @_letting_go
+    def states_now(self, positions: list[int]) -> list[tuple[int, int, list[int], bool, bool]]:
+        """Samples as the log has them now: (sample index, label index or -1, rejected label
+        indices, decided, held)."""
+        return self._states(sorted({self.data.ids[i] for i in positions}))
+
+    def _states(self, sids: list[str]) -> list[tuple[int, int, list[int], bool, bool]]:
+        states = self.project.sample_states(sids)
         out = []
         for sid, st in states.items():
             lab = self._label.get(st["label"], -1) if st["label"] is not None else -1

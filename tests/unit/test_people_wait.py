@@ -49,3 +49,22 @@ def test_an_answer_to_a_proposal_starts_the_wait_again_and_the_last_one_ends_it(
     people = People(sink, HumanJudge(wait=5, poll=0.02))
     assert people.wait(_state({1, 2})) is None
     assert sink.waiting[-1] == 0
+
+
+class LogStandIn(DecisionsStandIn):
+    """A stand-in for the log: a person rejected label 3 of text 5, and the log keeps no
+    label for it (the judge's label 7, given meanwhile, was withheld)."""
+
+    def human_decisions(self):
+        out, self._given = ([(5, 3, False)] if not getattr(self, "_given", False) else []), True
+        return out
+
+    def states_now(self, positions):
+        return [(i, -1, [3], True, False) for i in positions]
+
+
+def test_a_label_the_log_never_kept_leaves_the_loop_when_a_person_rejects_another():
+    state = _state(set())
+    state.y[5] = 7  # the judge's label, applied in memory while the person was deciding
+    People(LogStandIn(), HumanJudge()).take(state)
+    assert state.y[5] == -1 and (5, 3) in state.excluded and 5 in state.decided
