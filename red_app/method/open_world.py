@@ -1,0 +1,152 @@
+"""Texts that fit none of the labels (issue 20): how unlike the labels' known texts each one
+is, and the groups such texts form — new labels waiting for a name.
+
+*Unlike the known texts* is a conformal p-value, calibrated on the project's own known
+texts without any gold: a text's score is its cosine similarity to its ``k`` nearest known
+texts; its p-value is the share of known texts (each scored against the others, leaving
+itself out) that are no more like the rest than it is. Under exchangeability an in-scope
+text gets a p-value below ``alpha`` with probability at most ``alpha``, so flagging
+``p < alpha`` flags about ``alpha`` of the texts that do fit a label, whatever the data.
+
+The groups are found as BERTopic finds topics, with the same well-kept parts: UMAP down to a
+few dimensions, scikit-learn's HDBSCAN, and class-based TF-IDF for each group's words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+DEFAULT_ALPHA = 0.05      # the share of in-scope texts flagged, by construction
+DEFAULT_K = 3             # nearest known texts a score averages over
+DEFAULT_MIN_GROUP = 8     # the fewest texts a group (a new label) may have, at the least
+# Discovery looks wider than the flag: the groups keep what is pure, and a new label's texts
+# that look a little like a known label still join it. Chosen on CLINC150's train pool, 30 of
+# 150 labels unseen, draws 0–2 (bench/open_world.py; bench/REPORT.md "Open world").
+DISCOVER_ALPHA = 0.35
+GROUP_SHARE = 0.25        # a group holds at least this share of a typical label's pool texts
+
+
+def min_group_for(n_unlabeled: int, n_labels: int) -> int:
+    """The fewest texts a group may have: a quarter of what a typical label has among the
+    unlabeled texts (smaller groups split one new label into many), never under 8."""
+    return max(DEFAULT_MIN_GROUP, round(GROUP_SHARE * n_unlabeled / max(n_labels, 1)))
+
+
+def _unit(X: np.ndarray) -> np.ndarray:
+    X = np.asarray(X, dtype=np.float32)
+    return X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
+
+
+def _top_k_mean(sims: np.ndarray, k: int) -> np.ndarray:
+    k = min(k, sims.shape[1])
+    return np.partition(sims, sims.shape[1] - k, axis=1)[:, -k:].mean(axis=1)
+
+
+def likeness(X: np.ndarray, known: np.ndarray, k: int = DEFAULT_K, chunk: int = 2048) -> np.ndarray:
+    """Each text's mean cosine similarity to its ``k`` nearest known texts (``known``: a mask);
+    a known text is scored against the other known texts (itself left out)."""
+    U = _unit(X)
+    K = U[known]
+    if len(K) < 2:
+        raise ValueError("scoring against the known texts needs at least 2 of them")
+    known_pos = np.flatnonzero(known)
+    out = np.empty(len(U), dtype=np.float32)
+    for start in range(0, len(U), chunk):
+        sims = U[start:start + chunk] @ K.T
+        rows = np.arange(start, min(start + chunk, len(U)))
+        is_known = known[rows]
+        if is_known.any():  # leave each known text out of its own score
+            col = np.searchsorted(known_pos, rows[is_known])
+            sims[np.flatnonzero(is_known), col] = -np.inf
+        out[rows] = _top_k_mean(sims, k)
+    return out
+
+
+def conformal_p(scores: np.ndarray, calibration: np.ndarray) -> np.ndarray:
+    """p = (1 + #{calibration ≤ score}) / (n + 1): small when a text is less like the known
+    texts than nearly every known text is."""
+    cal = np.sort(np.asarray(calibration, dtype=np.float64))
+    return (1.0 + np.searchsorted(cal, scores, side="right")) / (len(cal) + 1.0)
+
+
+@dataclass(frozen=True)
+class OutOfScope:
+    """``p``: each text's conformal p-value of fitting the labels (small: fits none);
+    ``flagged``: p below ``alpha`` among the texts not yet labeled."""
+
+    p: np.ndarray
+    flagged: np.ndarray
+    alpha: float
+
+
+def out_of_scope(X: np.ndarray, known: np.ndarray, alpha: float = DEFAULT_ALPHA, k: int = DEFAULT_K) -> OutOfScope:
+    """Score every text against the known texts (``known``: a mask of labeled texts) and flag
+    the unlabeled ones that fit none of the labels at level ``alpha``."""
+    if not 0 < alpha < 1:
+        raise ValueError("alpha is a share of in-scope texts: between 0 and 1")
+    known = np.asarray(known, dtype=bool)
+    s = likeness(X, known, k=k)
+    p = conformal_p(s, s[known])
+    return OutOfScope(p=p, flagged=(p < alpha) & ~known, alpha=alpha)
+
+
+@dataclass(frozen=True)
+class Group:
+    """One group of texts that fit no label: positions into the texts clustered, the most
+    typical first, and its distinctive words."""
+
+    members: np.ndarray
+    words: list[str] = field(default_factory=list)
+
+
+def group_texts(X: np.ndarray, texts: list[str], min_group: int = DEFAULT_MIN_GROUP, seed: int = 0,
+                n_words: int = 8) -> list[Group]:
+    """Groups among ``texts`` (largest first): UMAP to 5 dimensions (cosine), HDBSCAN, and
+    class-based TF-IDF words. Texts in no group are left out (noise). The same texts and
+    seed give the same groups."""
+    from sklearn.cluster import HDBSCAN
+
+    n = len(texts)
+    if n < max(2 * min_group, 10):
+        return []
+    U = _unit(X)
+    if n > 50:
+        import umap
+
+        Z = umap.UMAP(n_components=5, n_neighbors=min(15, n - 1), min_dist=0.0, metric="cosine",
+                      random_state=seed, n_jobs=1).fit_transform(U)
+    else:
+        Z = U
+    found = HDBSCAN(min_cluster_size=min_group, min_samples=min(5, min_group)).fit(Z)
+    ids = [c for c in np.unique(found.labels_) if c >= 0]
+    groups = []
+    for c in ids:
+        members = np.flatnonzero(found.labels_ == c)
+        centre = _unit(U[members].mean(axis=0, keepdims=True))[0]
+        members = members[np.argsort(-(U[members] @ centre), kind="stable")]  # most typical first
+        groups.append(members)
+    words = group_words([[texts[i] for i in m] for m in groups], n_words) if groups else []
+    out = [Group(members=m, words=w) for m, w in zip(groups, words)]
+    return sorted(out, key=lambda g: -len(g.members))
+
+
+def group_words(groups: list[list[str]], n_words: int = 8) -> list[list[str]]:
+    """Each group's most distinctive words by class-based TF-IDF (a group's texts as one
+    document; a word's weight: its frequency in the group × log(1 + mean words per group /
+    its frequency over all groups)), as BERTopic weighs them."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    docs = [" ".join(g) for g in groups]
+    try:
+        vec = CountVectorizer(stop_words="english", token_pattern=r"(?u)\b[^\W\d_]{2,}\b")
+        counts = vec.fit_transform(docs).toarray().astype(np.float64)
+    except ValueError:  # no words at all (texts of digits or stop words only)
+        return [[] for _ in groups]
+    vocab = np.array(vec.get_feature_names_out())
+    tf = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1.0)
+    idf = np.log1p(counts.sum(axis=1).mean() / np.maximum(counts.sum(axis=0), 1.0))
+    weights = tf * idf
+    return [list(vocab[np.argsort(-w, kind="stable")[:n_words]][w[np.argsort(-w, kind="stable")[:n_words]] > 0])
+            for w in weights]

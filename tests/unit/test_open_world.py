@@ -1,0 +1,46 @@
+"""Out-of-scope scores and group words (red_app.method.open_world) on generated data whose
+answer is known by construction."""
+
+import numpy as np
+
+from red_app.method.open_world import conformal_p, group_words, min_group_for, out_of_scope
+
+
+def _blobs(rng, centres, n, spread=0.15):
+    return np.concatenate([c + spread * rng.standard_normal((n, len(c))) for c in centres])
+
+
+def test_about_alpha_of_the_in_scope_texts_are_flagged_and_most_of_a_new_topic():
+    rng = np.random.default_rng(0)
+    dim = 32
+    seen = rng.standard_normal((6, dim))
+    new = rng.standard_normal((1, dim))
+    known = _blobs(rng, seen, 20)           # 20 seeds for each of 6 labels
+    pool_in = _blobs(rng, seen, 200)        # the pool: the same 6 labels…
+    pool_new = _blobs(rng, new, 300)        # …and a topic no label covers
+    X = np.concatenate([known, pool_in, pool_new])
+    is_known = np.zeros(len(X), bool)
+    is_known[:len(known)] = True
+    oos = out_of_scope(X, is_known, alpha=0.05)
+    in_rate = oos.flagged[len(known):len(known) + len(pool_in)].mean()
+    new_rate = oos.flagged[-len(pool_new):].mean()
+    assert in_rate <= 0.05 + 0.03  # the level holds (finite-sample slack), whatever the data
+    assert new_rate >= 0.95
+    assert not oos.flagged[is_known].any()  # a known text is never flagged
+
+
+def test_a_conformal_p_value_counts_the_known_texts_no_more_alike():
+    cal = np.array([0.1, 0.2, 0.3, 0.4])
+    assert conformal_p(np.array([0.0, 0.25, 1.0]), cal).tolist() == [0.2, 0.6, 1.0]
+
+
+def test_group_words_are_what_sets_a_group_apart():
+    words = group_words([["my promo code fails", "promo code rejected", "where to enter a promo code"],
+                         ["when do you open", "opening hours today", "when do you close today"]], n_words=2)
+    assert words[0] == ["promo", "code"] or set(words[0]) == {"promo", "code"}
+    assert "today" in words[1] or "open" in words[1]
+
+
+def test_a_group_is_a_quarter_of_a_typical_label_and_never_under_eight():
+    assert min_group_for(13_800, 120) == 29
+    assert min_group_for(600, 27) == 8
