@@ -44,6 +44,12 @@ _UNSAFE = [*range(0x00, 0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F), *rang
 _ESCAPES = {c: (f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}") for c in _UNSAFE}
 
 
+def short(text: str, width: int) -> str:
+    """``text`` made terminal-safe (:func:`clean`) and cut to ``width`` characters."""
+    text = clean(text)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def clean(value) -> str:
     """``value`` as text safe for a terminal: control characters (newlines and tabs
     included, since in data they would break our layout) are shown escaped, e.g. ``\\x1b``."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..errors import RedError
 from ..method.config import CHOICES, DEFAULTS
-from . import audit, engine, review, texts, users
+from . import audit, discover, engine, review, texts, users
 from .common import clean, progress_bar, reviewer
 
 # -- commands -------------------------------------------------------------------------
@@ -238,6 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     engine.register(sub)
     audit.register(sub)
     texts.register(sub)
+    discover.register(sub)
     review.register(sub)
     users.register(sub)
     return ap

@@ -5,18 +5,13 @@ from __future__ import annotations
 import json
 import math
 
-from .common import add_reviewer, clean, read_rows
+from .common import add_reviewer, clean, read_rows, short
 
 ORIGINS = ("seed", "import", "judge", "human", "model")
 
 
 def _conf(x) -> str:
     return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.2f}"
-
-
-def _short(text: str, width: int) -> str:
-    text = clean(text)
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _show(project, sample_id: str) -> int:
@@ -71,8 +66,8 @@ def cmd_texts(a) -> int:
     if len(df):
         print(f"{'id':<{wi}}  {'label':<{wl}}  {'conf':>5}  {'origin':<7} {'rev':<3} text")
     for i, lab, r in zip(ids, labels, df.itertuples(index=False)):
-        print(f"{i:<{wi}}  {_short(lab, wl):<{wl}}  {_conf(r.confidence):>5}  "
-              f"{clean(r.origin or '–'):<7} {'yes' if r.needs_review else '':<3} {_short(r.text, 80)}")
+        print(f"{i:<{wi}}  {short(lab, wl):<{wl}}  {_conf(r.confidence):>5}  "
+              f"{clean(r.origin or '–'):<7} {'yes' if r.needs_review else '':<3} {short(r.text, 80)}")
     return 0
 
 
@@ -151,3 +146,4 @@ def register(sub) -> None:
     add_reviewer(p)
     p.add_argument("--description", default=None, help="what the label means (optional)")
     p.set_defaults(func=cmd_add_label)
+

@@ -1,0 +1,137 @@
+"""Discover (issue 20): the texts that fit none of the project's labels, in groups, each one
+a new label waiting for a name — `red discover`, headless first.
+
+The texts looked at are the pool's texts nobody labeled (a model's prediction is not a
+label) that are unlike every label's known texts (:mod:`red_app.method.open_world`), and
+those where people rejected labels and gave none. A group becomes a label with
+:func:`label_from_group`: its texts are the new label's first examples, as a person's
+decisions (one undo takes them back), and the next run trains on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import RedError
+from ..method.open_world import DISCOVER_ALPHA, group_texts, min_group_for, out_of_scope
+from ..project.embed import require_embeddings
+from ..project.store import Project
+from .texts import add_label
+
+TYPICAL_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class FoundGroup:
+    """One group: ``number`` (1 = the least like any label), its texts (most typical first),
+    its distinctive words, how like the labels its texts are (mean p-value: small is unlike
+    all of them), and the known label nearest its centre with their cosine similarity."""
+
+    number: int
+    sample_ids: list[str]
+    typical: list[str]
+    words: list[str]
+    p_mean: float
+    nearest_label: str
+    nearest_similarity: float
+
+    @property
+    def size(self) -> int:
+        return len(self.sample_ids)
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """What :func:`discover` found: the texts looked at, those in no group, and the groups."""
+
+    looked_at: int
+    unlabeled: int
+    said_none: int
+    groups: list[FoundGroup]
+    min_group: int
+    alpha: float
+
+    @property
+    def grouped(self) -> int:
+        return sum(g.size for g in self.groups)
+
+    def summary(self) -> str:
+        return (f"{self.looked_at:,} of {self.unlabeled:,} unlabeled texts look unlike every label "
+                f"(p < {self.alpha:g}; {self.said_none:,} of them people or the judge said fit none of the labels "
+                f"shown); {len(self.groups)} group(s) of at least {self.min_group} hold {self.grouped:,} of them")
+
+
+def discover(project: Project, alpha: float | None = None, min_group: int | None = None, seed: int = 0) -> Discovery:
+    """Group the unlabeled texts that fit none of the labels (see the module's docstring).
+    The same project state and seed give the same groups, numbered the same way."""
+    alpha = DISCOVER_ALPHA if alpha is None else alpha
+    if not 0 < alpha < 1:
+        raise RedError("--alpha is a share of texts: give a number between 0 and 1")
+    if min_group is not None and min_group < 2:
+        raise RedError("--min-group must be at least 2 texts")
+    model = require_embeddings(project)
+    df = project.samples(columns="id, text, role")
+    ids, X = project.embedding_matrix(model)
+    if list(df["id"]) != ids:
+        raise RedError("embeddings and samples are out of step; run `red embed` again")
+    train = (df["role"] != "holdout").to_numpy()
+    ids = [s for s, t in zip(ids, train) if t]
+    texts = df["text"][train].tolist()
+    X = X[train]
+    pos = {s: k for k, s in enumerate(ids)}
+    cur = project.current_labels()
+    label_of = {s: lab for s, lab in zip(cur["sample_id"], cur["label"]) if s in pos}
+    known = np.zeros(len(ids), dtype=bool)
+    known[[pos[s] for s in label_of]] = True
+    if known.sum() < 2:
+        raise RedError("discovering new labels needs labeled texts to compare with: import seeds first")
+    # texts someone said fit none of the labels shown: two or more labels rejected (a "none
+    # of these"), and no label since
+    rejected = np.zeros(len(ids), dtype=np.int64)
+    for s, _lab in project.excluded_pairs():
+        if s in pos and s not in label_of:
+            rejected[pos[s]] += 1
+    said_none = rejected >= 2
+    oos = out_of_scope(X, known, alpha=alpha)
+    look = ((oos.p < alpha) | said_none) & ~known
+    unlabeled = int((~known).sum())
+    labels = sorted(set(label_of.values()))
+    if min_group is None:
+        min_group = min_group_for(unlabeled, len(labels))
+    idx = np.flatnonzero(look)
+    groups = group_texts(X[idx], [texts[i] for i in idx], min_group=min_group, seed=seed)
+    # each group's nearest known label: cosine between its centre and each label's centre
+    U = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
+    lab_arr = np.array([label_of.get(s, "") for s in ids])
+    centres = np.stack([U[lab_arr == lab].mean(axis=0) for lab in labels])
+    centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12)
+    found = []
+    for g in groups:
+        members = idx[g.members]
+        c = U[members].mean(axis=0)
+        c /= max(float(np.linalg.norm(c)), 1e-12)
+        sims = centres @ c
+        best = int(np.argmax(sims))
+        found.append((float(oos.p[members].mean()), members, g.words, labels[best], float(sims[best])))
+    found.sort(key=lambda f: (f[0], -len(f[1])))  # the least like any label first
+    out = [FoundGroup(number=k + 1, sample_ids=[ids[i] for i in members],
+                      typical=[texts[i] for i in members[:TYPICAL_SHOWN]], words=list(words), p_mean=p_mean,
+                      nearest_label=near, nearest_similarity=sim)
+           for k, (p_mean, members, words, near, sim) in enumerate(found)]
+    return Discovery(looked_at=int(look.sum()), unlabeled=unlabeled, said_none=int((said_none & look).sum()),
+                     groups=out, min_group=min_group, alpha=alpha)
+
+
+def label_from_group(project: Project, found: Discovery, number: int, name: str, reviewer: str,
+                     description: str | None = None, take: int | None = None) -> tuple[str, int]:
+    """Make group ``number`` the new label ``name``: its texts (or the ``take`` most typical)
+    become the label's first examples, as ``reviewer``'s decisions. Returns (name, texts)."""
+    group = next((g for g in found.groups if g.number == number), None)
+    if group is None:
+        raise RedError(f"no group {number}: {len(found.groups)} were found (see `red discover` without --make-label)")
+    if take is not None and take < 1:
+        raise RedError("--take must be at least 1 text")
+    chosen = group.sample_ids[:take] if take else group.sample_ids
+    return add_label(project, name, chosen, reviewer=reviewer, description=description), len(chosen)
