@@ -8,7 +8,7 @@ entry for a change; never edit an old one (files in the wild are at every versio
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 ORIGINS = ("seed", "import", "judge", "human")
 VERDICTS = ("valid", "invalid")
@@ -260,7 +260,17 @@ MIGRATIONS: list[list[str]] = [
             reviewer TEXT NOT NULL,
             claimed_at TIMESTAMP NOT NULL)""",
     ],
+    # 8 -> 9 (issue 20): each model label's p-value of fitting the labels at all (how unlike
+    # the labels' known texts its text is; red_app.method.open_world); null in older sets.
+    [
+        """ALTER TABLE model_labels ADD COLUMN p_in_scope DOUBLE""",
+    ],
 ]
+
+# A model label whose text is less like the labels' known texts than this share of them is
+# "out of scope": no confident label (the export marks it and sends it to review). The same
+# level as red_app.method.open_world.DEFAULT_ALPHA (a unit test keeps them equal).
+OUT_OF_SCOPE_BELOW = 0.05
 
 # The annotation events still in force: every event but those a later undo revoked.
 LIVE_EVENTS_SQL = "SELECT * FROM annotations WHERE event_id NOT IN (SELECT event_id FROM revocations)"
@@ -330,7 +340,12 @@ rows AS (
            CASE WHEN cur.label IS NOT NULL THEN cur.origin WHEN NOT ml.rejected THEN 'model' END AS origin,
            -- false, never null, where no threshold is set (a filter `needs_review == False` keeps the row)
            coalesce(held.sample_id IS NOT NULL
-                    OR (cur.label IS NULL AND (ml.rejected OR ml.confidence < {review_below})), FALSE) AS needs_review,
+                    OR (cur.label IS NULL AND (ml.rejected OR ml.confidence < {review_below}
+                                               OR ml.p_in_scope < """ + repr(OUT_OF_SCOPE_BELOW) + """)), FALSE)
+             AS needs_review,
+           -- a text unlike every label's known texts: its model label is a guess (issue 20)
+           coalesce(cur.label IS NULL AND ml.p_in_scope < """ + repr(OUT_OF_SCOPE_BELOW) + """, FALSE) AS out_of_scope,
+           CASE WHEN cur.label IS NULL THEN ml.p_in_scope END AS p_in_scope,
            CASE WHEN cur.label IS NULL THEN {as_list}(ml.alternatives) END AS alternatives,
            CASE WHEN cur.label IS NULL THEN {as_list}(ml.alternative_confidences) END AS alternative_confidences,
            cur.actor, cur.iteration, cur.decided_at, h.last_verdict, h.last_origin, h.last_actor,

@@ -17,6 +17,7 @@ import pyarrow as pa
 from .inputs import load_inputs
 from ..method.config import DEFAULTS, LoopConfig
 from ..method.final import predict_labels
+from ..method.open_world import out_of_scope
 from ..project.embed import project_model
 from ..project.store import Project
 
@@ -62,12 +63,17 @@ def predict_project(project: Project, config: LoopConfig | None = None, run_id: 
     ml = predict_labels(config, data, state, reference=reference if reference.sum() >= 2 * len(data.label_names)
                         else None)
     names = np.asarray(data.label_names, dtype=object)
+    # how like the labels' known texts each text is at all (a text that fits no label gets a
+    # model label too, but not a confident one: the export marks it out of scope)
+    known = state.y >= 0
+    p_in = out_of_scope(data.X, known).p if known.sum() >= 2 else np.ones(len(data.ids))
     tbl = pa.table({
         "sample_id": pa.array([data.ids[i] for i in ml.index], pa.string()),
         "label": pa.array(names[ml.label].tolist() if len(ml.index) else [], pa.string()),
         "confidence": pa.array(ml.confidence.astype(np.float64)),
         "alternatives": pa.array([names[r[1:]].tolist() for r in ml.top3], pa.list_(pa.string())),
         "alternative_confidences": pa.array([r[1:].tolist() for r in ml.top3_confidence], pa.list_(pa.float64())),
+        "p_in_scope": pa.array(p_in[ml.index].astype(np.float64)),
     })
     labeled = int((state.y >= 0).sum())
     set_id = project.save_model_labels(run_id, model_name, ml.temperature, labeled, tbl)

@@ -81,3 +81,30 @@ def test_a_group_becomes_a_label_from_the_command_line(open_pool, tmp_path, caps
     assert "go together" in capsys.readouterr().err
     assert main(["discover", str(path), "--alpha", "2"]) == 1
     assert "between 0 and 1" in capsys.readouterr().err
+
+
+def test_the_export_marks_texts_unlike_every_label_out_of_scope(open_pool, tmp_path):
+    import shutil
+
+    from red_app.project.dataio import export_labels
+    from red_app.workflows.predict import predict_project
+
+    path = tmp_path / "p.duckdb"
+    shutil.copy(open_pool, path)
+    out = tmp_path / "labels.parquet"
+    with Project(path) as p:
+        predict_project(p)
+        export_labels(p, out)
+        gold = p.hidden_gold(role="pool")
+    df = pd.read_parquet(out)
+    assert {"out_of_scope", "p_in_scope"} <= set(df.columns)
+    model = df[df.origin == "model"]
+    hidden = model.id.map(gold).isin(HIDDEN)
+    print("out of scope: hidden", model[hidden].out_of_scope.mean(), "others", model[~hidden].out_of_scope.mean())
+    # the texts of the labels nobody seeded are marked far more often than the rest, which
+    # are marked at about the level (5%) by construction
+    assert model[hidden].out_of_scope.mean() >= 0.3
+    assert model[~hidden].out_of_scope.mean() <= 0.1
+    assert model[model.out_of_scope].needs_review.all()  # no confident label for them
+    seeds = df[df.origin == "seed"]
+    assert not seeds.out_of_scope.any() and seeds.p_in_scope.isna().all()

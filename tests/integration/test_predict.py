@@ -59,4 +59,7 @@ def test_the_export_has_a_label_and_a_confidence_for_every_pool_text(small_copy,
         assert "decisions" not in sure.columns and set(sure.origin) <= {"model"}
         flagged = export_labels(p, tmp_path / "r.parquet", review_below=0.5, origins=["model"])
         r = pd.read_parquet(tmp_path / "r.parquet")
-        assert flagged == len(model_rows) and r.needs_review.sum() == int((model_rows.confidence < 0.5).sum())
+        # to review: below the threshold, or out of scope (unlike every label's known texts)
+        assert flagged == len(model_rows)
+        assert (r.needs_review == ((r.confidence < 0.5) | r.out_of_scope)).all()
+        assert (r.out_of_scope == (r.p_in_scope < 0.05)).all() and r.p_in_scope.between(0, 1).all()

@@ -180,7 +180,7 @@ def test_cli_prints_estimate_and_truth(copy, capsys, tmp_path):
         export_labels(p, tmp_path / "e.parquet")
     df = pd.read_parquet(tmp_path / "e.parquet")
     model = df[df.origin == "model"]
-    assert (model.needs_review == (model.confidence < 0.95)).all()
+    assert (model.needs_review == ((model.confidence < 0.95) | model.out_of_scope)).all()
     assert model.needs_review.any() and not model.needs_review.all()
 
 

@@ -44,3 +44,10 @@ def test_group_words_are_what_sets_a_group_apart():
 def test_a_group_is_a_quarter_of_a_typical_label_and_never_under_eight():
     assert min_group_for(13_800, 120) == 29
     assert min_group_for(600, 27) == 8
+
+
+def test_the_export_marks_out_of_scope_at_the_method_s_level():
+    from red_app.method.open_world import DEFAULT_ALPHA
+    from red_app.project.schema import OUT_OF_SCOPE_BELOW
+
+    assert OUT_OF_SCOPE_BELOW == DEFAULT_ALPHA
