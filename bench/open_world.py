@@ -30,7 +30,7 @@ from red_app.workflows.bench import load_dataset  # noqa: E402
 
 
 def one_draw(meta, X, unseen_n: int, draw: int, split: str, alpha: float, k: int, min_group: int | None,
-             seeds_per_label: int, discover_alpha: float = DISCOVER_ALPHA) -> dict:
+             seeds_per_label: int, discover_alpha: float = DISCOVER_ALPHA, sure: bool = False) -> dict:
     from sklearn.metrics import roc_auc_score
 
     rng = np.random.default_rng(draw)
@@ -63,6 +63,22 @@ def one_draw(meta, X, unseen_n: int, draw: int, split: str, alpha: float, k: int
         "auc": float(roc_auc_score(none[in_pool], -oos.p[in_pool])),
         "score_s": t_score,
     }
+    if sure:  # the export's sure labels: red's final model on the seeds, as `red predict` gives them
+        from red_app.method.config import DEFAULTS
+        from red_app.method.final import predict_labels
+        from red_app.method.loop import LoopData, LoopState
+
+        names = sorted(set(lab_u[known]))
+        li = {n: k for k, n in enumerate(names)}
+        y = np.array([li[x] if kn else -1 for x, kn in zip(lab_u, known)], dtype=np.int64)
+        data = LoopData(ids=[str(i) for i in range(len(y))], texts=[""] * len(y), X=Xu, label_names=names)
+        ml = predict_labels(DEFAULTS, data, LoopState(y=y))
+        conf = np.full(len(y), np.nan)
+        conf[ml.index] = ml.confidence
+        sure_all = in_pool & (conf >= 0.9)
+        sure_kept = sure_all & ~flagged  # what a `needs_review == False` filter keeps
+        out.update({"sure": int(sure_all.sum()), "sure_no_label": float(none[sure_all].mean()),
+                    "sure_kept": int(sure_kept.sum()), "sure_kept_no_label": float(none[sure_kept].mean())})
     # groups among the texts discovery looks at (p below its wider level)
     idx = np.flatnonzero((oos.p < discover_alpha) & in_pool)
     if min_group is None:
@@ -104,14 +120,18 @@ def main(argv=None) -> int:
     ap.add_argument("--discover-alpha", type=float, default=DISCOVER_ALPHA)
     ap.add_argument("--seeds-per-label", type=int, default=10)
     ap.add_argument("--cache-dir", default="bench/out/cache")
+    ap.add_argument("--sure", action="store_true",
+                    help="also: the share of no-label texts among model labels at confidence >= 0.9, with and "
+                    "without the out-of-scope texts")
     ap.add_argument("--json")
     a = ap.parse_args(argv)
     meta, X = load_dataset(a.data, a.cache_dir)
     rows = [one_draw(meta, X, a.unseen, d, a.split, a.alpha, a.k, a.min_group, a.seeds_per_label,
-                     a.discover_alpha) for d in range(a.first_draw, a.first_draw + a.draws)]
+                     a.discover_alpha, a.sure) for d in range(a.first_draw, a.first_draw + a.draws)]
     for r in rows:
         print(json.dumps(r))
     keys = ["in_scope_flagged", "no_label_flagged", "auc", "unseen_found", "groups", "groups_pure"]
+    keys += ["sure", "sure_no_label", "sure_kept", "sure_kept_no_label"] if a.sure else []
     mean = {key: float(np.mean([r[key] for r in rows])) for key in keys}
     sd = {key: float(np.std([r[key] for r in rows], ddof=1)) if len(rows) > 1 else 0.0 for key in keys}
     print("mean", json.dumps(mean))
