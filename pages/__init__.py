@@ -91,6 +91,7 @@ def app_pages(every: bool = False) -> list:
         st.Page("pages/run.py", title="Run", visibility=shown("run")),
         st.Page("pages/review.py", title="Review"),
         st.Page("pages/texts.py", title="Texts"),
+        st.Page("pages/discover.py", title="Discover"),
         st.Page("pages/audit.py", title="Audit"),
         st.Page("pages/export.py", title="Export", visibility=shown("export")),
     ]

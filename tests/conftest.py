@@ -133,3 +133,32 @@ def _run_demo(path: Path) -> None:
 def demo_built(tmp_path_factory):
     """The demo after one short run with a yes-leaning simulated judge (built once)."""
     return shared_project(tmp_path_factory, "demo-after-a-run", _run_demo)
+
+
+# The demo with three labels' seeds withheld: their texts sit in the pool fitting none of
+# the project's labels (issue 20: red discover, the Discover page, the out-of-scope mark).
+OPEN_POOL_HIDDEN = ("discount_code", "store_hours", "warranty")
+
+
+def _build_open_pool(path: Path) -> None:
+    import pandas as pd
+
+    from red_app.project.dataio import import_file
+    from red_app.project.embed import embed_project
+    from red_app.project.store import Project
+
+    assets = Path(__file__).resolve().parents[1] / "assets"
+    seeds = pd.read_csv(assets / "demo_seeds.csv")
+    kept = path.with_name(path.stem + "-seeds.csv")
+    seeds[~seeds.label.isin(OPEN_POOL_HIDDEN)].to_csv(kept, index=False)
+    with Project(path, create=True) as p:
+        import_file(p, kept, label="label")
+        import_file(p, assets / "demo_pool.csv", label="gold_intent", mode="hidden-gold")
+        embed_project(p)
+
+
+@pytest.fixture(scope="session")
+def open_pool(tmp_path_factory):
+    """The open-pool demo (see OPEN_POOL_HIDDEN), built once: copy it to write."""
+    return shared_project(tmp_path_factory, "open-pool", _build_open_pool)
+

@@ -60,7 +60,8 @@ class Discovery:
     def summary(self) -> str:
         return (f"{self.looked_at:,} of {self.unlabeled:,} unlabeled texts look unlike every label "
                 f"(p < {self.alpha:g}; {self.said_none:,} of them people or the judge said fit none of the labels "
-                f"shown); {len(self.groups)} group(s) of at least {self.min_group} hold {self.grouped:,} of them")
+                f"shown); {len(self.groups)} group{'' if len(self.groups) == 1 else 's'} of at least {self.min_group} "
+                f"hold {self.grouped:,} of them")
 
 
 def discover(project: Project, alpha: float | None = None, min_group: int | None = None, seed: int = 0) -> Discovery:

@@ -50,7 +50,7 @@ def human_actors(path):
         return p.cursor().execute("SELECT actor, verdict FROM annotations WHERE origin = 'human'").fetchall()
 
 
-@pytest.mark.parametrize("name", ["review", "project", "texts", "subsets", "audit", "run", "export"])
+@pytest.mark.parametrize("name", ["review", "project", "texts", "discover", "subsets", "audit", "run", "export"])
 def test_every_page_asks_for_a_login_and_shows_nothing_else(env, name):
     at = page(name).run()
     assert not at.exception

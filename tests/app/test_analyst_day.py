@@ -36,7 +36,7 @@ from browser_kit import (  # noqa: E402
 
 pytestmark = pytest.mark.browser
 PAGES = [("Project", "Project"), ("Subsets", "Label subsets"), ("Run", "Run"), ("Review", "Review"),
-         ("Texts", "Texts"), ("Audit", "Audit"), ("Export", "Export")]
+         ("Texts", "Texts"), ("Discover", "Discover"), ("Audit", "Audit"), ("Export", "Export")]
 SEEDS_PER_LABEL = 10
 WALK_LABELS = int(os.environ.get("RED_WALK_LABELS", "150"))  # bench/scale_walk.py: all 1,010
 POOL = 1500 if WALK_LABELS >= 1000 else 300
@@ -279,6 +279,11 @@ def test_demo_every_page(demo_url, browser):
         switch(page, title, heading)
         if title == "Subsets":
             page.locator(".js-plotly-plot .scatterlayer .point").first.wait_for(timeout=90_000)
+        if title == "Discover":  # the groups, found from the page (the demo's pool fits its labels: few or none)
+            _main(page).get_by_role("button", name="Find groups").click()
+            _main(page).get_by_text(re.compile(r"unlabeled texts look unlike every label")).first.wait_for(
+                timeout=120_000)
+            idle(page)
         _no_pandas_names(page)
         shot(page, f"demo-{title.lower()}-page")
     page.close()

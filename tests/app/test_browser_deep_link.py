@@ -12,7 +12,7 @@ from browser_kit import VIEWPORT, idle, launch, need_browser, serve  # noqa: E40
 
 pytestmark = pytest.mark.browser
 
-APP_PAGES = ["Project", "Subsets", "Run", "Review", "Texts", "Audit", "Export"]
+APP_PAGES = ["Project", "Subsets", "Run", "Review", "Texts", "Discover", "Audit", "Export"]
 
 
 def test_a_deep_link_as_the_first_visit_shows_the_apps_navigation(demo_built):

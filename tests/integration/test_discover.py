@@ -2,32 +2,12 @@
 sit in the pool fitting none of the project's labels. Real MiniLM embeddings, a real DuckDB
 file, UMAP and scikit-learn's HDBSCAN."""
 
-from pathlib import Path
-
 import pandas as pd
-import pytest
+from conftest import OPEN_POOL_HIDDEN as HIDDEN
 
 from red_app.cli.main import main
-from red_app.project.dataio import import_file
-from red_app.project.embed import embed_project
 from red_app.project.store import Project
 from red_app.workflows.discover import discover
-
-ROOT = Path(__file__).resolve().parents[2]
-HIDDEN = ("discount_code", "store_hours", "warranty")
-
-
-@pytest.fixture(scope="module")
-def open_pool(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("open-world")
-    seeds = pd.read_csv(ROOT / "assets" / "demo_seeds.csv")
-    seeds[~seeds.label.isin(HIDDEN)].to_csv(tmp / "seeds.csv", index=False)
-    path = tmp / "p.duckdb"
-    with Project(path, create=True) as p:
-        import_file(p, tmp / "seeds.csv", label="label")
-        import_file(p, ROOT / "assets" / "demo_pool.csv", label="gold_intent", mode="hidden-gold")
-        embed_project(p)
-    return path
 
 
 def _purity(p, group):
@@ -38,7 +18,7 @@ def _purity(p, group):
 
 
 def test_the_labels_nobody_seeded_come_back_as_groups_and_the_same_twice(open_pool):
-    with Project(open_pool) as p:
+    with Project(open_pool, read_only=True) as p:
         found = discover(p)
         again = discover(p)
         assert [g.sample_ids for g in found.groups] == [g.sample_ids for g in again.groups]
@@ -65,7 +45,7 @@ def test_a_group_becomes_a_label_from_the_command_line(open_pool, tmp_path, caps
         pick = next(g for g in found.groups if _purity(p, g)[0] in HIDDEN and _purity(p, g)[1] >= 0.8)
     assert main(["discover", str(path), "--show", "3"]) == 0
     out = capsys.readouterr().out
-    assert "group(s) of at least" in out and "--make-label N --name NAME" in out
+    assert "of at least" in out and "--make-label N --name NAME" in out
     assert main(["discover", str(path), "--make-label", str(pick.number), "--name", "new_from_pool",
                  "--take", "6", "--reviewer", "ana"]) == 0
     assert "6 text(s) are its first examples" in capsys.readouterr().out
