@@ -139,8 +139,12 @@ class EmbeddedJudge(BaseJudge):
             return Verdict(valid=None, confidence=0.0, model=self.model, prompt_hash=phash, prompt=prompt,
                            latency_ms=(time.perf_counter() - t0) * 1000,
                            error=f"llama.cpp gave no log-probabilities ({type(exc).__name__}: {str(resp)[:200]})")
-        p_yes, p_no = yes_probability(top)
         ms = (time.perf_counter() - t0) * 1000
+        try:
+            p_yes, p_no = yes_probability(top)
+        except ValueError as exc:  # an impossible log-probability: a failed call, never charged
+            return Verdict(valid=None, confidence=0.0, model=self.model, prompt_hash=phash, prompt=prompt,
+                           latency_ms=ms, error=str(exc))
         if p_yes + p_no < 1e-6:
             return Verdict(valid=None, confidence=0.0, model=self.model, prompt_hash=phash, prompt=prompt,
                            latency_ms=ms, error="the model answered neither yes nor no")

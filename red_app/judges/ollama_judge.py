@@ -21,6 +21,7 @@ from .prompts import (
     build_prompt,
     choose_json_messages,
     choose_schema,
+    json_confidence,
     parse_choice,
     prompt_hash,
 )
@@ -55,11 +56,7 @@ def parse_answer(content: str) -> tuple[bool, float, str]:
         raise ValueError(f"not JSON: {content[:120]!r}") from exc
     if not isinstance(obj, dict) or not isinstance(obj.get("valid"), bool):
         raise ValueError(f"no boolean 'valid' in {content[:120]!r}")
-    try:
-        conf = float(obj.get("confidence", 0.5))
-    except (TypeError, ValueError):
-        conf = 0.5
-    return obj["valid"], min(max(conf, 0.0), 1.0), str(obj.get("rationale", ""))[:2000]
+    return obj["valid"], json_confidence(obj), str(obj.get("rationale", ""))[:2000]
 
 
 def messages_for(request: JudgeRequest) -> list[dict]:

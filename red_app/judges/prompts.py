@@ -74,15 +74,28 @@ def yes_no_messages(request: JudgeRequest) -> list[dict]:
     return msgs
 
 
+def probability(logprob) -> float:
+    """A server's log-probability as a probability. Anything but a finite number ≤ 0 (NaN,
+    infinity, 1000, a string) is a broken answer: ValueError, so the call counts as failed
+    and is never charged or applied."""
+    try:
+        lp = float(logprob)
+    except (TypeError, ValueError):
+        raise ValueError(f"the server gave a log-probability that is not a number ({str(logprob)[:40]!r})") from None
+    if not math.isfinite(lp) or lp > 1e-6:
+        raise ValueError(f"the server gave an impossible log-probability ({lp!r}): not a finite number <= 0")
+    return math.exp(min(lp, 0.0))
+
+
 def yes_probability(top_logprobs: list[dict]) -> tuple[float, float]:
     """(P(yes), P(no)) summed over spellings of each in the top log-probabilities."""
     p_yes = p_no = 0.0
     for t in top_logprobs:
         tok = t["token"].strip().strip(".").lower()
         if tok in _YES:
-            p_yes += math.exp(t["logprob"])
+            p_yes += probability(t["logprob"])
         elif tok in _NO:
-            p_no += math.exp(t["logprob"])
+            p_no += probability(t["logprob"])
     return p_yes, p_no
 
 
@@ -149,9 +162,9 @@ def choice_probabilities(top_logprobs: list[dict], k: int) -> tuple[list[float],
     for t in top_logprobs:
         tok = t["token"].strip().strip(".):").strip()
         if len(tok) == 1 and tok.upper() in LETTERS[:k] and (tok.isupper() or k <= 1):
-            probs[LETTERS.index(tok.upper())] += math.exp(t["logprob"])
+            probs[LETTERS.index(tok.upper())] += probability(t["logprob"])
         elif tok.lower() in (NONE_WORD, "no", "neither"):
-            p_none += math.exp(t["logprob"])
+            p_none += probability(t["logprob"])
     return probs, p_none
 
 
@@ -211,8 +224,16 @@ def parse_choice(content: str, request: JudgeRequest) -> tuple[str | None, float
     labels = request.candidate_labels()
     if choice != NONE_WORD and choice not in labels:
         raise ValueError(f"choice {str(choice)[:80]!r} is not one of the candidates or none")
+    return (None if choice == NONE_WORD else choice), json_confidence(obj), str(obj.get("rationale", ""))[:2000]
+
+
+def json_confidence(obj: dict) -> float:
+    """A JSON answer's ``confidence`` in [0, 1] (0.5 when missing or not a number); NaN or
+    infinity is a broken answer (ValueError: a failed call, never charged)."""
     try:
-        conf = min(max(float(obj.get("confidence", 0.5)), 0.0), 1.0)
+        conf = float(obj.get("confidence", 0.5))
     except (TypeError, ValueError):
-        conf = 0.5
-    return (None if choice == NONE_WORD else choice), conf, str(obj.get("rationale", ""))[:2000]
+        return 0.5
+    if not math.isfinite(conf):
+        raise ValueError(f"the model gave an impossible confidence ({conf!r})")
+    return min(max(conf, 0.0), 1.0)
