@@ -243,6 +243,26 @@ def _quoted(column: str) -> str:
     return '"' + column.replace('"', '""') + '"'
 
 
+# Types a text or a label may be read as: strings only. An id may also be a whole number.
+_STRING_TYPES = ("VARCHAR",)
+_ID_TYPES = _STRING_TYPES + ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                             "UINTEGER", "UBIGINT")
+
+
+def _check_type(name: str, role: str, column: str, typ: str) -> None:
+    """Refuse a column whose values are not strings (a JSONL file with one number among its
+    texts is read as JSON values: each text would be stored with quotes and escapes)."""
+    allowed = _ID_TYPES if role == "id" else _STRING_TYPES
+    if typ in allowed:
+        return
+    what = {"JSON": "values of different kinds (strings mixed with numbers, lists or objects)",
+            "BLOB": "bytes, not text"}.get(typ, f"{typ.lower()} values, not text")
+    raise ImportValidationError(
+        f"column {column!r} of {name} (the {role}) holds {what}; every {role} must be a string"
+        + (" or a whole number" if role == "id" else "")
+        + ". Fix those rows in the file (quote the numbers, e.g. \"42\") and import again; nothing was imported")
+
+
 def _select_list(wanted: dict[str, str | None]) -> str:
     """The columns read_table keeps: the file row, then id, text and label as strings."""
     text, label, id = wanted["text"], wanted["label"], wanted["id"]
@@ -264,9 +284,11 @@ def _read_raw(path: Path, name: str, fmt: str, delimiter: str | None, wanted: di
     try:
         reader = _reader_sql(path, fmt, delimiter)
         try:
-            cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
+            described = con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
         except duckdb.Error as exc:
             raise ImportValidationError(_explain_read_error(name, fmt, exc)) from exc
+        cols = [r[0] for r in described]
+        types = {r[0]: str(r[1]).upper() for r in described}
         for role, col in wanted.items():
             if col is not None and col not in cols:
                 raise ImportValidationError(
@@ -274,6 +296,8 @@ def _read_raw(path: Path, name: str, fmt: str, delimiter: str | None, wanted: di
                     f"{', '.join(repr(c) for c in cols)}. Choose one with {option(role)}"
                     + (" (or leave it out)" if role == "id" else "")
                 )
+            if col is not None:
+                _check_type(name, role, col, types[col])
         expr = check_filter(where) if where else None
         try:
             raw = con.sql(f"SELECT row_number() OVER () AS _row, * FROM {reader}").to_arrow_table()

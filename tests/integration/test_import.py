@@ -115,6 +115,33 @@ def test_truncated_parquet_and_jsonl_are_refused(tmp_path):
     assert _digest(proj) == before
 
 
+def test_a_column_that_is_not_all_strings_is_refused_and_nothing_is_stored(tmp_path):
+    """Issue 23 row 2: 29 string texts and one 42 in JSONL were all stored as JSON literals."""
+    proj = tmp_path / "p.duckdb"
+    with Project(proj, create=True) as p:
+        import_file(p, _csv(tmp_path, "good.csv", GOOD), id="id")
+    before = _digest(proj)
+    rows = [{"text": f"café {i} \"quoted\"", "label": "a"} for i in range(29)] + [{"text": 42, "label": "a"}]
+    (tmp_path / "mixed.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    pq.write_table(pa.table({"text": [b"\xff raw", b"bytes"], "label": ["a", "b"]}), tmp_path / "blob.parquet")
+    pq.write_table(pa.table({"text": [["a", "list"], ["b"]], "label": ["a", "b"]}), tmp_path / "list.parquet")
+    (tmp_path / "numlabel.jsonl").write_text("".join(json.dumps({"text": f"t{i}", "label": i}) + "\n" for i in range(4)))
+    with Project(proj) as p:
+        for name, words in (("mixed.jsonl", "values of different kinds"), ("blob.parquet", "bytes, not text"),
+                            ("list.parquet", "values, not text"), ("numlabel.jsonl", "the label")):
+            with pytest.raises(ImportValidationError, match=words):
+                import_file(p, tmp_path / name)
+    assert _digest(proj) == before  # nothing stored
+    # all strings: stored as the strings they are, with no quotes added
+    (tmp_path / "fine.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows[:29]))
+    (tmp_path / "ids.jsonl").write_text("".join(json.dumps({"id": i, "text": f"numbered {i}"}) + "\n" for i in range(3)))
+    with Project(proj) as p:
+        import_file(p, tmp_path / "fine.jsonl")
+        import_file(p, tmp_path / "ids.jsonl", id="id", label=None)  # whole-number ids are fine
+        texts = set(p.samples(columns="id, text")["text"])
+    assert 'café 3 "quoted"' in texts and "numbered 2" in texts
+
+
 def test_tsv_jsonl_and_unlabeled_rows(tmp_path):
     tsv = tmp_path / "d.tsv"
     tsv.write_text("text\tlabel\n" + "".join(f"hello {i}\t{'ab'[i % 2]}\n" for i in range(6)) + "no label here\t\n")
