@@ -42,3 +42,11 @@ def test_check_filter_returns_duckdbs_rendering_not_the_typed_text():
     assert check_filter("split='train'  AND   shot10 -- comment") == "((split = 'train') AND shot10)"
     with pytest.raises(ImportValidationError, match="getenv"):
         check_filter("getenv('HOME') <> ''")
+
+
+def test_a_filter_nested_hundreds_deep_is_refused_in_one_line():
+    """Issue 23 row 11: 350 nested abs( ended in a RecursionError traceback."""
+    deep = "abs(" * 350 + "x" + ")" * 350 + " > 0"
+    with pytest.raises(ImportValidationError, match="nested too deeply"):
+        check_filter(deep)
+    assert check_filter("abs(abs(x)) > 0") == "(abs(abs(x)) > 0)"
