@@ -97,7 +97,9 @@ class OllamaJudge(BaseJudge):
         self.timeout, self.retries, self.backoff = timeout, retries, backoff
         self.concurrency = max(1, concurrency)
         self.cache = cache
-        self.client = ollama.Client(host=host, timeout=timeout)
+        from .http import bounded_client
+
+        self.client = ollama.Client(host=host, **bounded_client(timeout))  # the whole answer within timeout
         self._checked = False
 
     def check(self) -> None:

@@ -114,8 +114,18 @@ class OpenAIJudge(BaseJudge):
         self.cooldown = cooldown
         self.concurrency = max(1, int(concurrency or 2 * len(self.urls)))
         self.cache = cache
+        import importlib
+
+        from .http import deadline_transport
+
+        # the HTTP library the OpenAI client is built on (httpx2, its httpx fork, in openai 3)
+        http_lib = importlib.import_module(openai.DefaultHttpxClient.__mro__[1].__module__.split(".")[0])
+
         key = os.environ.get("OPENAI_API_KEY") or "none"
-        self._servers = [_Server(u, openai.OpenAI(base_url=u, api_key=key, timeout=timeout, max_retries=0))
+        # each request's whole answer within timeout (httpx alone bounds each read, not the body)
+        self._servers = [_Server(u, openai.OpenAI(base_url=u, api_key=key, timeout=timeout, max_retries=0,
+                                                  http_client=openai.DefaultHttpxClient(
+                                                      transport=deadline_transport(timeout, http_lib))))
                          for u in self.urls]
         self._lock = threading.Lock()
         self._checked = False

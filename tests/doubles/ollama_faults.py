@@ -8,7 +8,8 @@ Modes (the 13 of the issue, the closed port being no server at all):
   chat_drop (connection closed without a reply), chat_garbage_body (200, body not JSON),
   chat_garbage_content (a reply whose content is not JSON), chat_500, chat_hang,
   chat_valid_yes ({"valid": "yes"}; asked to choose, a choice that is no candidate),
-  chat_every_other (a 500 for every second request).
+  chat_every_other (a 500 for every second request), chat_trickle (a 200 whose body comes one
+  byte every 0.2 s: no single read ever times out).
 Otherwise chat answers well-formed verdicts: yes/no, or asked to choose, the first candidate
 (none for every third request).
 """
@@ -51,6 +52,24 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(0.05)
         self.close_connection = True
 
+    def _trickle(self) -> None:
+        body = json.dumps({"model": MODEL, "message": {"role": "assistant", "content": "{}"}, "done": True,
+                           "padding": " " * 200}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        for i in range(len(body)):
+            if self.server.closing.is_set():
+                break
+            try:
+                self.wfile.write(body[i:i + 1])
+                self.wfile.flush()
+            except OSError:  # the client gave up (its deadline): as it should
+                break
+            time.sleep(0.2)
+        self.close_connection = True
+
     def do_GET(self):
         mode = self.server.mode
         if self.path == "/api/version":
@@ -85,6 +104,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(500, {"error": "model runner crashed"})
         if mode == "chat_hang":
             return self._hang()
+        if mode == "chat_trickle":
+            return self._trickle()
         req = json.loads(body or b"{}")
         candidates = choose_candidates(req)
         if mode == "chat_garbage_content":

@@ -16,7 +16,7 @@ from tests.doubles.ollama_faults import OllamaFaults
 
 BUDGET = 16
 MODES = ["tags_500", "tags_404", "tags_no_model", "tags_hang", "tags_not_json", "chat_drop",
-         "chat_garbage_body", "chat_garbage_content", "chat_500", "chat_hang", "chat_valid_yes"]
+         "chat_garbage_body", "chat_garbage_content", "chat_500", "chat_hang", "chat_valid_yes", "chat_trickle"]
 
 
 def _run(project, url, *extra):
