@@ -118,15 +118,21 @@ def record(q: Question, choice: str | None, note: str | None = None, opened=None
     return False
 
 
-def undo() -> None:
+def undo(opened=None, reviewer: str | None = None, box: dict | None = None) -> None:
+    """Take back the person's newest decision. (Keys pass the project, the reviewer and the
+    message box, fetched before any key was read: nothing between the key and the write may
+    let Streamlit stop the run.)"""
+    opened = opened if opened is not None else here()
+    reviewer = reviewer if reviewer is not None else st.session_state.get("reviewer", "")
+    box = box if box is not None else _box("review_flash")
     try:
-        done = undo_last(here(), st.session_state.get("reviewer", ""))
+        done = undo_last(opened, reviewer)
         n = len(done["sample_ids"])
-        st.session_state["review_goto"] = done["sample_ids"][0]
         say("success", f"undone: your last decision ({len(done['event_ids'])} event(s) on {n} text"
-                       f"{'s' if n > 1 else ''}) no longer counts; it stays in the history")
+                       f"{'s' if n > 1 else ''}) no longer counts; it stays in the history", box)
+        st.session_state["review_goto"] = done["sample_ids"][0]
     except RedError as exc:
-        say("error", str(exc))
+        say("error", str(exc), box)
 
 
 def place(pos_key: str) -> dict:
@@ -200,7 +206,7 @@ def _apply_keys(questions: list[Question], pos_key: str, note: str | None) -> No
             live.remove(q)
             move_to(live, at, pos)
         elif act.action == "undo":
-            undo()
+            undo(opened, reviewer, box)
             # the text undone is back in the queue: show it now, and leave the keys typed after
             # the undo (not handed over yet) to the next run, which has it
             st.rerun()
