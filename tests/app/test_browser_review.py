@@ -169,7 +169,10 @@ def test_one_key_per_answer_none_search_and_undo(served):
     page.keyboard.press("Enter")
     rows = _human_when(path, lambda r: r and r[-1][1] == "store_hours")
     assert rows[-1][1:3] == ("store_hours", "valid")
-    page.wait_for_timeout(1000)
+    # the next text is on the screen (the search's answer reran the page; keys pressed while
+    # its key listener reloads are not queued: a known limit, in the closing notes)
+    idle(page)
+    page.wait_for_timeout(500)
     assert not _focus_in_search(page)  # focus left the search: the keys act again
     page.keyboard.press("u")  # undo
     rows = _human_when(path, lambda r: r and r[-1][4] is not None)
