@@ -92,6 +92,20 @@ def out_of_scope(X: np.ndarray, known: np.ndarray, alpha: float = DEFAULT_ALPHA,
     return OutOfScope(p=p, flagged=(p < alpha) & ~known, alpha=alpha)
 
 
+def nearest_labels(X: np.ndarray, y: np.ndarray, groups: list[np.ndarray]) -> list[tuple[int, float]]:
+    """For each group (positions into ``X``): (label index, cosine) of the known label whose
+    centre (its known texts' mean direction, ``y >= 0``) is nearest the group's centre."""
+    U = _unit(X)
+    labels = np.unique(y[y >= 0])
+    centres = _unit(np.stack([U[y == lab].mean(axis=0) for lab in labels]))
+    out = []
+    for members in groups:
+        sims = centres @ _unit(U[members].mean(axis=0, keepdims=True))[0]
+        best = int(np.argmax(sims))
+        out.append((int(labels[best]), float(sims[best])))
+    return out
+
+
 @dataclass(frozen=True)
 class Group:
     """One group of texts that fit no label: positions into the texts clustered, the most

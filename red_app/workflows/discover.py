@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import RedError
-from ..method.open_world import DISCOVER_ALPHA, group_texts, min_group_for, out_of_scope
-from ..project.embed import require_embeddings
+from ..method.open_world import DISCOVER_ALPHA, group_texts, min_group_for, nearest_labels, out_of_scope
 from ..project.store import Project
+from .inputs import load_inputs
 from .texts import add_label
 
 TYPICAL_SHOWN = 5
@@ -72,53 +72,26 @@ def discover(project: Project, alpha: float | None = None, min_group: int | None
         raise RedError("--alpha is a share of texts: give a number between 0 and 1")
     if min_group is not None and min_group < 2:
         raise RedError("--min-group must be at least 2 texts")
-    model = require_embeddings(project)
-    df = project.samples(columns="id, text, role")
-    ids, X = project.embedding_matrix(model)
-    if list(df["id"]) != ids:
-        raise RedError("embeddings and samples are out of step; run `red embed` again")
-    train = (df["role"] != "holdout").to_numpy()
-    ids = [s for s, t in zip(ids, train) if t]
-    texts = df["text"][train].tolist()
-    X = X[train]
-    pos = {s: k for k, s in enumerate(ids)}
-    cur = project.current_labels()
-    label_of = {s: lab for s, lab in zip(cur["sample_id"], cur["label"]) if s in pos}
-    known = np.zeros(len(ids), dtype=bool)
-    known[[pos[s] for s in label_of]] = True
-    if known.sum() < 2:
-        raise RedError("discovering new labels needs labeled texts to compare with: import seeds first")
+    # the texts as a run reads them (holdout aside), their labels and the labels rejected
+    data, state = load_inputs(project)
+    known = state.y >= 0
     # texts someone said fit none of the labels shown: two or more labels rejected (a "none
     # of these"), and no label since
-    rejected = np.zeros(len(ids), dtype=np.int64)
-    for s, _lab in project.excluded_pairs():
-        if s in pos and s not in label_of:
-            rejected[pos[s]] += 1
-    said_none = rejected >= 2
-    oos = out_of_scope(X, known, alpha=alpha)
+    rejected = np.bincount([i for i, _lab in state.excluded], minlength=len(known))
+    said_none = (rejected >= 2) & ~known
+    oos = out_of_scope(data.X, known, alpha=alpha)
     look = ((oos.p < alpha) | said_none) & ~known
     unlabeled = int((~known).sum())
-    labels = sorted(set(label_of.values()))
     if min_group is None:
-        min_group = min_group_for(unlabeled, len(labels))
+        min_group = min_group_for(unlabeled, len(data.label_names))
     idx = np.flatnonzero(look)
-    groups = group_texts(X[idx], [texts[i] for i in idx], min_group=min_group, seed=seed)
-    # each group's nearest known label: cosine between its centre and each label's centre
-    U = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
-    lab_arr = np.array([label_of.get(s, "") for s in ids])
-    centres = np.stack([U[lab_arr == lab].mean(axis=0) for lab in labels])
-    centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12)
-    found = []
-    for g in groups:
-        members = idx[g.members]
-        c = U[members].mean(axis=0)
-        c /= max(float(np.linalg.norm(c)), 1e-12)
-        sims = centres @ c
-        best = int(np.argmax(sims))
-        found.append((float(oos.p[members].mean()), members, g.words, labels[best], float(sims[best])))
+    groups = group_texts(data.X[idx], [data.texts[i] for i in idx], min_group=min_group, seed=seed)
+    members = [idx[g.members] for g in groups]
+    found = [(float(oos.p[m].mean()), m, g.words, data.label_names[best], sim)
+             for m, g, (best, sim) in zip(members, groups, nearest_labels(data.X, state.y, members))]
     found.sort(key=lambda f: (f[0], -len(f[1])))  # the least like any label first
-    out = [FoundGroup(number=k + 1, sample_ids=[ids[i] for i in members],
-                      typical=[texts[i] for i in members[:TYPICAL_SHOWN]], words=list(words), p_mean=p_mean,
+    out = [FoundGroup(number=k + 1, sample_ids=[data.ids[i] for i in members],
+                      typical=[data.texts[i] for i in members[:TYPICAL_SHOWN]], words=list(words), p_mean=p_mean,
                       nearest_label=near, nearest_similarity=sim)
            for k, (p_mean, members, words, near, sim) in enumerate(found)]
     return Discovery(looked_at=int(look.sum()), unlabeled=unlabeled, said_none=int((said_none & look).sum()),
