@@ -77,6 +77,8 @@ def quality_section(proj) -> None:
     st.dataframe(estimate_table(q["per_origin"], "origin", truth["per_origin"] if truth else None),
                  hide_index=True, width="stretch")
     st.text(f"Judge precision measured by people: {estimate_text(q['judge_precision'])}")
+    st.text(f"Labels whose text fits none of the labels ({q['fits_none']['said']} answered so): "
+            f"{estimate_text(q['fits_none'])}")
     if q["per_label"]:
         st.markdown(f"**Per label** (labels with at least {MIN_PER_LABEL} answers)")
         st.dataframe(estimate_table(q["per_label"], "label", truth["per_label"] if truth else None),

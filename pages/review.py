@@ -1,6 +1,6 @@
 """Review: which label is right? The question the loop asks — its candidates, each with its
 description and nearest examples — answered with one key: 1–9 pick, 0 or n none of them,
-o searches every label, s skips, u undoes, j/k move. Keys are queued in the browser, so none
+x fits none of the project's labels, o searches every label, s skips, u undoes, j/k move. Keys are queued in the browser, so none
 is lost however fast they come. Three queues: the loop's proposals and the judge's verdicts
 waiting for people, model labels below a threshold, and the audit sample. The page only lays
 out widgets: red_app.workflows holds the logic."""
@@ -12,6 +12,8 @@ from pages import handling_keys, here, md, project, queued_keys, releasing, side
 from red_app.errors import RedError
 from red_app.workflows.audit import current_audit
 from red_app.workflows.people import (
+    FITS_NONE_KEY,
+    NO_LABEL,
     Question,
     ReviewConflictError,
     answer,
@@ -34,7 +36,7 @@ from red_app.workflows.review import (
     undo_last,
 )
 
-KEYS = "0123456789nsjku"    # what the page handles itself (o opens the search in the browser)
+KEYS = "0123456789nsjkux"    # what the page handles itself (o opens the search in the browser)
 PICKER = "Search every label"  # the search's label: the focus script below finds it by this name
 TEXT_BOX_HEIGHT = 190       # px: a long text scrolls inside its box, the controls stay in view
 EXAMPLES_SHOWN = 2          # nearest examples under each candidate
@@ -108,7 +110,8 @@ def record(q: Question, choice: str | None, note: str | None = None, opened=None
     box = box if box is not None else _box("review_flash")
     try:
         answer(opened, q, choice, reviewer, note=note)
-        said = f"{choice}" if choice is not None else "none of " + ", ".join(q.candidates)
+        said = ("fits none of the labels" if choice == NO_LABEL else f"{choice}" if choice is not None
+                else "none of " + ", ".join(q.candidates))
         say("success", f"recorded — {said} · u undoes it", box)
         return True
     except ReviewConflictError as exc:
@@ -188,7 +191,7 @@ def _apply_keys(questions: list[Question], pos_key: str, note: str | None) -> No
         act = key_action(q, key)
         if act is None:
             continue
-        if act.action in ("pick", "none", "skip") and (stale or not still_shown(live, at)):
+        if act.action in ("pick", "none", "fits_none", "skip") and (stale or not still_shown(live, at)):
             if not stale:
                 say("warning", "The text you were answering changed before your key arrived (someone else "
                                "decided it, or a run changed its candidates): nothing was recorded. Read the "
@@ -196,8 +199,8 @@ def _apply_keys(questions: list[Question], pos_key: str, note: str | None) -> No
                 move_to(live, at, pos)
             stale = True
             continue
-        if act.action in ("pick", "none") and q is not None:
-            if record(q, act.label if act.action == "pick" else None, note, opened, reviewer, box):
+        if act.action in ("pick", "none", "fits_none") and q is not None:
+            if record(q, act.label if act.action in ("pick", "fits_none") else None, note, opened, reviewer, box):
                 questions.remove(q)
                 live.remove(q)
                 move_to(live, at, pos)  # the next text takes its place
@@ -229,12 +232,16 @@ def candidate_list(q: Question, labels: list[str], note: str | None, pos_key: st
         about_label = desc[label]["description"] if label in desc else ""
         ex = nearest_examples(proj, q.sample_id, label, k=EXAMPLES_SHOWN)
         st.caption(" · ".join([md(about_label)] * bool(about_label) + [f"“{md(t[:90])}”" for _, t, _ in ex]))
-    b = st.columns([1.4, 1, 1.3])
+    b = st.columns([1.4, 1.5, 1, 1.3])
     b[0].button("0 · None of these", key=f"none-{q.sample_id}", on_click=record, args=(q, None, note),
-                width="stretch", help="none of the labels above is right")
-    b[1].button("s · Skip", key=f"skip-{q.sample_id}", on_click=lambda: place(pos_key)["skipped"].append(q.sample_id),
+                width="stretch", help="none of the labels above is right (another label may be: o searches them)")
+    b[1].button(f"{FITS_NONE_KEY} · Fits no label", key=f"fits-none-{q.sample_id}", on_click=record,
+                args=(q, NO_LABEL, note), width="stretch",
+                help="the text fits none of the project's labels: it leaves the pool, and Discover groups such "
+                     "texts into new labels")
+    b[2].button("s · Skip", key=f"skip-{q.sample_id}", on_click=lambda: place(pos_key)["skipped"].append(q.sample_id),
                 width="stretch")  # the next text takes its place
-    b[2].button(UNDO, key=f"undo-{q.sample_id}", on_click=undo, width="stretch",
+    b[3].button(UNDO, key=f"undo-{q.sample_id}", on_click=undo, width="stretch",
                 help="take back your newest decision (a bulk decision as a whole); it stays in the history")
     found = st.selectbox(f"{PICKER} (o, type, Enter records it; Esc leaves)",
                          [x for x in labels if x not in q.candidates], index=None, key=f"search-{q.sample_id}",
@@ -293,7 +300,7 @@ def show(questions: list[Question], pos_key: str, labels: list[str], note: str |
     q = live[pos]
     claim(proj, q.sample_id, st.session_state.get("reviewer", ""))  # others sharing the queue get other texts
     st.caption(f"Text {pos + 1} of {len(live)} · keys: **1–{min(len(q.candidates), 9)}** pick · **0**/**n** none "
-               "of these · **o** search every label · **s** skip · **u** undo · **j**/**k** next/previous")
+               f"of these · **{FITS_NONE_KEY}** fits no label · **o** search every label · **s** skip · **u** undo · **j**/**k** next/previous")
     left, right = st.columns([1.1, 1])
     with left:
         text_box(q.text)

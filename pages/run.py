@@ -33,9 +33,10 @@ running_here = job is not None and job.running
 running = running_here or proj.live_run() is not None  # here, or a `red run` in another process
 
 # One colour per verdict, the same in every chart and metric
-VERDICT_COLOURS = {"accepted": "#2e7d32", "rejected": "#c62828", "sent to people": "#f9a825", "errors": "#757575"}
+VERDICT_COLOURS = {"accepted": "#2e7d32", "fits no label": "#6a1b9a", "rejected": "#c62828",
+                   "sent to people": "#f9a825", "errors": "#757575"}
 SERIES_NAMES = {"uncertain_count": "uncertain texts", "pool_size": "unlabeled pool", "accepted": "accepted",
-                "rejected": "rejected", "held": "sent to people", "errors": "errors",
+                "said_none": "fits no label", "rejected": "rejected", "held": "sent to people", "errors": "errors",
                 "eval_accuracy": "test accuracy", "pool_accuracy": "pool accuracy (hidden gold)"}
 MAIN = ("budget", "batch", "selector", "patience")   # the loop settings always shown
 FIRST = {"budget": 300, "batch": 100}  # a first run's size here: a few minutes, not the CLI's 1,000 calls
@@ -197,12 +198,13 @@ def charts(it: pd.DataFrame) -> None:
         fig.update_layout(legend_title_text=None, margin=dict(t=40, b=10))
         return fig
 
-    it = it.assign(held=it.held.fillna(0))
+    it = it.assign(held=it.held.fillna(0), said_none=it.said_none.fillna(0))
     long = it.melt(id_vars="iteration", value_vars=["uncertain_count", "pool_size"], var_name="series")
     long["series"] = long["series"].map(SERIES_NAMES)
     st.plotly_chart(tidy(px.line(long, x="iteration", y="value", color="series", markers=True, height=300,
                                  title="Uncertain texts and unlabeled pool"), "texts"), width="stretch", key="c1")
-    verd = it.melt(id_vars="iteration", value_vars=["accepted", "rejected", "held", "errors"], var_name="verdict")
+    verd = it.melt(id_vars="iteration", value_vars=["accepted", "said_none", "rejected", "held", "errors"],
+                   var_name="verdict")
     verd["verdict"] = verd["verdict"].map(SERIES_NAMES)
     st.plotly_chart(tidy(px.bar(verd, x="iteration", y="value", color="verdict", height=300,
                                 color_discrete_map=VERDICT_COLOURS, title="Judge verdicts per iteration",
@@ -222,11 +224,13 @@ def people_section(run_id: int, budget: int) -> None:
     """A run with people as the judge: its proposals and what people made of them."""
     a = proj.run_answers(run_id)
     st.markdown("**Where the budget went**")
-    c = st.columns(4)
+    c = st.columns(5)
     c[0].metric("Proposals to people", f"{a['proposals']:,} of {budget:,}")
     c[1].metric("Answered", f"{a['answered']:,}")
     c[2].metric("Labeled", f"{a['labeled']:,}", help="answers that gave the text a label")
-    c[3].metric("None of these", f"{a['none']:,}", help="answers that said no label offered is right")
+    c[3].metric("Fits no label", f"{a['fits_none']:,}",
+                help="answers that the text fits none of the project's labels (x): Discover groups them")
+    c[4].metric("None of these", f"{a['none']:,}", help="answers that said no label offered is right")
 
 
 def budget_section(run_id: int) -> None:
@@ -243,10 +247,13 @@ def budget_section(run_id: int) -> None:
                 help="verdicts that did not clear the precision target: answer them in Review (needs_review)")
     c[3].metric("Accepted", f"{b['accepted']:,}")
     if b["question"] == "choose":
-        c[4].metric("Rejected (none of these)", f"{b['rejected']:,}",
-                    help="the judge said no candidate offered is right; each of them is excluded for that text")
-        c[5].metric("Asked again after none", f"{b['retries']:,}",
-                    help="texts asked again in this run, offered candidates not rejected before")
+        c[4].metric("Fits no label (none of these)", f"{b['rejected']:,}",
+                    help="the judge said no candidate offered is right: the text leaves the pool with no label "
+                         "(Discover groups such texts into new labels; Review can still give it one)")
+        c[5].metric("Not asked: unlike every label", f"{b['not_asked']:,}",
+                    help="texts the newest iteration left alone: less like the labels' known texts, and more like "
+                         "texts that fit no label, than nearly every known text (the setting 'Skip texts unlike "
+                         "every label')")
     else:
         c[4].metric("Rejected", f"{b['rejected']:,}")
         c[5].metric("Retries after a rejection", f"{b['retries']:,}",

@@ -15,6 +15,7 @@ from red_app.workflows.texts import (
     add_label,
     count_texts,
     label_text,
+    mark_fits_none,
     search_texts,
     text_details,
 )
@@ -69,7 +70,7 @@ if not len(df):
 # a selection never outlives the rows it was made on; a selection opens its text once, so the
 # id picker below can still open another.
 table_key = f"texts_table:{zlib.crc32(repr((sorted(filters.items()), f_sort, int(page_no))).encode()):08x}"
-event = st.dataframe(df[["id", "text", "label", "confidence", "origin", "needs_review"]], hide_index=True,
+event = st.dataframe(df[["id", "text", "label", "confidence", "origin", "needs_review", "out_of_scope"]], hide_index=True,
                      width="stretch", column_config={"confidence": st.column_config.NumberColumn(format="%.2f")},
                      on_select="rerun", selection_mode="single-row", key=table_key)
 ids = df["id"].tolist()
@@ -94,7 +95,9 @@ left, right = st.columns(2)
 with left:
     st.markdown("#### Text")
     st.text(item["text"])  # data as plain text, never Markdown or HTML
-    if item["label"] is None:
+    if item["label"] is None and item.get("out_of_scope") and item["origin"] is not None:
+        st.markdown(f"**Fits none of the labels** (decided by {md(item['origin'])}). Label it below if one fits.")
+    elif item["label"] is None:
         st.markdown("**Needs a label**: none is in force and a person should give one (the history below "
                     "shows what was rejected)."
                     if item["needs_review"] else "**No label yet** (neither decided nor predicted).")
@@ -147,6 +150,17 @@ def _label(ctx: dict) -> None:
         st.session_state["texts_flash"] = ("error", str(exc))
 
 
+def _fits_none(ctx: dict) -> None:
+    try:
+        mark_fits_none(here(), ctx["sample_id"], reviewer=st.session_state.get("reviewer", ""), seen_event=ctx["seen"])
+        st.session_state["texts_flash"] = ("success", f"{ctx['sample_id']} fits none of the labels: it leaves the "
+                                                      "pool with no label; Discover groups it with texts like it")
+    except ReviewConflictError as exc:
+        st.session_state["texts_flash"] = ("warning", str(exc))
+    except RedError as exc:
+        st.session_state["texts_flash"] = ("error", str(exc))
+
+
 def _new_label(ctx: dict) -> None:
     if not allowed("add_label"):  # checked here too: a crafted message can press a disabled button
         st.session_state["texts_new_error"] = "Creating a label is for admins."
@@ -164,10 +178,13 @@ def _new_label(ctx: dict) -> None:
 
 
 st.markdown("#### Label this text")
-cols = st.columns([3, 1])
+cols = st.columns([3, 1, 1.2])
 cols[0].selectbox("Label", labels, index=labels.index(item["label"]) if item["label"] in labels else None,
                   placeholder="type to search all labels…", key=ctx["pick"], label_visibility="collapsed")
 cols[1].button("Label it", type="primary", on_click=_label, args=(ctx,))
+cols[2].button("Fits no label", on_click=_fits_none, args=(ctx,),
+               help="the text fits none of the project's labels: it leaves the pool with no label, and Discover "
+                    "groups such texts into new labels")
 new_error = st.session_state.get("texts_new_error")
 with st.expander("New label from this text", expanded=new_error is not None):
     st.text_input("Name of the new label", key=ctx["name"])

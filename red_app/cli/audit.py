@@ -64,7 +64,7 @@ def cmd_audit_items(a) -> int:
         text = clean(str(r.text)).replace("\n", " ")
         print(f"  {mark}  {clean(r.sample_id):<28} {clean(r.label):<28} {clean(r.origin):<6} "
               f"{r.confidence:5.2f}  {text[:60] + ('…' if len(text) > 60 else '')}")
-    print("answer one with: red audit-answer PROJECT SAMPLE_ID right|wrong [--label RIGHT_LABEL] --reviewer NAME")
+    print("answer one with: red audit-answer PROJECT SAMPLE_ID right|wrong|fits-none [--label RIGHT_LABEL] --reviewer NAME")
     return 0
 
 
@@ -81,8 +81,8 @@ def cmd_audit_answer(a) -> int:
             n = answer_items(p, rows, reviewer=a.reviewer)
         print(f"recorded {n} answer(s) from {clean(a.file)} as one action (`red undo` takes them back)")
         return 0
-    if not a.sample_id or a.answer not in ("right", "wrong"):
-        raise RedError("give SAMPLE_ID and right or wrong (or --file with columns sample_id,answer[,label])")
+    if not a.sample_id or a.answer not in ("right", "wrong", "fits-none"):
+        raise RedError("give SAMPLE_ID and right, wrong or fits-none (or --file with columns sample_id,answer[,label])")
     with Project(a.project) as p:
         answer_item(p, a.sample_id, a.answer, reviewer=a.reviewer, label=a.label)
     print(f"recorded: {clean(a.sample_id)} {a.answer}" + (f" → {clean(a.label)}" if a.label else ""))
@@ -114,6 +114,7 @@ def cmd_quality(a) -> int:
         t = f"   true {_pct(truth['per_origin'].get(o))}" if truth else ""
         print(f"  {clean(o):<14} {_ci(e)}{t}")
     print(f"judge precision by people: {_ci(q['judge_precision'])}")
+    print(f"labels whose text fits no label at all: {_ci(q['fits_none'])}")
     if q["per_label"]:
         print("per label (≥ 5 answered items)")
         for lab, e in q["per_label"].items():
@@ -153,10 +154,11 @@ def register(sub) -> None:
 
     p = sub.add_parser("audit-answer", help="answer one item of the active audit (a human decision)",
                        description="Say whether an audit item's label is right; recorded as an ordinary human "
-                       "decision (right: accept; wrong with --label: override; wrong alone: reject).")
+                       "decision (right: accept; wrong with --label: override; wrong alone: reject; fits-none: the text fits "
+                       "none of the project's labels).")
     p.add_argument("project")
     p.add_argument("sample_id", nargs="?", help="the item's id (red audit-items lists them)")
-    p.add_argument("answer", nargs="?", choices=["right", "wrong"])
+    p.add_argument("answer", nargs="?", choices=["right", "wrong", "fits-none"])
     p.add_argument("--label", default=None, help="the right label, when the answer is wrong")
     p.add_argument("--file", default=None, metavar="CSV",
                    help="answer many items at once: a CSV (or .tsv) with the columns sample_id,answer and optionally "

@@ -137,7 +137,10 @@ def _iteration_line(rec) -> str:
     pacc = f", pool accuracy {rec.pool_accuracy:.4f}" if rec.pool_accuracy is not None else ""
     return (f"iteration {rec.iteration}: pool {rec.pool_size}, uncertain {rec.uncertain_count}, "
             f"{rec.calls} calls ({rec.total_calls} in all): +{rec.accepted} accepted, "
-            f"-{rec.rejected} rejected, {rec.errors} errors{acc}{pacc} [{rec.seconds:.1f} s]")
+            f"{rec.said_none} fit no label, -{rec.rejected} rejected, {rec.errors} errors"
+            f"{f', {rec.held} held for people' if rec.held else ''}"
+            f"{f', {rec.skipped_unlike} not asked (unlike every label)' if rec.skipped_unlike else ''}"
+            f"{acc}{pacc} [{rec.seconds:.1f} s]")
 
 
 def cmd_bench(a) -> int:
@@ -163,7 +166,7 @@ def cmd_bench(a) -> int:
                        p_valid_right=p_right, p_valid_wrong=p_wrong, judge=judge, judge_sample=a.n,
                        cache_dir=a.cache_dir, methods=methods, seed=a.seed, config_overrides=overrides,
                        model=a.embedding_model, finetune=FinetuneSettings.from_strings(a.finetune),
-                       engine=a.engine,
+                       engine=a.engine, unseen_labels=a.unseen_labels, drop_unseen=a.drop_unseen,
                        log=lambda m: print(m, file=sys.stderr, flush=True))
     command = "red " + " ".join(shlex.quote(x) for x in sys.argv[1:]) if sys.argv[1:2] == ["bench"] else None
     result["command"] = command
@@ -311,6 +314,13 @@ def register(sub) -> None:
                    help="a biased simulated judge: P(valid | right),P(valid | wrong); realistic = the embedded "
                    "judge's measured profile (0.97,0.55)")
     p.add_argument("--methods", default="red,red_article,flat_entropy,flat_random")
+    p.add_argument("--unseen-labels", dest="unseen_labels", type=int, default=0, metavar="K",
+                   help="an open world: K labels (drawn by --seed) are left out of the project — no seeds, their "
+                   "texts stay in the pool and the test set — and the report adds how the texts that fit no "
+                   "label came out")
+    p.add_argument("--drop-unseen", dest="drop_unseen", action="store_true",
+                   help="with --unseen-labels: the closed-world reference — the same seeds and labels, the unseen "
+                   "labels' texts removed from the pool")
     p.add_argument("--json", help="write the figures here")
     p.add_argument("--report", help="Markdown report path (default: next to --json)")
     p.add_argument("--cache-dir", default="bench/out/cache", help="where embeddings are cached")

@@ -105,7 +105,7 @@ def cmd_export(a) -> int:
         origins = [o.strip() for o in a.origin.split(",") if o.strip()] if a.origin else None
         n = export_labels(p, a.out, fmt=a.format, include_unlabeled=a.include_unlabeled,
                           min_confidence=a.min_confidence, origins=origins, history=not a.no_history,
-                          review_below=a.review_below)
+                          review_below=a.review_below, none_label=a.none_label)
     print(f"wrote {n} rows to {clean(a.out)}")
     return 0
 
@@ -215,6 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--review-below", type=float, default=None,
                    help="mark model labels less confident than this as needs_review")
     p.add_argument("--no-history", action="store_true", help="leave out the decision history column")
+    p.add_argument("--none-label", default=None, metavar="NAME",
+                   help="the label written for texts decided to fit none of the labels (default: empty; "
+                   "out_of_scope is true either way), e.g. other")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("predict", help="label every undecided text with the final model",

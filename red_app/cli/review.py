@@ -105,7 +105,7 @@ def cmd_review(a) -> int:
     from ..workflows.projects import open_project
     from ..workflows.review import ReviewConflictError, undo_last
 
-    keys = "1-9 pick · 0/n none of these · o search all labels · s skip · u undo · q quit"
+    keys = "1-9 pick · 0/n none of these · x fits no label · o search all labels · s skip · u undo · q quit"
     print(f"answering as {clean(a.reviewer)}; keys: {keys}")
     answered, waited = 0, 0.0
     skipped: set[str] = set()
@@ -132,7 +132,7 @@ def cmd_review(a) -> int:
             act = key_action(q, key)
             if act is None:
                 print(f"  keys: {keys}")
-        if act.action == "pick" or act.action == "none" or act.action == "search":
+        if act.action in ("pick", "none", "fits_none", "search"):
             choice = act.label
             if act.action == "search":
                 choice = read_label(labels)
@@ -142,7 +142,8 @@ def cmd_review(a) -> int:
                 with open_project(a.project) as p:
                     answer(p, q, None if act.action == "none" else choice, a.reviewer)
                 answered += 1
-                print(f"  recorded: {clean(choice) if act.action != 'none' else 'none of these'}")
+                said = {"none": "none of these", "fits_none": "fits none of the labels"}.get(act.action)
+                print(f"  recorded: {said or clean(choice)}")
             except ReviewConflictError as exc:
                 print(f"  not recorded: {clean(exc)}")
         elif act.action == "undo":
@@ -157,7 +158,8 @@ def register(sub) -> None:
     p = sub.add_parser("review", help="answer the loop's proposals in the terminal, one key each",
                        description="Show the texts waiting for people (a run with --judge human, or verdicts a "
                        "judge was not sure enough about), each with the labels the loop offers; one key answers: "
-                       "1-9 picks a label, 0 or n says none of them is right, o searches every label, s skips, u "
+                       "1-9 picks a label, 0 or n says none of them is right, x says the text fits none of the "
+                       "project's labels, o searches every label, s skips, u "
                        "undoes your last answer, q quits. Works beside a running `red run` (the run takes each "
                        "answer as it comes) and beside the app; several people can answer one queue at once.")
     p.add_argument("project")

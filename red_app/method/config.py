@@ -130,6 +130,14 @@ class LoopConfig:
                             label="Question", flag="--question", choices=QUESTIONS, page=True)
     choose_k: int = setting(5, "candidates per choose question (lettered A-Z)", label="Candidates per choose question",
                             flag="--choose-k", low=2, high=26, page=True)
+    # open world (issue 20): texts less like the labels' known texts — and more like those
+    # answered "fits none of the labels" — than all but this share of the known texts are
+    # likely fit none; an answer there rarely adds a label, so the loop does not ask
+    skip_unlike: float = setting(0.05, "do not ask about texts that look like they fit none of the labels: less like "
+                                 "the labels' known texts (and more like texts answered 'none') than all but this "
+                                 "share of the known texts; 0 asks about every text",
+                                 label="Skip texts unlike every label (share)", flag="--skip-unlike", low=0, high=1,
+                                 high_open=True, step=0.01, page=True)
     # people as the judge (red_app.judges.human): the loop does not wait for a whole batch of
     # answers — once this share of it is answered it refits on them and tops the queue up, so
     # the people answering always have proposals and every answer soon shapes the next ones

@@ -21,7 +21,8 @@ from .classifiers import default_estimator, make_model
 from .config import LoopConfig
 from .delegation import Calibration, Delegation, calibrate, calibrate_choice, temper
 from .model import RedModel, mask_excluded
-from .people import People
+from .open_world import unlike
+from .people import FITS_NONE, People  # noqa: F401  (FITS_NONE: part of the sink's API)
 from .questions import Proposal, question_form
 from .stopping import Termination, default_rules
 from .subsets import LabelPartition, label_centroids, partition_labels
@@ -54,6 +55,8 @@ class LoopState:
     iteration: int = 0
     held: set[int] = field(default_factory=set)     # verdicts waiting for a person: not asked again
     decided: set[int] = field(default_factory=set)  # decided by a person: never proposed or changed
+    none: set[int] = field(default_factory=set)     # answered "fits none of the labels": not asked again
+
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,8 @@ class IterationRecord:
     subset_stats: list[dict] = field(default_factory=list)
     termination: Termination | None = None
     held: int = 0  # verdicts sent to people instead of being applied
+    said_none: int = 0  # answers "fits none of the labels" (applied), apart from the other rejections
+    skipped_unlike: int = 0  # texts not asked about: unlike the labels' known texts (see skip_unlike)
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,11 @@ class PoolScores:
     top: np.ndarray             # the top label's share of the scores
     uncertain_mask: np.ndarray
     prior: np.ndarray           # P(right) of each of the top labels (delegation's prior), like ``order``
+    unlike: np.ndarray = None   # unlike the labels' known texts (likely fits none): not asked about
+
+    def __post_init__(self):
+        if self.unlike is None:
+            object.__setattr__(self, "unlike", np.zeros(len(self.pool), dtype=bool))
 
     def candidates(self, k: int, n: int) -> tuple[np.ndarray, np.ndarray]:
         """(labels, ranks) of up to ``n`` candidates for position ``k``, best first: rejected pairs left out."""
@@ -128,6 +138,7 @@ class JudgeRound:
     judged: list = field(default_factory=list)
     accepted: int = 0
     rejected: int = 0
+    said_none: int = 0
     errors: int = 0
     held: int = 0
     per_subset: dict = field(default_factory=dict)
@@ -285,7 +296,8 @@ class RedLoop:
         if self.delegation.active:
             prior = self._calibrated_prior(data, state, pool, order)
         return PoolScores(pool=pool, S=S, assigned=assigned, order=order, pred=pred, uncertainty=u, top=top,
-                          uncertain_mask=(top < c.uncertain_threshold) | ~assigned, prior=prior)
+                          uncertain_mask=(top < c.uncertain_threshold) | ~assigned, prior=prior,
+                          unlike=unlike(data.X, state.y, state.none, pool, c.skip_unlike))
 
     def _calibrated_prior(self, data: LoopData, state: LoopState, pool: np.ndarray, order: np.ndarray,
                           chunk: int = 8192) -> np.ndarray:
@@ -309,9 +321,10 @@ class RedLoop:
 
     @staticmethod
     def askable(state: LoopState) -> np.ndarray:
-        """Unlabeled samples the loop may ask about: none waiting for or decided by a person."""
+        """Unlabeled samples the loop may ask about: none waiting for or decided by a person,
+        none answered "fits none of the labels"."""
         mask = state.y < 0
-        for group in (state.held, state.decided):
+        for group in (state.held, state.decided, state.none):
             if group:
                 mask[list(group)] = False
         return np.flatnonzero(mask)
@@ -321,11 +334,12 @@ class RedLoop:
         c = self.config
         # people as the judge: the queue is topped up to one batch of open proposals
         room = c.batch - (len(state.held) if self.judge.waits_for_people else 0)
-        k = max(min(room, c.budget - state.calls, len(scores.pool)), 0)
-        u = scores.uncertainty
+        askable = ~scores.unlike
+        k = max(min(room, c.budget - state.calls, int(askable.sum())), 0)
+        u = np.where(askable, scores.uncertainty, -np.inf)
         if self.delegation.active:
             # ask only where a "yes" could be applied: elsewhere the verdict would go to people anyway
-            eligible = self.question.eligible(self.delegation, scores.prior)
+            eligible = self.question.eligible(self.delegation, scores.prior) & askable
             if not eligible.any():
                 return np.zeros(0, dtype=np.int64)
             if c.selection == "random":
@@ -336,8 +350,10 @@ class RedLoop:
             chosen = select_top_k(u, scores.pred, k, c.cap(n_labels))
             return chosen[eligible[chosen]]  # the per-label cap may reach past the eligible ones
         if c.selection == "random":
-            return rng.choice(len(scores.pool), size=k, replace=False)
-        return select_top_k(u, scores.pred, k, c.cap(n_labels))
+            idx = np.flatnonzero(askable)
+            return idx[rng.choice(len(idx), size=k, replace=False)]
+        chosen = select_top_k(u, scores.pred, k, c.cap(n_labels))
+        return chosen[askable[chosen]]
 
     def ask_judge(self, data: LoopData, state: LoopState, scores: PoolScores, chosen: np.ndarray,
                   should_stop: Callable[[], bool] | None = None) -> JudgeRound:
@@ -417,6 +433,11 @@ class RedLoop:
             state.y[i] = out.label
             rnd.accepted += 1
             sub["accepted"] += 1
+        elif decision == "invalid" and out.none:  # "none of these": not asked about again
+            state.excluded.update((i, bad) for bad in out.excluded)
+            state.none.add(i)
+            rnd.said_none += 1
+            sub["rejected"] += 1
         elif decision == "invalid":
             state.excluded.update((i, bad) for bad in out.excluded)
             rnd.rejected += 1
@@ -533,7 +554,7 @@ class RedLoop:
         rules = default_rules(c, people=self.judge.waits_for_people)
         final = None
         self.termination_condition_ = self._begin(data, state, should_stop)
-        answers = (self.people.accepted, self.people.rejected)  # people's decisions counted so far
+        answers = (self.people.accepted, self.people.rejected, self.people.said_none)  # people's, counted so far
         while self.termination_condition_ is None:
             t0 = time.perf_counter()
             self.termination_condition_ = self._before_iteration(state, should_stop)
@@ -555,14 +576,18 @@ class RedLoop:
             final, eval_acc, pool_acc = self.evaluate(data, state)
             record = self._record(state, scores, chosen, rnd, eval_acc, pool_acc, time.perf_counter() - t0)
             record = replace(record, accepted=record.accepted + self.people.accepted - answers[0],
-                             rejected=record.rejected + self.people.rejected - answers[1])
-            answers = (self.people.accepted, self.people.rejected)
+                             rejected=record.rejected + self.people.rejected - answers[1],
+                             said_none=record.said_none + self.people.said_none - answers[2])
+            answers = (self.people.accepted, self.people.rejected, self.people.said_none)
             rule_says = rules.stop(record, state)  # asked every time: the rules keep counts
             termination = rnd.termination or (Termination.finished(rule_says) if rule_says else None)
             if not len(chosen) and self.delegation.active and not rnd.termination:
                 termination = Termination.finished(
                     "nothing left that the judge can settle at the precision target" if self.delegation.applies
                     else "the judge is not trusted: its verdicts wait for people")
+            elif not len(chosen) and not rnd.termination and len(scores.pool) and scores.unlike.all():
+                termination = Termination.finished(
+                    "every text left looks like it fits none of the labels: see `red discover` for new labels")
             record = replace(record, termination=termination)
             if self.sink:
                 self.sink.on_iteration(record, scores.predictions(data.label_names))
@@ -579,4 +604,5 @@ class RedLoop:
             selected=int(len(chosen)), calls=len(rnd.judged), accepted=rnd.accepted, rejected=rnd.rejected,
             errors=rnd.errors, total_calls=state.calls, seconds=seconds,
             eval_accuracy=eval_acc, pool_accuracy=pool_acc, subset_stats=stats, held=rnd.held,
+            said_none=rnd.said_none, skipped_unlike=int(scores.unlike.sum()),
         )

@@ -81,15 +81,41 @@ class OutOfScope:
     alpha: float
 
 
-def out_of_scope(X: np.ndarray, known: np.ndarray, alpha: float = DEFAULT_ALPHA, k: int = DEFAULT_K) -> OutOfScope:
-    """Score every text against the known texts (``known``: a mask of labeled texts) and flag
-    the unlabeled ones that fit none of the labels at level ``alpha``."""
+def scope_scores(X: np.ndarray, known: np.ndarray, none: np.ndarray | None = None, k: int = DEFAULT_K) -> np.ndarray:
+    """How much each text looks like the labels' known texts: its likeness to them, less its
+    likeness to the texts answered "fits none of the labels" (``none``: a mask) where there
+    are at least ``k`` of those — the project's own evidence of what fits nothing."""
+    s = likeness(X, known, k=k)
+    if none is not None and int(np.asarray(none).sum()) >= max(k, 2):
+        s = s - likeness(X, np.asarray(none, dtype=bool), k=k)
+    return s
+
+
+def out_of_scope(X: np.ndarray, known: np.ndarray, alpha: float = DEFAULT_ALPHA, k: int = DEFAULT_K,
+                 none: np.ndarray | None = None) -> OutOfScope:
+    """Score every text against the known texts (``known``: a mask of labeled texts; ``none``:
+    of texts answered "fits none of the labels") and flag the unlabeled ones that fit none of
+    the labels at level ``alpha``. The p-values are calibrated on the known texts' own
+    scores (each left out of its own), so about ``alpha`` of in-scope texts are flagged."""
     if not 0 < alpha < 1:
         raise ValueError("alpha is a share of in-scope texts: between 0 and 1")
     known = np.asarray(known, dtype=bool)
-    s = likeness(X, known, k=k)
+    s = scope_scores(X, known, none, k=k)
     p = conformal_p(s, s[known])
     return OutOfScope(p=p, flagged=(p < alpha) & ~known, alpha=alpha)
+
+
+def unlike(X: np.ndarray, y: np.ndarray, none, rows: np.ndarray, alpha: float) -> np.ndarray:
+    """Which of ``rows`` look like they fit none of the labels — less like the labels' known
+    texts (``y >= 0``), and more like the texts answered "fits none" (``none``: positions),
+    than all but ``alpha`` of the known texts are — so an answer there would rarely add a
+    label. All false when ``alpha`` is 0."""
+    known = np.asarray(y) >= 0
+    if not alpha or not len(rows) or known.sum() < 2:
+        return np.zeros(len(rows), dtype=bool)
+    none_mask = np.zeros(len(known), dtype=bool)
+    none_mask[list(none)] = True
+    return out_of_scope(X, known, alpha=alpha, none=none_mask).p[rows] < alpha
 
 
 def nearest_labels(X: np.ndarray, y: np.ndarray, groups: list[np.ndarray]) -> list[tuple[int, float]]:

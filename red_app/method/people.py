@@ -8,6 +8,10 @@ from typing import Callable
 
 from .stopping import Termination
 
+# The label index a sink gives a text decided to fit none of the labels (red_app.method.loop
+# re-exports it); any other negative index is a label the loop does not know.
+FITS_NONE = -2
+
 
 class People:
     """What people decided, read from the loop's sink (a bare loop has no sink: no people)."""
@@ -17,6 +21,7 @@ class People:
         self.judge = judge
         self.accepted = 0  # decisions read so far that gave a text a label
         self.rejected = 0  # decisions read so far that rejected a label (and gave none)
+        self.said_none = 0  # decisions read so far that the text fits none of the labels
 
     def take(self, state) -> None:
         """Apply what people decided since the last look.
@@ -31,10 +36,16 @@ class People:
         for i, lab, valid in self.sink.human_decisions():
             state.decided.add(i)
             state.held.discard(i)
+            if lab == FITS_NONE and valid:  # fits none of the labels: no label, never asked again
+                state.y[i] = -1
+                state.none.add(i)
+                self.said_none += 1
+                continue
             if lab < 0:  # a label the loop does not know yet: the sample is simply left to people
                 continue
             if valid:
                 state.y[i] = lab
+                state.none.discard(i)
                 self.accepted += 1
             else:
                 self.rejected += 1
@@ -46,7 +57,7 @@ class People:
         # the loop's label may be a judge's that the log never kept (a person decided the text
         # while the judge was asked): the text's label is what the log says now
         for i, lab, _excluded, _decided, _held in self.sink.states_now(unsure) if unsure else []:
-            state.y[i] = lab
+            state.y[i] = max(lab, -1)
         # An undo: the sample is as the log now says (its label, rejections, whether a person
         # decided it, whether a verdict waits for one), so a revoked decision stops protecting it.
         changes = self.sink.revoked_decisions()
@@ -55,7 +66,8 @@ class People:
         touched = {c[0] for c in changes}
         state.excluded.difference_update({p for p in state.excluded if p[0] in touched})
         for i, lab, excluded, decided, held in changes:
-            state.y[i] = lab
+            state.y[i] = max(lab, -1)
+            (state.none.add if lab == FITS_NONE else state.none.discard)(i)
             state.excluded.update((i, x) for x in excluded)
             (state.decided.add if decided else state.decided.discard)(i)
             (state.held.add if held else state.held.discard)(i)

@@ -73,6 +73,7 @@ class Outcome:
     excluded: tuple[int, ...]
     candidates: tuple[int, ...] = ()
     failure: str | None = None
+    none: bool = False  # "none of these" (a choose question): the text may fit none of the labels
 
 
 class BinaryQuestion:
@@ -145,7 +146,8 @@ class ChooseQuestion:
         if decision == "error" and verdict.valid is not None:  # an answer naming no candidate: charged, yet failed
             failure = f"the judge chose {verdict.choice!r}, not one of the candidates"
         label = p.labels[names.index(verdict.choice)] if verdict.choice in names else p.labels[0]
-        return Outcome(decision, p_right, label, p.labels, candidates=p.labels, failure=failure)
+        return Outcome(decision, p_right, label, p.labels, candidates=p.labels, failure=failure,
+                       none=decision == "invalid" and verdict.choice is None)
 
     def retry(self, state, scores, p: Proposal, delegation) -> None:
         return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from .schema import CURRENT_LABELS_SQL, EXPORT_SQL, LIVE_EVENTS_SQL
+from .schema import EXPORT_SQL, LIVE_EVENTS_SQL
 from .store import Project, insert_arrow, utcnow
 
 # Every pool text with a current label that is not a seed: label, confidence, origin as
@@ -14,14 +14,15 @@ _POOL_WHERE = "label IS NOT NULL AND role = 'pool' AND origin <> 'seed'"
 
 
 def _labeled_pool_sql() -> str:
-    return EXPORT_SQL.format(current=CURRENT_LABELS_SQL, decisions="NULL", review_below="NULL",
+    return EXPORT_SQL.format(decisions="NULL", review_below="NULL",
                              where=_POOL_WHERE, drop=", decisions", as_list="")
 
 
 def labeled_pool(project: Project):
     """id, label, confidence, origin of every labeled pool text (seeds and holdout aside)."""
     return project.cursor().execute(
-        f"SELECT id AS sample_id, label, confidence, origin FROM ({_labeled_pool_sql()}) ORDER BY sample_id").df()
+        f"SELECT id AS sample_id, label, coalesce(confidence, 0.0) AS confidence, origin FROM ({_labeled_pool_sql()}) "
+        "ORDER BY sample_id").df()
 
 
 def save_audit(project: Project, n: int, seed: int | None, population: int, items: pa.Table) -> int:
@@ -96,7 +97,8 @@ def audited_population(project: Project, audit_id: int):
         f"""SELECT s.id AS sample_id, coalesce(i.label, p.label) AS label, coalesce(i.origin, p.origin) AS origin,
                    coalesce(i.confidence, p.confidence) AS confidence, s.gold_label
             FROM samples s
-            LEFT JOIN (SELECT id AS sample_id, label, confidence, origin FROM ({_labeled_pool_sql()})) p
+            LEFT JOIN (SELECT id AS sample_id, label, coalesce(confidence, 0.0) AS confidence, origin
+                       FROM ({_labeled_pool_sql()})) p
               ON p.sample_id = s.id
             LEFT JOIN audit_items i ON i.sample_id = s.id AND i.audit_id = ?
             WHERE p.sample_id IS NOT NULL OR i.sample_id IS NOT NULL""", [audit_id]).df()

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from ..errors import ImportValidationError, option
 from .filters import apply_filter, check_filter
-from .schema import CURRENT_LABELS_SQL, EXPORT_ORIGINS, EXPORT_SQL
+from .schema import EXPORT_ORIGINS, EXPORT_SQL
 from .store import Event, Project, utcnow
 
 FORMATS = ("csv", "tsv", "jsonl", "parquet")
@@ -632,10 +632,10 @@ EXPORT_FORMATS = ("csv", "parquet", "jsonl")
 FORMULA_START = "^[=+\\-@\t\r]"
 
 
-def _csv_safe(project: Project, sql: str) -> str:
+def _csv_safe_on(cur, sql: str) -> str:
     """Wrap an export query so that every text cell a spreadsheet would read as a formula
     starts with a single quote (OWASP's advice)."""
-    cols = project.cursor().execute(f"DESCRIBE {sql}").fetchall()
+    cols = cur.execute(f"DESCRIBE {sql}").fetchall()
     out = []
     for name, typ, *_ in cols:
         q = '"' + name.replace('"', '""') + '"'
@@ -648,11 +648,64 @@ def _csv_safe(project: Project, sql: str) -> str:
     return f"SELECT {', '.join(out)} FROM ({sql})"
 
 
+def _export_sql(project: Project, fmt: str, where: list[str], history: bool, review_below: float | None) -> str:
+    """The export's query: its rows, and a model label out of scope written with no confidence."""
+    if review_below is None:  # the threshold chosen with `red quality --review-below`
+        saved = project.get_setting("review_below")
+        review_below = float(saved) if saved else None
+    rb = "NULL" if review_below is None else repr(float(review_below))
+    decisions = "to_json(h.decisions)" if fmt == "csv" else "h.decisions"
+    # CSV has no lists: they are written as JSON text there
+    sql = EXPORT_SQL.format(decisions=decisions, review_below=rb,
+                            where=" AND ".join(where), drop="" if history else ", decisions",
+                            as_list="to_json" if fmt == "csv" else "")
+    # a model label on a text unlike every label's known texts is a guess: written with no confidence
+    return (f"SELECT * REPLACE (CASE WHEN out_of_scope AND origin = 'model' THEN NULL ELSE confidence END "
+            f"AS confidence) FROM ({sql})")
+
+
+def _none_label(project: Project, name: str | None) -> str | None:
+    """The name written for texts that fit none of the labels, checked (None: an empty label)."""
+    if name is None:
+        return None
+    name = name.strip()
+    if not name:
+        raise ImportValidationError("--none-label needs a name, e.g. other (leave it out for an empty label)")
+    if name in set(project.labels()):
+        raise ImportValidationError(f"--none-label {name!r} is one of the project's labels: choose a name no label "
+                                    "has, so the texts that fit none stay apart")
+    return name
+
+
+def _export_where(include_unlabeled: bool, min_confidence: float | None, origins: list[str] | None) -> list[str]:
+    """The export's row conditions; only checked numbers and known origin names reach the
+    SQL, never a user's string. A text that fits no label is written by default."""
+    where = ["TRUE" if include_unlabeled else "(label IS NOT NULL OR out_of_scope)"]
+    if min_confidence is not None:
+        mc = float(min_confidence)
+        if not 0.0 <= mc <= 1.0:
+            raise ImportValidationError(f"--min-confidence must be between 0 and 1, not {min_confidence!r}")
+        # a model label out of scope has no confidence in the export: never a sure label
+        where.append(f"confidence >= {mc!r} AND NOT (out_of_scope AND origin = 'model')")
+    if origins:
+        bad = sorted(set(origins) - set(EXPORT_ORIGINS))
+        if bad:
+            raise ImportValidationError(f"unknown origin {bad[0]!r}: use {', '.join(EXPORT_ORIGINS)}")
+        where.append("origin IN (" + ", ".join(f"'{o}'" for o in origins) + ")")
+    return where
+
+
 def export_labels(project: Project, out: str | Path, fmt: str | None = None, include_unlabeled: bool = False,
                   min_confidence: float | None = None, origins: list[str] | None = None,
-                  history: bool = True, review_below: float | None = None) -> int:
+                  history: bool = True, review_below: float | None = None, none_label: str | None = None) -> int:
     """Write one row per sample (holdout aside): id, text, label, confidence, origin,
-    needs_review, alternatives, who decided and — with ``history`` — every decision.
+    needs_review, out_of_scope, p_in_scope, alternatives, who decided and — with
+    ``history`` — every decision.
+
+    A text decided to fit none of the labels (a person's "fits no label", a judge's "none of
+    these") is written with an empty label — or ``none_label``, e.g. ``other`` — and
+    ``out_of_scope`` true; a model label on a text unlike every label's known texts is
+    out of scope too, needs review and has no confidence.
 
     A decided label (seed, import, judge, human) keeps its origin; every other text gets
     the newest model label (``origin = 'model'``, `red predict`) with its calibrated
@@ -672,35 +725,25 @@ def export_labels(project: Project, out: str | Path, fmt: str | None = None, inc
         raise ImportValidationError(
             f"cannot export to {out.name}: use a .csv, .parquet or .jsonl file name or --format"
         )
-    where = ["TRUE" if include_unlabeled else "label IS NOT NULL"]
-    # only checked numbers and known origin names reach the SQL, never a user's string
-    if min_confidence is not None:
-        mc = float(min_confidence)
-        if not 0.0 <= mc <= 1.0:
-            raise ImportValidationError(f"--min-confidence must be between 0 and 1, not {min_confidence!r}")
-        where.append(f"confidence >= {mc!r}")
-    if origins:
-        bad = sorted(set(origins) - set(EXPORT_ORIGINS))
-        if bad:
-            raise ImportValidationError(f"unknown origin {bad[0]!r}: use {', '.join(EXPORT_ORIGINS)}")
-        where.append("origin IN (" + ", ".join(f"'{o}'" for o in origins) + ")")
-    if review_below is None:  # the threshold chosen with `red quality --review-below`
-        saved = project.get_setting("review_below")
-        review_below = float(saved) if saved else None
-    rb = "NULL" if review_below is None else repr(float(review_below))
-    decisions = "to_json(h.decisions)" if fmt == "csv" else "h.decisions"
-    # CSV has no lists: they are written as JSON text there
-    sql = EXPORT_SQL.format(current=CURRENT_LABELS_SQL, decisions=decisions, review_below=rb,
-                            where=" AND ".join(where), drop="" if history else ", decisions",
-                            as_list="to_json" if fmt == "csv" else "")
+    where = _export_where(include_unlabeled, min_confidence, origins)
+    none_label = _none_label(project, none_label)
+    sql = _export_sql(project, fmt, where, history, review_below)
+    cur = project.cursor()
+    if none_label is not None:  # the name travels as data (a registered table), never as SQL
+        cur.register("_none_label", pa.table({"name": [none_label]}))
+        sql = (f"SELECT * REPLACE (CASE WHEN label IS NULL AND out_of_scope THEN (SELECT name FROM _none_label) "
+               f"ELSE label END AS label) FROM ({sql})")
     if fmt == "csv":
-        sql = _csv_safe(project, sql)
+        sql = _csv_safe_on(cur, sql)
     option = {"csv": "FORMAT csv, HEADER", "parquet": "FORMAT parquet", "jsonl": "FORMAT json"}[fmt]
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".partial")
-    cur = project.cursor()
     quoted = "'" + str(tmp).replace("'", "''") + "'"
-    cur.execute(f"COPY ({sql}) TO {quoted} ({option})")
-    n = cur.execute(f"SELECT count(*) FROM ({sql})").fetchall()[0][0]
+    try:
+        cur.execute(f"COPY ({sql}) TO {quoted} ({option})")
+        n = cur.execute(f"SELECT count(*) FROM ({sql})").fetchall()[0][0]
+    finally:
+        if none_label is not None:
+            cur.unregister("_none_label")
     tmp.replace(out)  # never leave a half-written export under the real name
     return int(n)

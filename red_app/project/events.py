@@ -12,7 +12,16 @@ import pyarrow as pa
 
 from ..errors import ProjectError, UnknownLabelError
 from .core import CoreProject, utcnow
-from .schema import CURRENT_LABELS_SQL, EXCLUDED_PAIRS_SQL, HELD_SAMPLES_SQL, LIVE_EVENTS_SQL, ORIGINS, VERDICTS
+from .schema import (
+    CURRENT_LABELS_SQL,
+    EXCLUDED_PAIRS_SQL,
+    HELD_SAMPLES_SQL,
+    LIVE_EVENTS_SQL,
+    NO_LABEL,
+    NO_LABEL_SQL,
+    ORIGINS,
+    VERDICTS,
+)
 
 
 @dataclass(frozen=True)
@@ -68,7 +77,7 @@ def _action_ids(cur: duckdb.DuckDBPyConnection, events: Sequence[Event]) -> list
 def _refuse_unknown_references(cur: duckdb.DuckDBPyConnection) -> None:
     """Refuse registered ``_events`` that name a label or a sample the project lacks."""
     unknown = cur.execute(
-        "SELECT DISTINCT label FROM _events WHERE label NOT IN (SELECT name FROM labels)"
+        "SELECT DISTINCT label FROM _events WHERE label NOT IN (SELECT name FROM labels) AND label <> ?", [NO_LABEL]
     ).fetchall()
     if unknown:
         raise UnknownLabelError(
@@ -127,6 +136,11 @@ class EventsMixin(CoreProject):
         return dict(self.cursor().execute(
             f"SELECT c.sample_id, c.label FROM ({CURRENT_LABELS_SQL}) c JOIN samples s ON s.id = c.sample_id "
             "WHERE s.role = 'seed'").fetchall())
+
+    def fits_none(self) -> dict[str, str]:
+        """{sample id: origin} of the texts decided to fit none of the labels (the newest
+        decision on them says so: a person's, or a judge's "none of these")."""
+        return dict(self.cursor().execute(f"SELECT sample_id, origin FROM ({NO_LABEL_SQL})").fetchall())
 
     def excluded_pairs(self) -> set[tuple[str, str]]:
         """(sample id, label) pairs whose latest verdict is ``invalid``: never proposed again."""
@@ -206,7 +220,8 @@ class EventsMixin(CoreProject):
 
     def sample_states(self, sample_ids: Sequence[str]) -> dict[str, dict]:
         """Each sample's state derived from the events in force: {id: {label, excluded,
-        decided, held}} (label None when it has none; excluded: its rejected labels).
+        decided, held, none}} (label None when it has none; excluded: its rejected labels;
+        none: decided to fit none of the labels).
 
         This is the log's view, which a run trains on: ``label`` is a decided label only,
         never a model's (for the label a text shows, see
@@ -217,10 +232,13 @@ class EventsMixin(CoreProject):
         cur = self.cursor()
         cur.register("_s", pa.table({"sample_id": pa.array(list(sample_ids), pa.string())}))
         try:
-            out = {s: {"label": None, "excluded": set(), "decided": False, "held": False} for s in sample_ids}
+            out = {s: {"label": None, "excluded": set(), "decided": False, "held": False, "none": False}
+                   for s in sample_ids}
             for sid, lab in cur.execute(
                     f"SELECT c.sample_id, c.label FROM ({CURRENT_LABELS_SQL}) c JOIN _s USING (sample_id)").fetchall():
                 out[sid]["label"] = lab
+            for (sid,) in cur.execute(f"SELECT c.sample_id FROM ({NO_LABEL_SQL}) c JOIN _s USING (sample_id)").fetchall():
+                out[sid]["none"] = True
             for sid, lab in cur.execute(
                     f"SELECT x.sample_id, x.label FROM ({EXCLUDED_PAIRS_SQL}) x JOIN _s USING (sample_id)").fetchall():
                 out[sid]["excluded"].add(lab)

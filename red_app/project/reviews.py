@@ -13,7 +13,7 @@ from typing import Sequence
 import pyarrow as pa
 
 from ..errors import RedError
-from .schema import CURRENT_LABELS_SQL, EXCLUDED_PAIRS_SQL, LIVE_EVENTS_SQL
+from .schema import CURRENT_LABELS_SQL, EXCLUDED_PAIRS_SQL, LIVE_EVENTS_SQL, NO_LABEL
 from .store import Event, Project, utcnow
 
 QUEUE_SQL = """
@@ -253,23 +253,27 @@ def decision_log(project: Project, limit: int = 500):
 def earlier_verdicts(project: Project, sample_id: str):
     """Every word on one text, oldest first: each judge verdict (applied, sent to people, or
     a measurement) and each person's decision (undone ones too). Columns: said_at, who, kind
-    (judge / person), label, said (valid / invalid), status, confidence, rationale, verdict_id."""
+    (judge / person), label, said (valid / invalid), status, confidence, rationale, verdict_id.
+    A judge's "none of these" names its candidates; a decision that the text fits none of
+    the labels reads so (its label is NO_LABEL in the log)."""
     return project.cursor().execute(
         """SELECT created_at AS said_at, judge_kind || coalesce(' (' || model || ')', '') AS who, 'judge' AS kind,
-                  label, CASE WHEN valid THEN 'valid' ELSE 'invalid' END AS said,
+                  CASE WHEN candidates IS NOT NULL AND choice IS NULL AND NOT valid
+                       THEN 'none of ' || array_to_string(candidates, ', ') ELSE label END AS label, CASE WHEN valid THEN 'valid' ELSE 'invalid' END AS said,
                   CASE WHEN coalesce(purpose, 'run') <> 'run' THEN purpose || ' (never applied)'
                        WHEN coalesce(applied, TRUE) THEN 'applied'
                        ELSE 'not applied: sent to people' END AS status,
                   confidence, rationale, verdict_id, NULL::BIGINT AS event_id
            FROM judge_verdicts WHERE sample_id = ? AND valid IS NOT NULL
            UNION ALL
-           SELECT a.created_at, a.actor, 'person', a.label, a.verdict,
+           SELECT a.created_at, a.actor, 'person',
+                  CASE WHEN a.label = ? THEN '(fits none of the labels)' ELSE a.label END, a.verdict,
                   CASE WHEN r.event_id IS NULL THEN 'in force'
                        ELSE 'undone by ' || r.actor || ' at ' || strftime(r.created_at, '%Y-%m-%d %H:%M:%S') END,
                   NULL, a.note, a.verdict_id, a.event_id
            FROM annotations a LEFT JOIN revocations r USING (event_id)
            WHERE a.sample_id = ? AND a.origin = 'human'
-           ORDER BY said_at, event_id NULLS FIRST, verdict_id""", [sample_id, sample_id]).df()
+           ORDER BY said_at, event_id NULLS FIRST, verdict_id""", [sample_id, NO_LABEL, sample_id]).df()
 
 
 def rejected_labels(project: Project, sample_id: str) -> set[str]:

@@ -14,6 +14,7 @@ import pyarrow as pa
 from ..errors import ProjectError
 from ..method.stopping import Termination
 from .core import CoreProject, insert_arrow, utcnow
+from .schema import NO_LABEL
 
 # A run whose process has not said it is there for this long is taken for gone (a heartbeat
 # comes with every write and every look at people's answers; a fit at 1,010 labels takes ~20 s).
@@ -65,7 +66,8 @@ def owner_alive(owner: str | None, beat) -> bool:
 
 # The per-iteration figures stored in ``iterations``, by name (IterationRecord's fields).
 ITERATION_FIGURES = ("seconds", "pool_size", "labeled_size", "uncertain_count", "unassigned", "selected", "calls",
-                     "accepted", "rejected", "errors", "eval_accuracy", "pool_accuracy", "held")
+                     "accepted", "rejected", "errors", "eval_accuracy", "pool_accuracy", "held", "said_none",
+                     "skipped_unlike")
 
 
 class RunsMixin(CoreProject):
@@ -171,19 +173,22 @@ class RunsMixin(CoreProject):
 
     def run_answers(self, run_id: int) -> dict:
         """What people made of a run's proposals to them: ``proposals``, ``answered`` (texts a
-        person decided after the proposal), ``labeled`` (given a label) and ``none`` (every
-        label they rejected, none given)."""
+        person decided after the proposal), ``labeled`` (given a label), ``fits_none`` (said
+        to fit none of the labels) and ``none`` (labels rejected, none given)."""
         row = self.cursor().execute(
             """WITH p AS (SELECT sample_id, min(created_at) AS asked FROM judge_verdicts
                           WHERE run_id = ? AND coalesce(purpose, 'run') = 'run' AND valid IS NOT NULL
                             AND NOT coalesce(applied, TRUE) GROUP BY sample_id),
-                    h AS (SELECT e.sample_id, bool_or(e.verdict = 'valid') AS labeled
+                    h AS (SELECT e.sample_id, bool_or(e.verdict = 'valid' AND e.label <> ?) AS labeled,
+                                 bool_or(e.verdict = 'valid' AND e.label = ?) AS fits_none
                           FROM annotations e JOIN p ON p.sample_id = e.sample_id
                           WHERE e.origin = 'human' AND e.created_at >= p.asked
                             AND e.event_id NOT IN (SELECT event_id FROM revocations) GROUP BY e.sample_id)
                SELECT (SELECT count(*) FROM p), count(*), count(*) FILTER (WHERE labeled),
-                      count(*) FILTER (WHERE NOT labeled) FROM h""", [run_id]).fetchall()[0]
-        return dict(zip(("proposals", "answered", "labeled", "none"), (int(x or 0) for x in row)))
+                      count(*) FILTER (WHERE fits_none AND NOT labeled),
+                      count(*) FILTER (WHERE NOT labeled AND NOT fits_none) FROM h""",
+            [run_id, NO_LABEL, NO_LABEL]).fetchall()[0]
+        return dict(zip(("proposals", "answered", "labeled", "fits_none", "none"), (int(x or 0) for x in row)))
 
     def run_budget(self, run_id: int) -> dict:
         """Where a run's judge calls went: measuring the judge, accepted, rejected, sent to

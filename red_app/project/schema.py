@@ -8,7 +8,7 @@ entry for a change; never edit an old one (files in the wild are at every versio
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 ORIGINS = ("seed", "import", "judge", "human")
 VERDICTS = ("valid", "invalid")
@@ -265,6 +265,13 @@ MIGRATIONS: list[list[str]] = [
     [
         """ALTER TABLE model_labels ADD COLUMN p_in_scope DOUBLE""",
     ],
+    # 9 -> 10 (issue 20): where an iteration's budget went — the answers "fits none of the
+    # labels" apart from other rejections — and the texts it did not ask about because they
+    # look like they fit none. A "fits none" decision itself is an event for NO_LABEL.
+    [
+        """ALTER TABLE iterations ADD COLUMN said_none BIGINT DEFAULT 0""",
+        """ALTER TABLE iterations ADD COLUMN skipped_unlike BIGINT DEFAULT 0""",
+    ],
 ]
 
 # A model label whose text is less like the labels' known texts than this share of them is
@@ -282,8 +289,13 @@ WHERE valid IS NOT NULL AND NOT coalesce(applied, TRUE) AND coalesce(purpose, 'r
   AND sample_id NOT IN (SELECT sample_id FROM (""" + LIVE_EVENTS_SQL + """) WHERE origin = 'human')
 """
 
-# The current label of every sample, derived from the append-only log (revoked events aside).
-CURRENT_LABELS_SQL = """
+# The label name a "fits none of the labels" decision records (issue 20): a valid event for
+# it says the text fits no label at all. Never a label's name: labels are never empty.
+NO_LABEL = ""
+
+# Every sample's decision, derived from the append-only log (revoked events aside): its newest
+# valid event — a label, or NO_LABEL ("fits none of the labels").
+_DECISIONS_SQL = """
 WITH last_per_label AS (
     SELECT sample_id, label,
            max(event_id) AS event_id,
@@ -297,6 +309,13 @@ FROM (SELECT sample_id, arg_max(label, event_id) AS label, max(event_id) AS even
 JOIN annotations a ON a.event_id = l.event_id
 """
 
+# Both kinds of decision: a label, or NO_LABEL.
+DECISIONS_SQL = _DECISIONS_SQL
+# The current label of every sample that has one (a text decided to fit no label has none).
+CURRENT_LABELS_SQL = _DECISIONS_SQL + "WHERE l.label <> " + repr(NO_LABEL) + "\n"
+# The samples decided to fit none of the labels, by whom.
+NO_LABEL_SQL = _DECISIONS_SQL + "WHERE l.label = " + repr(NO_LABEL) + "\n"
+
 # (sample, label) pairs whose latest verdict is 'invalid': never proposed again.
 EXCLUDED_PAIRS_SQL = """
 SELECT sample_id, label FROM (
@@ -306,13 +325,16 @@ SELECT sample_id, label FROM (
 
 # Every non-holdout sample with its label, confidence, origin and needs_review: the export's
 # rows (red_app/project/dataio.py), shared with the Texts search (texts.py) and the audits'
-# labeled pool (audits.py), which select from `rows`. Its placeholders: {current} (the
-# current labels, CURRENT_LABELS_SQL), {decisions}, {as_list} and {review_below}.
+# labeled pool (audits.py), which select from `rows`. Its placeholders: {decisions},
+# {as_list} and {review_below}. A text decided to fit no label (NO_LABEL) has no label, is
+# out of scope, and needs no review; a model label on a text unlike every label's known texts
+# (p_in_scope below OUT_OF_SCOPE_BELOW) is out of scope too and needs review (the export
+# writes it with no confidence: it is a guess).
 # A model label that a person (or an applied judge verdict) rejected after the prediction is
 # no label at all: the text shows as unlabeled and needing review until someone labels it
 # or the next prediction proposes another label.
 LABEL_ROWS_SQL = """
-WITH cur AS ({current}),
+WITH cur AS (""" + DECISIONS_SQL + """),
 ml AS (SELECT m.*, x.sample_id IS NOT NULL AS rejected
        FROM model_labels m
        LEFT JOIN (""" + EXCLUDED_PAIRS_SQL + """) x ON x.sample_id = m.sample_id AND x.label = m.label
@@ -333,8 +355,11 @@ hist AS (
 ),
 rows AS (
     SELECT s.id, s.text,
-           coalesce(cur.label, CASE WHEN NOT ml.rejected THEN ml.label END) AS label,
-           CASE WHEN cur.label IS NOT NULL THEN
+           CASE WHEN cur.label = '' THEN NULL
+                ELSE coalesce(cur.label, CASE WHEN NOT ml.rejected THEN ml.label END) END AS label,
+           -- "fits no label" decided by a judge: P(none of its candidates is right)
+           CASE WHEN cur.label = """ + repr(NO_LABEL) + """ AND cur.origin = 'judge' THEN 1.0 - coalesce(v.p_right, 0.0)
+                WHEN cur.label IS NOT NULL THEN
                     CASE WHEN cur.origin = 'judge' THEN coalesce(v.p_right, a.confidence, 1.0) ELSE 1.0 END
                 WHEN NOT ml.rejected THEN ml.confidence END AS confidence,
            CASE WHEN cur.label IS NOT NULL THEN cur.origin WHEN NOT ml.rejected THEN 'model' END AS origin,
@@ -344,7 +369,8 @@ rows AS (
                                                OR ml.p_in_scope < """ + repr(OUT_OF_SCOPE_BELOW) + """)), FALSE)
              AS needs_review,
            -- a text unlike every label's known texts: its model label is a guess (issue 20)
-           coalesce(cur.label IS NULL AND ml.p_in_scope < """ + repr(OUT_OF_SCOPE_BELOW) + """, FALSE) AS out_of_scope,
+           coalesce(cur.label = """ + repr(NO_LABEL) + """
+                    OR (cur.label IS NULL AND ml.p_in_scope < """ + repr(OUT_OF_SCOPE_BELOW) + """), FALSE) AS out_of_scope,
            CASE WHEN cur.label IS NULL THEN ml.p_in_scope END AS p_in_scope,
            CASE WHEN cur.label IS NULL THEN {as_list}(ml.alternatives) END AS alternatives,
            CASE WHEN cur.label IS NULL THEN {as_list}(ml.alternative_confidences) END AS alternative_confidences,

@@ -29,6 +29,8 @@ from .schema import (  # noqa: F401  (re-exported: the store's vocabulary)
     HELD_SAMPLES_SQL,
     LIVE_EVENTS_SQL,
     MIGRATIONS,
+    NO_LABEL,
+    NO_LABEL_SQL,
     ORIGINS,
     ROLES,
     SCHEMA_VERSION,

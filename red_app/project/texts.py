@@ -13,17 +13,17 @@ from typing import Sequence
 import pyarrow as pa
 
 from ..errors import RedError
-from .schema import CURRENT_LABELS_SQL, EXPORT_ORIGINS, LABEL_ROWS_SQL, LIVE_EVENTS_SQL
+from .schema import EXPORT_ORIGINS, LABEL_ROWS_SQL, LIVE_EVENTS_SQL
 from .store import Project
 
 SORTS = ("confidence", "id")
 _ORDER = {"confidence": "confidence ASC NULLS FIRST, seq", "id": "id"}
 
 # the rows CTE with its one setting (review_below) as the first parameter
-_ROWS = LABEL_ROWS_SQL.format(current=CURRENT_LABELS_SQL, decisions="NULL", as_list="",
+_ROWS = LABEL_ROWS_SQL.format(decisions="NULL", as_list="",
                               review_below="CAST(? AS DOUBLE)")
 _COLUMNS = ("id, text, label, confidence, origin, coalesce(needs_review, FALSE) AS needs_review, "
-            "alternatives")
+            "out_of_scope, p_in_scope, alternatives")
 
 
 def like_pattern(query: str) -> str:

@@ -13,7 +13,7 @@ import pyarrow as pa
 from ..errors import ProjectError
 from .core import insert_arrow, utcnow
 from .events import Event, EventsMixin
-from .schema import LIVE_EVENTS_SQL
+from .schema import LIVE_EVENTS_SQL, NO_LABEL
 
 PURPOSES = ("run", "calibration", "eval")
 
@@ -74,16 +74,23 @@ def _withhold_decided(cur: duckdb.DuckDBPyConnection, tbl: pa.Table) -> pa.Table
 
 def _verdict_events(run_id: int | None, iteration: int | None, rows: Sequence[dict], vids: Sequence[int],
                     applied: Sequence[bool]) -> list[Event]:
-    """The annotation events of the applied, answered verdicts (``vids``: their ids, in order)."""
-    # a choose answer of "none" rejects every candidate it was offered
+    """The annotation events of the applied, answered verdicts (``vids``: their ids, in order).
+
+    A choose answer of "none" rejects every candidate it was offered and says the text fits
+    none of the labels (an event for NO_LABEL, issue 20): the text leaves the pool with no
+    label until a person says otherwise."""
+    def labels(r):
+        if r["valid"] or not r.get("candidates"):
+            return [(r["label"], "valid" if r["valid"] else "invalid")]
+        return [(c, "invalid") for c in r["candidates"]] + [(NO_LABEL, "valid")]
+
     return [
-        Event(sample_id=r["sample_id"], label=lab, origin="judge",
-              verdict="valid" if r["valid"] else "invalid", actor=r["judge_kind"],
+        Event(sample_id=r["sample_id"], label=lab, origin="judge", verdict=verdict, actor=r["judge_kind"],
               iteration=iteration, run_id=run_id, model=r.get("model"),
               confidence=r.get("confidence"), verdict_id=vid)
         for r, vid, ok in zip(rows, vids, applied)
         if r.get("valid") is not None and ok
-        for lab in ([r["label"]] if r["valid"] or not r.get("candidates") else r["candidates"])
+        for lab, verdict in labels(r)
     ]
 
 

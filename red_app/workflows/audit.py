@@ -20,7 +20,7 @@ from ..project.audits import (
     labeled_pool,
     save_audit,
 )
-from ..project.store import Project
+from ..project.store import NO_LABEL, Project
 from ..method.quality import (
     CURVE_GRID,
     NO_ESTIMATE,
@@ -32,7 +32,7 @@ from ..method.quality import (
 )
 from .review import decide, decide_many, plan_decision
 
-ANSWERS = ("right", "wrong")
+ANSWERS = ("right", "wrong", "fits-none")
 MIN_PER_STRATUM = 3
 MIN_PER_LABEL = 5
 # Fewer answers than this and a figure is not shown: with 2 answers both right, the Wilson
@@ -90,7 +90,8 @@ def current_audit(project: Project, audit_id: int | None = None):
 def answer_item(project: Project, sample_id: str, answer: str, reviewer: str, label: str | None = None,
                 audit_id: int | None = None) -> list[int]:
     """Record a person's answer on one audit item as an ordinary human decision on the
-    item's label: right → accept; wrong with ``label`` → override; wrong alone → reject."""
+    item's label: right → accept; wrong with ``label`` → override; wrong alone → reject;
+    fits-none → the text fits none of the labels (the label is wrong, and no other is right)."""
     _, items = current_audit(project, audit_id)
     return decide(project, **_answer_plan(project, items, sample_id, answer, reviewer, label, audit_id))
 
@@ -118,13 +119,15 @@ def _answer_plan(project: Project, items, sample_id: str, answer: str, reviewer:
                  audit_id: int | None) -> dict:
     """The review decision an audit answer is (see :func:`answer_item`)."""
     if answer not in ANSWERS:
-        raise RedError(f"answer right or wrong, not {answer!r}")
+        raise RedError(f"answer right, wrong or fits-none (the text fits none of the labels), not {answer!r}")
     row = items[items.sample_id == sample_id]
     if not len(row):
         raise RedError(f"{sample_id!r} is not in the audit sample: list its texts with red audit-items PROJECT")
     item = row.iloc[0]
     if answer == "right":
         action = "accept"
+    elif answer == "fits-none":
+        action = "fits_none"
     else:
         if label == item["label"]:
             raise RedError(f"{label!r} is the label under audit; answer right, or pick another label")
@@ -171,6 +174,15 @@ def estimate_text(e: dict) -> str:
     return f"{_pct(e['estimate'])} [{_pct(e['low'])}, {_pct(e['high'])}] · {counts}"
 
 
+def _fits_none(ans, strata, population: dict, drawn: int) -> dict:
+    """"Fits no label" as an answer of its own (issue 20): the estimated share of labels whose
+    text fits none of the labels, and how many answers said so (``said``)."""
+    said = (ans.human_label.to_numpy() == NO_LABEL) if len(ans) else np.zeros(0, bool)
+    out = _est(estimate_items(strata, said, population) if len(ans) else NO_ESTIMATE, drawn=drawn)
+    out["said"] = int(said.sum())
+    return out
+
+
 def quality_report(project: Project, audit_id: int | None = None, curve: bool = True) -> dict:
     """Estimated accuracy of the pool's labels from the active audit's answered items.
 
@@ -196,6 +208,7 @@ def quality_report(project: Project, audit_id: int | None = None, curve: bool = 
                                  int((items.origin == o).sum()))
                          for o in sorted(items.origin.unique())}
     out["judge_precision"] = out["per_origin"].get("judge", _est(NO_ESTIMATE))
+    out["fits_none"] = _fits_none(ans, strata, population, len(items))
     labels = ans.label.value_counts()
     out["per_label"] = {lab: _est(est(ans.label.to_numpy() == lab), int(ok[ans.label.to_numpy() == lab].sum()),
                                   int((items.label == lab).sum()))

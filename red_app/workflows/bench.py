@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -107,6 +107,8 @@ class BenchSet:
     texts: list[str]
     gold: dict              # sample id → label name (seeds and pool)
     X: np.ndarray
+    unseen: list[str] = field(default_factory=list)  # labels left out of the project (open world)
+    test_unseen_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @property
     def n_seed(self) -> int:
@@ -124,19 +126,41 @@ class BenchSet:
         return _accuracy(model, self.X[self.test_rows], self.y_all[self.test_rows])
 
 
-def bench_set(data_path: str, seeds: str, seed: int, cache_dir: str, model_key: str) -> BenchSet:
+def unseen_labels(names: list[str], k: int, seed: int) -> list[str]:
+    """The ``k`` labels an open-world benchmark leaves out of the project, drawn by ``seed``."""
+    if not 0 <= k < len(names) - 1:
+        raise RedError(f"--unseen-labels must leave at least 2 of the {len(names)} labels in the project")
+    return sorted(np.random.default_rng(seed).choice(names, size=k, replace=False).tolist()) if k else []
+
+
+def bench_set(data_path: str, seeds: str, seed: int, cache_dir: str, model_key: str, unseen: int = 0,
+              drop_unseen: bool = False) -> BenchSet:
+    """The dataset as the benchmark's project: seeds, pool and test. With ``unseen`` labels
+    (an open world), those labels are not the project's: they have no seeds, their texts stay
+    in the pool (fitting none of the labels) and accuracy counts the in-scope test texts.
+    ``drop_unseen`` is the closed-world reference: the same seeds, and those texts removed."""
     meta, X = load_dataset(data_path, cache_dir, model=model_key)
     seed_rows, pool_rows, test_rows = split_indices(meta, seeds, seed)
-    names = sorted(meta["label"].unique().tolist())
+    all_names = sorted(meta["label"].unique().tolist())
+    left_out = unseen_labels(all_names, unseen, seed)
+    names = [n for n in all_names if n not in set(left_out)]
     li = {n: k for k, n in enumerate(names)}
-    y_all = np.array([li[l] for l in meta["label"]], dtype=np.int64)
+    y_all = np.array([li.get(l, -1) for l in meta["label"]], dtype=np.int64)
+    if left_out:  # an unseen label's seeds are pool texts like the rest of its texts
+        pool_rows = np.sort(np.concatenate([pool_rows, seed_rows[y_all[seed_rows] < 0]]))
+        seed_rows = seed_rows[y_all[seed_rows] >= 0]
+        if drop_unseen:
+            pool_rows = pool_rows[y_all[pool_rows] >= 0]
+    test_unseen = test_rows[y_all[test_rows] < 0]
+    test_rows = test_rows[y_all[test_rows] >= 0]
     train_rows = np.concatenate([seed_rows, pool_rows])
     texts = meta["text"].tolist()
     ids = [str(i) for i in train_rows]
     data = LoopData(ids=ids, texts=[texts[i] for i in train_rows], X=X[train_rows], label_names=names,
                     X_eval=X[test_rows], y_eval=y_all[test_rows])
-    gold = {ids[k]: names[y_all[i]] for k, i in enumerate(train_rows)}
-    return BenchSet(data, y_all, names, seed_rows, pool_rows, test_rows, texts, gold, X)
+    labels = meta["label"].tolist()
+    gold = {ids[k]: labels[i] for k, i in enumerate(train_rows)}  # an unseen label's name: "none" is right
+    return BenchSet(data, y_all, names, seed_rows, pool_rows, test_rows, texts, gold, X, left_out, test_unseen)
 
 
 def run_bench(
@@ -157,6 +181,8 @@ def run_bench(
     model: str = DEFAULT_MODEL,
     finetune=None,
     engine: str = "torch",
+    unseen_labels: int = 0,
+    drop_unseen: bool = False,
 ) -> dict:
     """Every method on the same embeddings, budget and judge; a real ``judge`` (embedded,
     ollama, openai) is first measured on ``judge_sample`` fixed proposals against the gold."""
@@ -165,7 +191,7 @@ def run_bench(
     # torch by default, so figures stay comparable with earlier reports; each engine (and each
     # frozen encoder) has its own key in the cache file (red_app/project/encoders.py), never mixed
     model_key = cache_key(model, engine)
-    b = bench_set(data_path, seeds, seed, cache_dir, model_key)
+    b = bench_set(data_path, seeds, seed, cache_dir, model_key, unseen=unseen_labels, drop_unseen=drop_unseen)
     if len(np.unique(b.y_all[b.seed_rows])) < len(b.names):
         # labels without any seed cannot be proposed; keep them so accuracy stays honest
         log(f"note: {len(b.names) - len(np.unique(b.y_all[b.seed_rows]))} label(s) have no seed example")
@@ -174,7 +200,8 @@ def run_bench(
         "judge": "simulated" if judge is None else judge.describe(), "judge_accuracy": judge_accuracy,
         "p_valid_right": p_valid_right, "p_valid_wrong": p_valid_wrong, "classes": len(b.names),
         "seed_examples": int(b.n_seed), "pool": int(len(b.pool_rows)), "test": int(len(b.test_rows)),
-        "model": model_key, "engine": engine, "curves": {},
+        "model": model_key, "engine": engine, "curves": {}, "unseen_labels": len(b.unseen),
+        "drop_unseen": drop_unseen,
     }
     _baselines(b, out, LoopConfig(seed=seed, **(config_overrides or {})), log)
     if judge is not None and judge_sample > 0:
@@ -213,6 +240,7 @@ def _baselines(b: BenchSet, out: dict, config: LoopConfig, log) -> None:
     log(f"seeds only: {out['seeds_only_accuracy']:.4f} ({time.perf_counter() - t:.1f} s)")
     t = time.perf_counter()
     train_rows = b.train_rows
+    train_rows = train_rows[b.y_all[train_rows] >= 0]  # an open world: the project's labels only
     full = FlatClassifier(estimator=default_estimator(), n_labels=len(b.names)).fit(b.X[train_rows],
                                                                                     b.y_all[train_rows])
     out["full_supervision_accuracy"] = b.test_accuracy(full)
@@ -240,9 +268,11 @@ def _run_method(b: BenchSet, method: str, cfg: LoopConfig, judge, out: dict, log
     curve = [{"calls": 0, "accuracy": out["seeds_only_accuracy"]}]
     for rec in loop.run(b.data, state):
         curve.append({"calls": rec.total_calls, "accuracy": rec.eval_accuracy, "accepted": rec.accepted,
-                      "rejected": rec.rejected, "held": rec.held, "seconds": rec.seconds})
+                      "rejected": rec.rejected, "said_none": rec.said_none, "held": rec.held,
+                      "skipped_unlike": rec.skipped_unlike, "seconds": rec.seconds})
         log(f"{method}: iteration {rec.iteration}: {rec.total_calls} calls, accuracy "
-            f"{rec.eval_accuracy:.4f}, +{rec.accepted} / -{rec.rejected} ({rec.seconds:.1f} s)")
+            f"{rec.eval_accuracy:.4f}, +{rec.accepted} / none {rec.said_none} / -{rec.rejected} "
+            f"({rec.seconds:.1f} s)")
     out["curves"][method] = curve
     # with no iteration, the curve's only point: the seeds-only figure (see the note in the issue-22 closing note)
     out[f"{method}_accuracy"] = curve[-1]["accuracy"]
@@ -287,6 +317,10 @@ def _export_figures(b: BenchSet, cfg: LoopConfig, state: LoopState, out: dict, m
     log(f"export: every pool text labeled, accuracy {out['export_accuracy']:.4f} against hidden gold; "
         f"model labels {out['export_model_labels']} at accuracy {out['export_model_accuracy']:.4f}, "
         f"ECE {out['export_model_ece']:.4f} (temperature {ml.temperature:.2f})")
+    if b.unseen and not bool((b.y_all[b.pool_rows] >= 0).all()):
+        from .bench_open import open_world_figures
+
+        open_world_figures(b, cfg, state, out, log, seed=cfg.seed)
     if cfg.final_model == "finetune":
         test_texts = [b.texts[i] for i in b.test_rows]
         out.update(finetune_step(cfg, b.data, state, test_texts, b.y_all[b.test_rows], ref, truth, b.n_seed,

@@ -3,7 +3,8 @@ a new label waiting for a name — `red discover`, headless first.
 
 The texts looked at are the pool's texts nobody labeled (a model's prediction is not a
 label) that are unlike every label's known texts (:mod:`red_app.method.open_world`), and
-those where people rejected labels and gave none. A group becomes a label with
+those a person or the judge answered "fits none of the labels" (or where people rejected
+labels and gave none). A group becomes a label with
 :func:`label_from_group`: its texts are the new label's first examples, as a person's
 decisions (one undo takes them back), and the next run trains on it.
 """
@@ -75,11 +76,12 @@ def discover(project: Project, alpha: float | None = None, min_group: int | None
     # the texts as a run reads them (holdout aside), their labels and the labels rejected
     data, state = load_inputs(project)
     known = state.y >= 0
-    # texts someone said fit none of the labels shown: two or more labels rejected (a "none
-    # of these"), and no label since
+    # texts answered "fits none of the labels", or where two or more labels were rejected (a
+    # "none of these") and no label given since
     rejected = np.bincount([i for i, _lab in state.excluded], minlength=len(known))
-    said_none = (rejected >= 2) & ~known
-    oos = out_of_scope(data.X, known, alpha=alpha)
+    answered_none = np.isin(np.arange(len(known)), list(state.none))
+    said_none = ((rejected >= 2) | answered_none) & ~known
+    oos = out_of_scope(data.X, known, alpha=alpha, none=answered_none)
     look = ((oos.p < alpha) | said_none) & ~known
     unlabeled = int((~known).sum())
     if min_group is None:

@@ -50,4 +50,5 @@ def load_inputs(project: Project, model: str | None = None) -> tuple[LoopData, L
     )
     held, decided = project.held_and_decided()
     return data, LoopState(y=y, excluded=excluded, held={pos[s] for s in held if s in pos},
-                           decided={pos[s] for s in decided if s in pos})
+                           decided={pos[s] for s in decided if s in pos},
+                           none={pos[s] for s in project.fits_none() if s in pos})

@@ -3,7 +3,9 @@
 A person answers the question the loop asks: *which of these labels is right — or none?*
 The candidates are the loop's own (a choose question's, best first), or for a yes/no
 proposal the proposed label then the model's alternatives. Keys ``1``–``k`` pick a
-candidate, ``0``/``n`` says none of them is right, ``o`` opens the search over every label.
+candidate, ``0``/``n`` says none of them is right, ``x`` says the text fits none of the
+project's labels at all (issue 20: it leaves the pool, and Discover groups such texts into
+new labels), ``o`` opens the search over every label.
 One key per answer whenever the right label is shown: the Review page, `red review` and
 the benchmark's simulated person all go through :func:`answer` and :func:`key_action`.
 
@@ -27,11 +29,12 @@ from ..project.reviews import (  # noqa: F401  (who is answering is part of this
     release_claims,
     review_queue,
 )
-from ..project.store import Event, Project
+from ..project.store import NO_LABEL, Event, Project
 from .review import checked_reviewer
 
 DEFAULT_K = 5  # candidates shown when a proposal names fewer (a yes/no proposal, a model label)
 NONE_KEYS = ("0", "n")
+FITS_NONE_KEY = "x"
 SEARCH_KEY = "o"
 
 
@@ -146,11 +149,14 @@ def next_question(project: Project, reviewer: str, status: str = "needs_review",
 
 def answer(project: Project, q: Question, choice: str | None, reviewer: str, note: str | None = None) -> list[int]:
     """Record a person's answer to ``q``: ``choice`` is the right label (a candidate, or any
-    label found by search), None that none of the candidates is right. Returns the new
-    event ids; :class:`ReviewConflictError` when someone else answered the text first."""
+    label found by search), None that none of the candidates is right, ``NO_LABEL`` that the
+    text fits none of the project's labels. Returns the new event ids;
+    :class:`ReviewConflictError` when someone else answered the text first."""
     reviewer = checked_reviewer(reviewer)
     note = note or q.note
-    if choice is None:
+    if choice == NO_LABEL:
+        events = [Event(q.sample_id, NO_LABEL, "human", "valid", reviewer, verdict_id=q.verdict_id, note=note)]
+    elif choice is None:
         events = [Event(q.sample_id, c, "human", "invalid", reviewer, verdict_id=q.verdict_id, note=note)
                   for c in q.candidates]
     else:
@@ -184,6 +190,8 @@ def key_action(q: Question | None, key: str) -> KeyAction | None:
         return None
     if key in NONE_KEYS:
         return KeyAction("none")
+    if key == FITS_NONE_KEY:
+        return KeyAction("fits_none", NO_LABEL)
     label = q.keys().get(key)
     return KeyAction("pick", label) if label else None
 
@@ -191,7 +199,7 @@ def key_action(q: Question | None, key: str) -> KeyAction | None:
 def key_cost(q: Question, right: str | None, labels: list[str]) -> int:
     """Keys a person presses to give ``right`` (None: fits none of the candidates): one when
     it is shown, else ``o``, the fewest letters that make it the first label found, Enter."""
-    if right is None or right in q.candidates:
+    if right is None or right == NO_LABEL or right in q.candidates:
         return 1
     typed = right.lower()
     for n in range(1, len(typed) + 1):
@@ -234,7 +242,9 @@ class SimulatedPerson:
         if self.error_rate and self.rng.random() < self.error_rate:
             wrong = [c for c in q.candidates if c != gold]
             return wrong[0] if wrong else None
-        return gold if gold in labels else None
+        if gold is None:
+            return None
+        return gold if gold in labels else NO_LABEL  # it knows the text fits none of the labels
 
     def answer_one(self, project: Project) -> bool:
         """Answer the next open question; False when there is none."""

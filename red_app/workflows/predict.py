@@ -66,7 +66,8 @@ def predict_project(project: Project, config: LoopConfig | None = None, run_id: 
     # how like the labels' known texts each text is at all (a text that fits no label gets a
     # model label too, but not a confident one: the export marks it out of scope)
     known = state.y >= 0
-    p_in = out_of_scope(data.X, known).p if known.sum() >= 2 else np.ones(len(data.ids))
+    none = np.isin(np.arange(len(data.ids)), list(state.none))  # answered "fits none of the labels"
+    p_in = out_of_scope(data.X, known, none=none).p if known.sum() >= 2 else np.ones(len(data.ids))
     tbl = pa.table({
         "sample_id": pa.array([data.ids[i] for i in ml.index], pa.string()),
         "label": pa.array(names[ml.label].tolist() if len(ml.index) else [], pa.string()),

@@ -40,18 +40,20 @@ from ..project.reviews import (  # noqa: F401  (queue and conflict are part of r
     undo_last_action,
     verdict_record,
 )
-from ..project.store import Event, Project
+from ..project.store import NO_LABEL, Event, Project
 
-ACTIONS = ("accept", "reject", "override")
+ACTIONS = ("accept", "reject", "override", "fits_none")
 # what a person says about the proposed label → the action it records
-MEANINGS = {"right": "accept", "wrong": "reject", "another": "override"}
+MEANINGS = {"right": "accept", "wrong": "reject", "another": "override", "fits-none": "fits_none",
+            "none": "fits_none"}
 BULK_LIMIT = 5000
 
 
 def _action(action: str) -> str:
     action = MEANINGS.get(action, action)
     if action not in ACTIONS:
-        raise RedError(f"unknown review action {action!r}; use right, wrong or another (or {', '.join(ACTIONS)})")
+        raise RedError(f"unknown review action {action!r}; use right, wrong, another or fits-none "
+                       f"(or {', '.join(ACTIONS)})")
     return action
 
 
@@ -69,6 +71,9 @@ def _events(sample_id: str, proposed: str, action: str, reviewer: str, label: st
         return [Event(sample_id, proposed, "human", "valid", reviewer, verdict_id=verdict_id, note=note)]
     if action == "reject":
         return [Event(sample_id, proposed, "human", "invalid", reviewer, verdict_id=verdict_id, note=note)]
+    if action == "fits_none":  # the proposed label (if any) is wrong, and so is every other: the text fits none
+        return [Event(sample_id, proposed, "human", "invalid", reviewer, verdict_id=verdict_id, note=note)] * bool(
+            proposed) + [Event(sample_id, NO_LABEL, "human", "valid", reviewer, verdict_id=verdict_id, note=note)]
     return [Event(sample_id, proposed, "human", "invalid", reviewer, verdict_id=verdict_id, note=note),
             Event(sample_id, label, "human", "valid", reviewer, verdict_id=verdict_id, note=note)]
 
@@ -118,7 +123,7 @@ def plan_decision(project: Project, *, sample_id: str, proposed: str, action: st
             raise RedError("pick the right label to override with")
         if label == proposed:
             action = "accept"
-    project.check_labels([proposed] + ([label] if label else []))
+    project.check_labels([proposed] * bool(proposed) + ([label] if label else []))
     return sample_id, _events(sample_id, proposed, action, reviewer, label, verdict_id, note), seen_event
 
 

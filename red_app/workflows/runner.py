@@ -23,9 +23,9 @@ from ..method.config import LoopConfig, config_from_dict
 from ..method.delegation import Calibration, Delegation
 from ..method.model import RedModel
 from ..method.stopping import Termination
-from ..method.loop import BaseSink, IterationRecord, Judged, LoopData, RedLoop, Stage
+from ..method.loop import FITS_NONE, BaseSink, IterationRecord, Judged, LoopData, RedLoop, Stage
 from ..project.embed import set_threads
-from ..project.store import Project
+from ..project.store import NO_LABEL, Project
 
 
 def verdict_row(req, v, judge: Judge) -> dict:
@@ -95,7 +95,8 @@ class ProjectSink(BaseSink):
             self._seen_human = eid
             if sid in self._pos:
                 # a label people created during the run is not one the loop can train on yet
-                out.append((self._pos[sid], self._label.get(label, -1), verdict == "valid"))
+                lab = FITS_NONE if label == NO_LABEL else self._label.get(label, -1)
+                out.append((self._pos[sid], lab, verdict == "valid"))
         return out
 
     @_letting_go
@@ -118,7 +119,7 @@ class ProjectSink(BaseSink):
         states = self.project.sample_states(sids)
         out = []
         for sid, st in states.items():
-            lab = self._label.get(st["label"], -1) if st["label"] is not None else -1
+            lab = self._label.get(st["label"], -1) if st["label"] is not None else FITS_NONE if st["none"] else -1
             # a label people created during the run is not one the loop can train on: left to people
             decided = st["decided"] or (st["label"] is not None and lab < 0)
             out.append((self._pos[sid], lab, [self._label[x] for x in st["excluded"] if x in self._label],
@@ -339,10 +340,15 @@ def budget_report(project: Project, run_id: int) -> dict:
     Keys: ``measuring`` (calls measuring the judge on seeds), ``proposals`` (answered
     proposals), ``accepted``, ``rejected``, ``to_people``, ``failed`` (free), ``retries``
     (proposals of a text's next label after a rejection; for choose questions, a text asked
-    again after "none"), ``budget``, ``question`` (binary or choose), ``warning`` (or None).
+    again after "none"), ``budget``, ``question`` (binary or choose), ``not_asked`` (texts the
+    newest iteration did not ask about: they look like they fit none of the labels),
+    ``warning`` (or None). For choose questions ``rejected`` counts the answers "none of
+    these": the text fits none of the labels (issue 20).
     """
     out = project.run_budget(run_id)
     loop = project.run_config(run_id)["loop"]
+    its = project.iterations(run_id)
+    out["not_asked"] = int(its["skipped_unlike"].fillna(0).iloc[-1]) if len(its) else 0
     out["budget"] = int(loop["budget"])
     out["question"] = loop.get("question", "binary")  # runs stored before the setting asked binary ones
     out["warning"] = None
@@ -352,9 +358,10 @@ def budget_report(project: Project, run_id: int) -> dict:
     if out["question"] == "choose":
         out["warning"] = (
             f"The judge answered \"none of these\" to {share} questions "
-            f"({out['rejected'] / out['proposals']:.0%}). The right label is often not among the classifier's top "
-            f"{loop.get('choose_k', 5)} candidates here: add seeds to the labels it confuses (Texts, Subsets), write "
-            "label descriptions, or offer more candidates (choose_k).")
+            f"({out['rejected'] / out['proposals']:.0%}). Many of these texts may fit none of the project's labels: "
+            "open Discover (or `red discover`) to see them in groups and make new labels of them. Where they do "
+            f"fit a label that was not among the classifier's top {loop.get('choose_k', 5)} candidates, add seeds to "
+            "the labels it confuses (Texts, Subsets), write label descriptions, or offer more candidates (choose_k).")
     else:
         out["warning"] = (
             f"The judge rejected {share} proposals "

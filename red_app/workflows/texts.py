@@ -114,6 +114,18 @@ def label_text(project: Project, sample_id: str, label: str, reviewer: str,
     return decide(project, **_label_plan(project, sample_id, label, reviewer, state, seen_event))
 
 
+def mark_fits_none(project: Project, sample_id: str, reviewer: str, seen_event: int | None = None) -> list[int]:
+    """A person's decision that the text fits none of the project's labels (issue 20): it
+    leaves the pool with no label (the export marks it out of scope) and Discover groups it
+    with texts like it. Its label (decided or the model's), if any, is recorded as wrong."""
+    state = _labelable(project, [sample_id])[sample_id]
+    reviewer = checked_reviewer(reviewer)
+    if seen_event is None:
+        seen_event = int(text_row(project, sample_id)["last_human_event"])
+    return decide(project, sample_id=sample_id, proposed=state["label"] or "", action="fits_none",
+                  reviewer=reviewer, seen_event=seen_event, note="fits no label")
+
+
 def label_texts(project: Project, rows: Sequence[dict], reviewer: str) -> int:
     """Label many texts at once (``sample_id`` and ``label`` each, e.g. from a file): every row
     is checked first, then all are recorded in one transaction as one action — all or none,

@@ -32,7 +32,7 @@ def test_every_undecided_text_gets_a_calibrated_model_label(small_copy):
         assert rep.set_id == 2 and len(p.model_labels(1)) == len(ml)
 
 
-def test_the_export_has_a_label_and_a_confidence_for_every_pool_text(small_copy, tmp_path):
+def test_the_export_has_a_label_and_a_confidence_for_every_pool_text_in_scope(small_copy, tmp_path):
     import pandas as pd
 
     from red_app.project.dataio import export_labels
@@ -45,8 +45,16 @@ def test_the_export_has_a_label_and_a_confidence_for_every_pool_text(small_copy,
         df = pd.read_parquet(out)
         pool = df[df.role == "pool"]
         assert n == len(df) and len(pool) == len(p.samples(role="pool"))
-        assert pool.label.notna().all() and pool.confidence.between(0, 1).all()
-        decided = set(p.current_labels().sample_id)
+        # every text in scope has a label and a confidence; one out of scope has no confident label
+        # (the judge's "none of these": no label at all; a model label unlike every label: no confidence)
+        inside, outside = pool[~pool.out_of_scope], pool[pool.out_of_scope]
+        assert inside.label.notna().all() and inside.confidence.between(0, 1).all()
+        guessed = outside.origin == "model"
+        assert outside.confidence[guessed].isna().all() and outside.needs_review[guessed].all()
+        assert outside.label[~guessed].isna().all() and outside.origin[~guessed].isin(["judge", "human"]).all()
+        assert outside.confidence[~guessed].between(0, 1).all()
+        decided = set(p.current_labels().sample_id) | set(p.fits_none())
+        assert set(outside.id[outside.label.isna()]) == set(p.fits_none()) and len(p.fits_none()) > 0
         # origin 'model' is exactly the texts nobody decided
         assert set(df.id[df.origin == "model"]) == set(pool.id) - decided
         assert (df.confidence[df.origin.isin(["seed", "human"])] == 1.0).all()
@@ -56,6 +64,7 @@ def test_the_export_has_a_label_and_a_confidence_for_every_pool_text(small_copy,
         m = export_labels(p, tmp_path / "sure.csv", min_confidence=0.9, origins=["model"], history=False)
         sure = pd.read_csv(tmp_path / "sure.csv")
         assert m == len(sure) == int((model_rows.confidence >= 0.9).sum())
+        assert not set(sure.id) & set(outside.id)  # nothing out of scope is a sure label
         assert "decisions" not in sure.columns and set(sure.origin) <= {"model"}
         flagged = export_labels(p, tmp_path / "r.parquet", review_below=0.5, origins=["model"])
         r = pd.read_parquet(tmp_path / "r.parquet")

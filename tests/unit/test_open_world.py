@@ -51,3 +51,31 @@ def test_the_export_marks_out_of_scope_at_the_method_s_level():
     from red_app.project.schema import OUT_OF_SCOPE_BELOW
 
     assert OUT_OF_SCOPE_BELOW == DEFAULT_ALPHA
+
+
+def test_answers_that_fit_none_flag_the_texts_like_them():
+    """A new topic close to a known label is hard to tell from it by likeness alone; a few
+    texts answered "fits none of the labels" teach where it lies, and the level holds."""
+    rng = np.random.default_rng(1)
+    dim = 32
+    seen = rng.standard_normal((6, dim))
+    near = seen[0] + 0.1 * rng.standard_normal(dim)  # a tight new topic inside label 0's spread
+    known = _blobs(rng, seen, 20)
+    pool_in = _blobs(rng, seen, 200)
+    pool_new = _blobs(rng, [near], 300, spread=0.1)
+    X = np.concatenate([known, pool_in, pool_new])
+    is_known = np.zeros(len(X), bool)
+    is_known[:len(known)] = True
+    none = np.zeros(len(X), bool)
+    none[-300:-270] = True                      # 30 of the new topic's texts answered "none"
+    new = slice(len(X) - 270, len(X))           # the rest of the new topic
+    inside = slice(len(known), len(known) + len(pool_in))
+    blind = out_of_scope(X, is_known, alpha=0.05)
+    taught = out_of_scope(X, is_known, alpha=0.05, none=none)
+    assert blind.flagged[new].mean() <= 0.1  # likeness alone cannot tell it from label 0
+    assert taught.flagged[new].mean() >= 0.8
+    assert taught.flagged[inside].mean() <= 0.05 + 0.03
+    # fewer than k answers teach nothing (a single odd answer moves no text)
+    few = np.zeros(len(X), bool)
+    few[-1] = True
+    assert (out_of_scope(X, is_known, none=few).p == blind.p).all()

@@ -33,7 +33,7 @@ class DecisionsStandIn:
 
 
 def _state(held):
-    return SimpleNamespace(y=np.full(200, -1), decided=set(), held=set(held), excluded=set())
+    return SimpleNamespace(y=np.full(200, -1), decided=set(), held=set(held), excluded=set(), none=set())
 
 
 def test_decisions_on_other_texts_do_not_keep_the_run_waiting():

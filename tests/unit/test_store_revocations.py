@@ -28,7 +28,7 @@ def test_revoking_a_decision_derives_the_label_again_and_keeps_the_events(tmp_pa
     assert cur.loc["s2", "label"] == "a" and cur.loc["s2", "origin"] == "judge"
     assert p.excluded_pairs() == set() and p.held_and_decided()[1] == set()
     assert p.human_events_since(0) == [] and p.revoked_since(0) == [(seq, "s2")]
-    assert p.sample_states(["s2"])["s2"] == {"label": "a", "excluded": set(), "decided": False, "held": False}
+    assert p.sample_states(["s2"])["s2"] == {"label": "a", "excluded": set(), "decided": False, "held": False, "none": False}
     hist = p.history("s2")
     assert len(hist) == 3 and list(hist.revoked_by.fillna("")) == ["", "ana", "ana"]
     assert p.last_action("ana") is None
