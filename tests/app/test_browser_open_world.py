@@ -117,8 +117,17 @@ def test_fits_no_label_then_discover_a_new_label_and_find_it_everywhere(served, 
 
     # Run again from the Run page: the new label is trained on and proposed
     open_page(page, f"{url}/run", "Run")
+    with Project(path, read_only=True, wait=30) as p:
+        runs_before = len(p.runs())
     page.get_by_role("button", name="Start run").click()
-    page.get_by_text(re.compile("budget spent|pool exhausted|finished|fits none")).first.wait_for(timeout=300_000)
+
+    def ended():
+        with Project(path, read_only=True, wait=30) as p:
+            runs = p.runs()
+            return len(runs) > runs_before and p.live_run() is None and runs.iloc[-1]["status"] != "running"
+
+    assert _until(ended, page, 300_000), "the second run did not end"
+    page.get_by_text("Where the budget went").first.wait_for(timeout=60_000)
     idle(page)
     shot(page, "open-world-4-run")
     _no_error(page)
