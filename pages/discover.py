@@ -7,6 +7,7 @@ from pages import allowed, here, md, project, sidebar
 
 from red_app.errors import RedError
 from red_app.workflows.discover import DISCOVER_ALPHA, discover, label_from_group
+from red_app.workflows.texts import MAX_DESCRIPTION_CHARS
 
 GROUPS_SHOWN = 20
 
@@ -70,7 +71,7 @@ for g in found.groups[:GROUPS_SHOWN]:
             f = st.columns([2, 1])
             f[0].text_input("Name of the new label", key=f"discover-name-{g.number}")
             f[1].number_input("Only the most typical (0: all)", 0, g.size, 0, 1, key=f"discover-take-{g.number}")
-            st.text_area("What it means (optional)", key=f"discover-desc-{g.number}")
+            st.text_area("What it means (optional)", key=f"discover-desc-{g.number}", max_chars=MAX_DESCRIPTION_CHARS)
             st.form_submit_button("Make it a label", on_click=_make_label, args=(g.number,),
                                   disabled=not allowed("add_label"))
 if len(found.groups) > GROUPS_SHOWN:

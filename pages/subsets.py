@@ -15,6 +15,7 @@ from red_app.workflows.judging import JudgeSettings, installed_models
 from red_app.workflows.label_map import DEFAULT_N, PARTITION_METHODS, current_map, label_table, repartition, subset_table
 from red_app.workflows.map_status import map_freshness
 from red_app.workflows.label_map import FOUND, MAX_COLOURS, OTHERS, group_order, map_groups, subset_of
+from red_app.workflows.texts import MAX_DESCRIPTION_CHARS
 
 
 
@@ -202,7 +203,8 @@ if label:
     if d:
         st.caption(f"version {d['version']} by {md(d['author'])}" + (f" ({md(d['model'])})" if d["model"] else ""))
     with st.form(f"desc-{label}"):
-        new = st.text_area("Description", value=(d or {}).get("description", ""), height=120)
+        new = st.text_area("Description", value=(d or {}).get("description", ""), height=120,
+                           max_chars=MAX_DESCRIPTION_CHARS)
         if st.form_submit_button("Save description"):
             try:
                 v = proj.set_description(label, new, author=st.session_state.get("reviewer", ""))

@@ -11,6 +11,7 @@ from red_app.errors import RedError
 from red_app.workflows.projects import EXPORT_ORIGINS
 from red_app.workflows.review import ReviewConflictError, nearest_examples
 from red_app.workflows.texts import (
+    MAX_DESCRIPTION_CHARS,
     SORTS,
     add_label,
     count_texts,
@@ -190,7 +191,7 @@ with st.expander("New label from this text", expanded=new_error is not None):
     st.text_input("Name of the new label", key=ctx["name"])
     st.multiselect("More texts of this page that belong to it (optional)", [i for i in ids if i != opened],
                    key=ctx["more"], placeholder="their ids…")
-    st.text_area("What it means (optional)", key=ctx["desc"])
+    st.text_area("What it means (optional)", key=ctx["desc"], max_chars=MAX_DESCRIPTION_CHARS)
     st.button("Create the label", on_click=_new_label, args=(ctx,), disabled=not allowed("add_label"))
     if new_error:
         st.error(md(new_error))

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 
 from ..errors import ImportValidationError, option
 from .filters import apply_filter, check_filter
+from .names import checked_label
 from .schema import EXPORT_ORIGINS, EXPORT_SQL
 from .store import Event, Project, utcnow
 
@@ -202,6 +203,7 @@ def read_table(
     fmt = detect_format(path, fmt)
     if fmt in ("csv", "tsv"):
         _refuse_cut_off(path, name)
+    _refuse_duplicate_headers(path, name, fmt, delimiter)
     tbl = _read_selected(path, name, fmt, delimiter, {"text": text, "label": label, "id": id}, where)
     if tbl.num_rows == 0:
         raise ImportValidationError(
@@ -215,12 +217,13 @@ def read_table(
         _check_ids(name, rows, ids, id)
     else:
         ids = [f"{id_prefix or name}:{r}" for r in rows]
+    labels = _check_labels(name, rows, tbl.column("label").to_pylist())
     return pa.table(
         {
             "row": pa.array(rows, pa.int64()),
             "id": pa.array(ids, pa.string()),
             "text": pa.array(texts, pa.string()),
-            "label": tbl.column("label").combine_chunks().cast(pa.string()),
+            "label": pa.array(labels, pa.string()),
         }
     )
 
@@ -350,14 +353,60 @@ def _check_texts(name: str, rows: list[int], texts: list[str], max_chars: int) -
         )
 
 
+def _refuse_duplicate_headers(path: Path, name: str, fmt: str, delimiter: str | None) -> None:
+    """Refuse a file with two columns of one name: the reader would rename the second and
+    the import would take the first without a word."""
+    if fmt in ("csv", "tsv"):
+        import csv
+
+        with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+            header = next(csv.reader(fh, delimiter=delimiter or ("," if fmt == "csv" else "\t")), [])
+        names = [h.strip() for h in header]
+    elif fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            names = pq.read_schema(path).names
+        except (pa.ArrowException, OSError):
+            return  # not readable as Parquet: the reader says so, with its own words
+    else:
+        return
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ImportValidationError(f"{name} has {len(dup)} column name(s) more than once ({', '.join(map(repr, dup))}); "
+                                    "rename the columns so each name appears once; nothing was imported")
+
+
+def _check_labels(name: str, rows: list[int], labels: list[str | None]) -> list[str | None]:
+    """Every label as the project stores it (NFC; see :mod:`red_app.project.names`), or an
+    error naming the first row whose label cannot be one; empty stays empty (no label)."""
+    checked: dict[str, str] = {}
+    out = []
+    for r, lab in zip(rows, labels):
+        if lab is None or lab == "":
+            out.append(lab)
+            continue
+        if lab not in checked:
+            try:
+                checked[lab] = checked_label(lab)
+            except ImportValidationError as exc:
+                raise ImportValidationError(f"{name}: row {r}: {exc}; nothing was imported") from None
+        out.append(checked[lab])
+    return out
+
+
 def _check_ids(name: str, rows: list[int], ids: list[str | None], id: str) -> None:
-    """Refuse rows without an id in column ``id`` and ids that appear twice."""
+    """Refuse rows without an id in column ``id``, ids with a NUL byte and ids that appear twice."""
     missing = [rows[i] for i, v in enumerate(ids) if v is None or not str(v).strip()]
     if missing:
         raise ImportValidationError(
             f"{name}: {len(missing)} row(s) have no id in column {id!r} "
             f"(row {_rows_list(missing)}); give every row an id or leave out {option('id')}"
         )
+    nul = [rows[i] for i, v in enumerate(ids) if "\x00" in str(v)]
+    if nul:
+        raise ImportValidationError(f"{name}: the id in row {_rows_list(nul)} contains a NUL byte; is this a "
+                                    "binary file? Nothing was imported")
     seen: dict[str, int] = {}
     dups = []
     for r, v in zip(rows, ids):

@@ -8,9 +8,10 @@ from typing import Sequence
 import duckdb
 import pyarrow as pa
 
-from ..errors import ProjectError, UnknownLabelError
+from ..errors import ImportValidationError, ProjectError, UnknownLabelError
 from .core import CoreProject, utcnow
 from .schema import CURRENT_LABELS_SQL, ORIGINS, ROLES
+from .names import MAX_DESCRIPTION_CHARS, checked_label, refuse_lookalikes
 
 
 class SamplesMixin(CoreProject):
@@ -35,9 +36,16 @@ class SamplesMixin(CoreProject):
             )
 
     def add_labels(self, cur: duckdb.DuckDBPyConnection, names: Sequence[str]) -> int:
-        """Add labels not yet known (inside the caller's transaction); returns how many."""
+        """Add labels not yet known (inside the caller's transaction); returns how many.
+
+        Every new name must be a label name as :mod:`red_app.project.names` says (NFC, visible,
+        no control or invisible character, not too long) and look like no other label."""
         known = {r[0] for r in cur.execute("SELECT name FROM labels").fetchall()}
         new = sorted(set(names) - known)
+        for n in new:
+            if checked_label(n) != n:
+                raise ImportValidationError(f"the label name {n!r} is not stored as typed: use {checked_label(n)!r}")
+        refuse_lookalikes(new, known)
         now = utcnow()
         if new:
             cur.executemany("INSERT INTO labels VALUES (?, ?)", [(n, now) for n in new])
@@ -121,6 +129,9 @@ class SamplesMixin(CoreProject):
         text = (text or "").strip()
         if not text:
             raise ProjectError(f"the description of {label!r} is empty; write a sentence or two")
+        if len(text) > MAX_DESCRIPTION_CHARS:
+            raise ProjectError(f"the description of {label!r} has {len(text):,} characters; keep it to "
+                               f"{MAX_DESCRIPTION_CHARS:,} (a sentence or two: the judge reads one per candidate)")
         self.check_labels([label])
         with self.transaction() as cur:
             version = cur.execute(
@@ -139,8 +150,10 @@ class SamplesMixin(CoreProject):
                       arg_max(author, version), arg_max(model, version)
                FROM label_descriptions GROUP BY label"""
         ).fetchall()
+        # a description stored before the limit is cut to it: every prompt stays bounded
         return {
-            r[0]: {"description": r[1], "version": r[2], "author": r[3], "model": r[4]} for r in rows
+            r[0]: {"description": r[1][:MAX_DESCRIPTION_CHARS], "version": r[2], "author": r[3], "model": r[4]}
+            for r in rows
         }
 
     # -- status ----------------------------------------------------------------------

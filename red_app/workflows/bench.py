@@ -217,6 +217,10 @@ def run_bench(
         loop, state = _run_method(b, method, cfg, the_judge, out, log)
         if method == "red":
             _export_figures(b, cfg, state, out, model, finetune, log)
+    return _summary(out, methods, t_all)
+
+
+def _summary(out: dict, methods: tuple[str, ...], t_all: float) -> dict:
     if "red" in methods:
         out["judge_calls"] = out["red_calls"]
         out["accepted"] = out["red_accepted"]

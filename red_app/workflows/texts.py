@@ -16,9 +16,9 @@ from ..errors import RedError
 from ..project.reviews import earlier_verdicts
 from ..project.store import Event, Project
 from ..project.texts import SORTS, count_rows, search_rows, shown_labels, text_row  # noqa: F401
+from ..project.names import MAX_DESCRIPTION_CHARS, MAX_LABEL_CHARS, checked_label  # noqa: F401  (the limits: one rule)
 from .review import checked_reviewer, decide, decide_many, plan_decision
 
-MAX_LABEL_CHARS = 200
 
 
 def search_texts(project: Project, query: str | None = None, label: str | None = None,
@@ -169,10 +169,7 @@ def check_new_label(project: Project, name: str) -> str:
     name = " ".join((name or "").split())
     if not name:
         raise RedError("the new label's name is empty; type a name")
-    if len(name) > MAX_LABEL_CHARS:
-        raise RedError(f"the label name has {len(name)} characters; keep it under {MAX_LABEL_CHARS}")
-    if any(unicodedata.category(c) in ("Cc", "Cf") for c in name):
-        raise RedError("the label name contains control or invisible characters; type it plainly")
+    name = checked_label(name)  # NFC, visible, no control or invisible character, not too long
     key = label_key(name)
     if not key:
         raise RedError("the new label's name has no letters or digits; type a name")
