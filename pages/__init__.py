@@ -156,12 +156,30 @@ def _authenticator(path: Path, cfg: dict):
         st.session_state["_auth"] = stauth.Authenticate(
             cfg["credentials"], cookie.get("name", "red_auth"), signing,
             cookie_expiry_days=float(cookie.get("expiry_days", COOKIE_DAYS)), auto_hash=False, login_sleep_time=0)
+        _guard_logins(st.session_state["_auth"])
         st.session_state["_auth_key"] = key
         if st.session_state.get("_auth_signing", signing) != signing and st.session_state.get("authentication_status"):
             # a new key ends every login, the one open in this tab too (not only the next reload's)
             st.session_state["_auth"].logout(location="unrendered")
         st.session_state["_auth_signing"] = signing
     return st.session_state["_auth"]
+
+
+def _guard_logins(auth) -> None:
+    """Every password check of the library's login goes through red's brake on guessing
+    (red_app.workflows.accounts.check_login): per account and per client address, a growing
+    wait then a lockout, and the same bcrypt work for an unknown name as for a known one. The
+    library's own max_login_attempts counts per browser session only: a new tab resets it."""
+    from red_app.workflows.accounts import check_login
+
+    model = auth.authentication_controller.authentication_model
+
+    def checked(username: str, password: str) -> bool:
+        user = model.credentials["usernames"].get(username)
+        return check_login(username, password, user.get("password") if user else None,
+                           client=getattr(st.context, "ip_address", None))
+
+    model.check_credentials = checked
 
 
 def _identify() -> None:

@@ -231,3 +231,91 @@ def serve_refusal(address: str | None, path: Path | None = None) -> str | None:
     return (f"refusing to serve on {address or 'every interface'} without accounts: anyone who reaches it could "
             f"decide as anyone. Create one with `red user add NAME --role admin` (accounts file: {path or users_file()}) "
             "or bind to 127.0.0.1.")
+
+
+# -- logins: a brake on guessing (issue 23, row 3) ------------------------------------------
+
+FREE_FAILURES = 3           # failed logins (per account and per client) before any wait
+MAX_DELAY = 300.0           # the longest wait between two tries, seconds
+LOCKOUT_AFTER = 10          # failures in the window that lock the account or client ...
+LOCKOUT_SECONDS = 900.0     # ... for this long
+WINDOW_SECONDS = 900.0      # failures older than this are forgotten
+
+
+class LoginRefused(RedError):
+    """Too many failed logins: the account or the client waits (the message says how long)."""
+
+
+class LoginThrottle:
+    """Failed logins counted per account name and per client address, in this process:
+    after :data:`FREE_FAILURES`, each try waits twice as long as the last (up to
+    :data:`MAX_DELAY`); :data:`LOCKOUT_AFTER` failures lock the name or the client for
+    :data:`LOCKOUT_SECONDS`. A success clears the account's count (not the client's).
+    ``clock`` is injectable for tests; it is ``time.monotonic`` otherwise."""
+
+    def __init__(self, clock=None):
+        import threading
+        import time
+
+        self._clock = clock or time.monotonic
+        self._lock = threading.Lock()
+        self._failures: dict[tuple[str, str], list[float]] = {}
+
+    def _keys(self, name: str | None, client: str | None) -> list[tuple[str, str]]:
+        return [("name", (name or "").strip().lower())] + ([("client", client)] if client else [])
+
+    def wait_for(self, name: str | None, client: str | None) -> float:
+        """Seconds before ``name`` from ``client`` may try again (0: now)."""
+        now = self._clock()
+        with self._lock:
+            waits = []
+            for key in self._keys(name, client):
+                times = [t for t in self._failures.get(key, []) if now - t < WINDOW_SECONDS]
+                self._failures[key] = times
+                n = len(times)
+                if n >= LOCKOUT_AFTER:
+                    waits.append(times[-1] + LOCKOUT_SECONDS - now)
+                elif n >= FREE_FAILURES:
+                    waits.append(times[-1] + min(2.0 ** (n - FREE_FAILURES + 1), MAX_DELAY) - now)
+            return max([0.0, *waits])
+
+    def record(self, name: str | None, client: str | None, ok: bool) -> None:
+        now = self._clock()
+        with self._lock:
+            for kind, key in self._keys(name, client):
+                if ok and kind == "name":
+                    self._failures.pop((kind, key), None)
+                elif not ok:
+                    self._failures.setdefault((kind, key), []).append(now)
+
+
+THROTTLE = LoginThrottle()
+# a bcrypt hash of nothing anyone types, checked for an unknown name so that it answers in
+# the time a known one does (the name's existence does not show in the timing)
+_DUMMY_HASH: bytes | None = None
+
+
+def check_login(name: str | None, password: str | None, hashed: str | None, client: str | None = None,
+                throttle: LoginThrottle = THROTTLE) -> bool:
+    """Whether ``password`` opens account ``name`` (``hashed``: its stored hash, None for an
+    unknown name), with the brake on guessing: :class:`LoginRefused` while the name or the
+    client must wait; an unknown name costs one bcrypt check like a known one."""
+    import bcrypt
+
+    global _DUMMY_HASH
+    wait = throttle.wait_for(name, client)
+    if wait > 0:
+        raise LoginRefused(f"too many failed logins: try again in {int(wait) + 1} s")
+    secret = (password or "").encode()[:MAX_PASSWORD_BYTES]
+    if hashed is None:
+        if _DUMMY_HASH is None:
+            _DUMMY_HASH = bcrypt.hashpw(secrets.token_bytes(16), bcrypt.gensalt())
+        bcrypt.checkpw(secret, _DUMMY_HASH)
+        ok = False
+    else:
+        try:
+            ok = bcrypt.checkpw(secret, hashed.encode())
+        except ValueError:  # a malformed stored hash opens nothing
+            ok = False
+    throttle.record(name, client, ok)
+    return ok

@@ -204,3 +204,42 @@ def test_a_run_is_recorded_under_the_admin_who_started_it(env):
         time.sleep(1)
     with Project(dst) as p:
         assert p.run_config(int(p.runs().run_id.iloc[-1]))["started_by"] == "ana"
+
+
+def test_guessing_a_password_is_braked_even_with_the_right_one(env):
+    """Issue 23, row 3: after a few failures the account waits (a growing wait, then a
+    lockout), whatever tab or session the tries come from; the right password waits too."""
+    _, users = env
+    add_user("guessed", "the-right-password", "reviewer", users, replace=True)
+    for _ in range(3):  # each try in a new session, as a script would open new tabs
+        at = login(page("review").run(), "guessed", "wrong-guess")
+        assert any("Wrong user name or password" in e.value for e in at.error)
+    at = login(page("review").run(), "guessed", "the-right-password")
+    assert any("too many failed logins" in e.value for e in at.error), [e.value for e in at.error]
+    assert at.session_state["reviewer"] == "" and not at.exception
+
+
+def test_the_brake_counts_per_name_and_client_and_locks_out():
+    from red_app.workflows.accounts import (
+        FREE_FAILURES, LOCKOUT_AFTER, LOCKOUT_SECONDS, LoginRefused, LoginThrottle, check_login)
+
+    now = [1000.0]
+    t = LoginThrottle(clock=lambda: now[0])
+    for _ in range(FREE_FAILURES):
+        t.record("ana", "10.0.0.1", ok=False)
+    assert t.wait_for("ana", None) > 0 and t.wait_for("bo", "10.0.0.1") > 0  # the name, and the client
+    assert t.wait_for("bo", "10.0.0.2") == 0
+    first = t.wait_for("ana", None)
+    now[0] += first
+    t.record("ana", None, ok=False)
+    assert t.wait_for("ana", None) > first  # each failure doubles the wait
+    for _ in range(LOCKOUT_AFTER):
+        now[0] += 1
+        t.record("ana", None, ok=False)
+    assert LOCKOUT_SECONDS - 1 <= t.wait_for("ana", None) <= LOCKOUT_SECONDS
+    # an unknown name is braked the same way, and answered after a bcrypt check like a known one
+    fresh = LoginThrottle()
+    for _ in range(FREE_FAILURES):
+        assert check_login("nobody", "x", None, throttle=fresh) is False
+    with pytest.raises(LoginRefused, match="try again in"):
+        check_login("nobody", "x", None, throttle=fresh)
