@@ -72,8 +72,11 @@ def cmd_app(a) -> int:
     env = dict(os.environ)
     if a.users:
         env["RED_USERS"] = str(_path(a))
+    if not 1 <= a.max_upload_mb <= 4096:
+        print("red: error: --max-upload-mb must be between 1 and 4096", file=sys.stderr)
+        return 2
     cmd = [sys.executable, "-m", "streamlit", "run", str(root / "app.py"), "--server.address", a.address,
-           "--server.port", str(a.port), "--", *(["--project", str(Path(a.project).resolve())] if a.project else [])]
+           "--server.port", str(a.port), "--server.maxUploadSize", str(a.max_upload_mb), "--", *(["--project", str(Path(a.project).resolve())] if a.project else [])]
     # Streamlit takes this process's place: a SIGTERM or Ctrl-C to `red app` reaches the server
     # itself (a child started with subprocess stayed up after its parent was told to stop).
     # In the repository, so its .streamlit/config.toml applies.
@@ -107,4 +110,7 @@ def register(sub) -> None:
     p.add_argument("--address", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8501)
     p.add_argument("--users", default=None, help="the accounts file (default $RED_USERS or ~/.config/red/users.yaml)")
+    p.add_argument("--max-upload-mb", dest="max_upload_mb", type=int, default=100, metavar="MB",
+                   help="the largest file the Project page accepts, in MB (default 100; larger files: `red import` "
+                   "on the server)")
     p.set_defaults(func=cmd_app)

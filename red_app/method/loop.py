@@ -144,6 +144,22 @@ class JudgeRound:
     per_subset: dict = field(default_factory=dict)
     termination: Termination | None = None
     sent: int = 0
+    none_seen: int = 0       # "fits none" answers known when the proposals were last checked
+    skipped_later: int = 0   # proposals dropped during the iteration as like texts that fit none
+
+
+def still_worth_asking(alpha: float, data: LoopData, state: LoopState, scores: PoolScores, chunk: list,
+                       rnd: JudgeRound) -> list:
+    """The chunk without the texts that the "none" answers given since the iteration began
+    show to be like texts that fit no label (issue 20): the loop learns from each chunk's
+    answers before it asks the next, instead of a whole batch later."""
+    if not alpha or not chunk or len(state.none) == rnd.none_seen:
+        return chunk
+    rnd.none_seen = len(state.none)
+    rows = np.array([int(scores.pool[p[0]]) for p in chunk])
+    away = unlike(data.X, state.y, state.none, rows, alpha)
+    rnd.skipped_later += int(away.sum())
+    return [p for p, gone in zip(chunk, away) if not gone]
 
 
 STAGES = ("measuring the judge", "fitting", "predicting", "judging", "waiting for people's answers", "evaluating")
@@ -369,6 +385,7 @@ class RedLoop:
                                      for s in range(len(self.partition.subsets))})
         proposals = [(int(kp), int(scores.pred[kp]), 0) for kp in chosen]
         rnd.sent = len(proposals)
+        rnd.none_seen = len(state.none)  # what the iteration's selection already knew
         self._stage(state.iteration, "judging", 0, rnd.sent)
         while proposals and state.calls < c.budget:
             room = c.budget - state.calls
@@ -380,6 +397,7 @@ class RedLoop:
                     break
                 self.take_human_decisions(state)
                 chunk = [p for p in proposals[start : start + JUDGE_CHUNK] if int(scores.pool[p[0]]) not in state.decided]
+                chunk = still_worth_asking(self.config.skip_unlike, data, state, scores, chunk, rnd)
                 self._ask_chunk(data, state, scores, self.question.proposals(scores, chunk), rnd, retry)
                 if rnd.termination:
                     break
@@ -586,8 +604,7 @@ class RedLoop:
                     "nothing left that the judge can settle at the precision target" if self.delegation.applies
                     else "the judge is not trusted: its verdicts wait for people")
             elif not len(chosen) and not rnd.termination and len(scores.pool) and scores.unlike.all():
-                termination = Termination.finished(
-                    "every text left looks like it fits none of the labels: see `red discover` for new labels")
+                termination = Termination.finished("every text left looks like it fits none of the labels (red discover)")
             record = replace(record, termination=termination)
             if self.sink:
                 self.sink.on_iteration(record, scores.predictions(data.label_names))
@@ -604,5 +621,5 @@ class RedLoop:
             selected=int(len(chosen)), calls=len(rnd.judged), accepted=rnd.accepted, rejected=rnd.rejected,
             errors=rnd.errors, total_calls=state.calls, seconds=seconds,
             eval_accuracy=eval_acc, pool_accuracy=pool_acc, subset_stats=stats, held=rnd.held,
-            said_none=rnd.said_none, skipped_unlike=int(scores.unlike.sum()),
+            said_none=rnd.said_none, skipped_unlike=int(scores.unlike.sum()) + rnd.skipped_later,
         )
