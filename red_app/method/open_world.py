@@ -115,7 +115,12 @@ def unlike(X: np.ndarray, y: np.ndarray, none, rows: np.ndarray, alpha: float) -
         return np.zeros(len(rows), dtype=bool)
     none_mask = np.zeros(len(known), dtype=bool)
     none_mask[list(none)] = True
-    return out_of_scope(X, known, alpha=alpha, none=none_mask).p[rows] < alpha
+    # only the texts the scores need: the known ones (the calibration), those answered "none",
+    # and the rows asked about — not the rest of the pool
+    rows = np.asarray(rows)
+    idx, where = np.unique(np.concatenate([np.flatnonzero(known | none_mask), rows]), return_inverse=True)
+    p = out_of_scope(X[idx], known[idx], alpha=alpha, none=none_mask[idx]).p
+    return p[where[-len(rows):]] < alpha
 
 
 def nearest_labels(X: np.ndarray, y: np.ndarray, groups: list[np.ndarray]) -> list[tuple[int, float]]:
