@@ -247,13 +247,16 @@ def budget_section(run_id: int) -> None:
                 help="verdicts that did not clear the precision target: answer them in Review (needs_review)")
     c[3].metric("Accepted", f"{b['accepted']:,}")
     if b["question"] == "choose":
-        c[4].metric("Fits no label (none of these)", f"{b['rejected']:,}",
-                    help="the judge said no candidate offered is right: the text leaves the pool with no label "
-                         "(Discover groups such texts into new labels; Review can still give it one)")
-        c[5].metric("Not asked: unlike every label", f"{b['not_asked']:,}",
-                    help="texts the newest iteration left alone: less like the labels' known texts, and more like "
-                         "texts that fit no label, than nearly every known text (the setting 'Skip texts unlike "
-                         "every label')")
+        c[4].metric("None of these", f"{b['rejected']:,}",
+                    help="the judge said no candidate offered is right; each of them is excluded for that text")
+        c[5].metric("…of them: fits no label", f"{b['fits_none']:,}",
+                    help="where the right label is nearly always among the candidates (measured on the labeled "
+                         "texts), \"none\" says the text fits none of the labels: it leaves the pool with no label "
+                         "(Discover groups such texts; Review can still give one). Elsewhere it is asked again "
+                         "with other candidates")
+        st.caption(f"Not asked in the newest iteration: {b['not_asked']:,} texts unlike every label (less like the "
+                   "labels' known texts, and more like those that fit no label, than nearly every known text; the "
+                   "setting 'Skip texts unlike every label').")
     else:
         c[4].metric("Rejected", f"{b['rejected']:,}")
         c[5].metric("Retries after a rejection", f"{b['retries']:,}",

@@ -21,7 +21,7 @@ from .classifiers import default_estimator, make_model
 from .config import LoopConfig
 from .delegation import Calibration, Delegation, calibrate, calibrate_choice, temper
 from .model import RedModel, mask_excluded
-from .open_world import unlike
+from .open_world import top_k_recall, unlike
 from .people import FITS_NONE, People  # noqa: F401  (FITS_NONE: part of the sink's API)
 from .questions import Proposal, question_form
 from .stopping import Termination, default_rules
@@ -95,6 +95,7 @@ class Judged:
     p_right: float | None = None  # P(label right | judge, classifier) where the judge was calibrated
     applied: bool = True          # False: the verdict went to people (needs review)
     candidates: tuple[int, ...] = ()  # a choose question's candidate labels, best first
+    fits_none: bool = False  # the answer says the text fits none of the labels (questions.NONE_MEANS_FITS_NONE)
 
 
 @dataclass(frozen=True)
@@ -259,11 +260,11 @@ class RedLoop:
     # -- models --------------------------------------------------------------------
 
     def label_partition(self, data: LoopData, state: LoopState) -> LabelPartition:
-        """The label subsets the loop works with: given, or computed once from the current labels."""
+        """The label subsets (given or computed once), and how often a right label is among the candidates."""
+        lab = state.y >= 0
+        self.question.top_k_recall = top_k_recall(data.X[lab], state.y[lab], self.config.choose_k)
         if self.partition is None:
-            lab = state.y >= 0
-            cent = label_centroids(data.X[lab], state.y[lab], len(data.label_names))
-            c = self.config
+            cent, c = label_centroids(data.X[lab], state.y[lab], len(data.label_names)), self.config
             self.partition = partition_labels(cent, n=c.n, method=c.partition_method,
                                               umap_dim=c.umap_dim, random_state=c.seed)
         return self.partition
@@ -468,9 +469,9 @@ class RedLoop:
             state.held.add(i)
             rnd.held += 1
         sub["selected"] += 1
-        return Judged(i, out.label, req, v, float(scores.uncertainty[p.kp]),
-                      scores.alternatives(p.kp, data.label_names), p_right=out.p_right,
-                      applied=decision in ("valid", "invalid"), candidates=out.candidates)
+        return Judged(i, out.label, req, v, float(scores.uncertainty[p.kp]), scores.alternatives(p.kp, data.label_names),
+                      p_right=out.p_right, applied=decision in ("valid", "invalid"), candidates=out.candidates,
+                      fits_none=decision == "invalid" and out.none)
 
     def evaluate(self, data: LoopData, state: LoopState):
         """(final model, test accuracy, pool accuracy) where the data has gold to measure against."""

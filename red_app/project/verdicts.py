@@ -76,13 +76,14 @@ def _verdict_events(run_id: int | None, iteration: int | None, rows: Sequence[di
                     applied: Sequence[bool]) -> list[Event]:
     """The annotation events of the applied, answered verdicts (``vids``: their ids, in order).
 
-    A choose answer of "none" rejects every candidate it was offered and says the text fits
-    none of the labels (an event for NO_LABEL, issue 20): the text leaves the pool with no
-    label until a person says otherwise."""
+    A choose answer of "none" rejects every candidate it was offered; where the row says it
+    ``fits_none`` (the run found the right label nearly always among the candidates when there
+    is one) it also says the text fits none of the labels (an event for NO_LABEL, issue 20):
+    the text leaves the pool with no label until a person says otherwise."""
     def labels(r):
         if r["valid"] or not r.get("candidates"):
             return [(r["label"], "valid" if r["valid"] else "invalid")]
-        return [(c, "invalid") for c in r["candidates"]] + [(NO_LABEL, "valid")]
+        return [(c, "invalid") for c in r["candidates"]] + [(NO_LABEL, "valid")] * bool(r.get("fits_none"))
 
     return [
         Event(sample_id=r["sample_id"], label=lab, origin="judge", verdict=verdict, actor=r["judge_kind"],

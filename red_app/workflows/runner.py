@@ -160,7 +160,7 @@ class ProjectSink(BaseSink):
         self._beat()
         self.project.record_verdicts(self.run_id, iteration, [
             {**self._row(j.request, j.verdict), "uncertainty": j.uncertainty, "alternatives": list(j.alternatives),
-             "p_right": j.p_right, "applied": j.applied}
+             "p_right": j.p_right, "applied": j.applied, "fits_none": j.fits_none}
             for j in judged])
 
     @_letting_go
@@ -342,13 +342,15 @@ def budget_report(project: Project, run_id: int) -> dict:
     (proposals of a text's next label after a rejection; for choose questions, a text asked
     again after "none"), ``budget``, ``question`` (binary or choose), ``not_asked`` (texts the
     newest iteration did not ask about: they look like they fit none of the labels),
-    ``warning`` (or None). For choose questions ``rejected`` counts the answers "none of
-    these": the text fits none of the labels (issue 20).
+    ``fits_none`` (answers that the text fits none of the labels, issue 20), ``warning`` (or
+    None). For choose questions ``rejected`` counts every answer "none of these"; those that
+    say the text fits none of the labels are ``fits_none`` of them.
     """
     out = project.run_budget(run_id)
     loop = project.run_config(run_id)["loop"]
     its = project.iterations(run_id)
     out["not_asked"] = int(its["skipped_unlike"].fillna(0).iloc[-1]) if len(its) else 0
+    out["fits_none"] = int(its["said_none"].fillna(0).sum()) if len(its) else 0
     out["budget"] = int(loop["budget"])
     out["question"] = loop.get("question", "binary")  # runs stored before the setting asked binary ones
     out["warning"] = None

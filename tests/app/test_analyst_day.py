@@ -177,7 +177,7 @@ def test_runs_failed_judge_new_run_budget_and_resume(demo_url, browser):
     page.wait_for_function("() => document.body.innerText.includes('budget spent')", timeout=240_000)
     idle(page)
     assert "run 2:" in _progress_text(page)
-    for metric in ("Judge calls", "Accepted", "Fits no label (none of these)", "Not asked: unlike every label", "Sent to people"):
+    for metric in ("Judge calls", "Accepted", "None of these", "…of them: fits no label", "Sent to people"):
         assert main.get_by_test_id("stMetricLabel").filter(has_text=metric).count() >= 1, metric
     main.get_by_text("Where the budget went").wait_for()
     assert main.get_by_role("button", name=re.compile("Resume interrupted run")).count() == 0  # run 1 is history

@@ -87,6 +87,12 @@ def test_the_texts_page_action_marks_a_labeled_text_and_a_label_given_later_wins
 def test_the_judge_says_none_the_loop_never_asks_again_and_counts_where_the_budget_went(pool, capsys):
     with Project(pool) as p:
         gold = {**p.seed_labels(), **p.hidden_gold(role="pool")}
+        data, state = load_inputs(p)
+        from red_app.method.open_world import top_k_recall
+        from red_app.method.questions import NONE_MEANS_FITS_NONE
+
+        # the demo's right label is nearly always among 5 candidates: a "none" says "fits no label"
+        assert top_k_recall(data.X[state.y >= 0], state.y[state.y >= 0], 5) >= NONE_MEANS_FITS_NONE
         records = list(run_project(p, SimulatedJudge(gold), LoopConfig(budget=240, batch=80, patience=None,
                                                                          calibration_seeds=0)))
         run_id = int(p.runs()["run_id"].max())

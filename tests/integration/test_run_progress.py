@@ -54,14 +54,13 @@ def test_a_run_reports_each_stage_and_its_budget(demo, tmp_path, question):
     assert report["accepted"] == sum(r.accepted for r in records)
     # a choose question's "none of these" is counted apart from other rejections (issue 20)
     assert report["rejected"] == sum(r.rejected + r.said_none for r in records)
-    assert (question == "choose") == (sum(r.said_none for r in records) > 0) and (
-        question == "binary" or sum(r.rejected for r in records) == 0)
+    assert question == "choose" or sum(r.said_none for r in records) == 0  # a "no" never says "fits no label"
     assert report["measuring"] == 0 and report["budget"] == 80
     assert report["rejected"] > 0  # a 60%-accurate judge rejects (binary) or answers none (choose)
     if question == "binary":
         assert 0 < report["retries"] <= report["rejected"]  # after a rejection the next label is asked
     else:
-        assert report["retries"] == 0  # after "none" the text is not asked again: it may fit none of the labels
+        assert report["retries"] <= report["rejected"]  # a text asked again after a "none" that was only a rejection
     assert (report["warning"] is not None) == (report["rejected"] > 0.5 * report["proposals"])
     if report["warning"]:
         assert ("none of these" in report["warning"]) == (question == "choose")

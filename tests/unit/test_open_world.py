@@ -79,3 +79,27 @@ def test_answers_that_fit_none_flag_the_texts_like_them():
     few = np.zeros(len(X), bool)
     few[-1] = True
     assert (out_of_scope(X, is_known, none=few).p == blind.p).all()
+
+
+def test_top_k_recall_says_how_often_the_right_label_is_among_k():
+    from red_app.method.open_world import top_k_recall
+    from red_app.method.questions import NONE_MEANS_FITS_NONE, ChooseQuestion
+    from red_app.method.config import LoopConfig
+
+    rng = np.random.default_rng(2)
+    apart = rng.standard_normal((10, 32))                  # ten labels far apart: always in the top 3
+    X = _blobs(rng, apart, 10)
+    y = np.repeat(np.arange(10), 10)
+    assert top_k_recall(X, y, 3) == 1.0
+    crowded = apart[0] + 0.01 * rng.standard_normal((60, 32))  # sixty labels on top of each other
+    Xc = _blobs(rng, crowded, 5, spread=0.2)
+    yc = np.repeat(np.arange(60), 5)
+    low = top_k_recall(Xc, yc, 5)
+    assert low < 0.5
+    # a "none of these" says "fits no label" only where the right label is nearly always offered
+    q = ChooseQuestion(LoopConfig())
+    assert not q.none_fits_none  # not measured yet
+    q.top_k_recall = low
+    assert not q.none_fits_none
+    q.top_k_recall = NONE_MEANS_FITS_NONE
+    assert q.none_fits_none
