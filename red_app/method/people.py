@@ -33,7 +33,9 @@ class People:
         if self.sink is None:
             return
         unsure = []  # texts a person rejected a label of while the loop holds another for them
-        for i, lab, valid in self.sink.human_decisions():
+        decisions = self.sink.human_decisions()
+        fits_none = {i for i, lab, valid in decisions if lab == FITS_NONE and valid}
+        for i, lab, valid in decisions:
             state.decided.add(i)
             state.held.discard(i)
             if lab == FITS_NONE and valid:  # fits none of the labels: no label, never asked again
@@ -41,11 +43,16 @@ class People:
                 state.none.add(i)
                 self.said_none += 1
                 continue
+            if valid:
+                state.none.discard(i)  # a label, known to the loop or new, says it fits one
+            if not valid and i in fits_none:  # "fits none" rejects the proposal too: counted once
+                if lab >= 0:
+                    state.excluded.add((i, lab))
+                continue
             if lab < 0:  # a label the loop does not know yet: the sample is simply left to people
                 continue
             if valid:
                 state.y[i] = lab
-                state.none.discard(i)
                 self.accepted += 1
             else:
                 self.rejected += 1

@@ -729,7 +729,7 @@ def _none_label(project: Project, name: str | None) -> str | None:
 def _export_where(include_unlabeled: bool, min_confidence: float | None, origins: list[str] | None) -> list[str]:
     """The export's row conditions; only checked numbers and known origin names reach the
     SQL, never a user's string. A text that fits no label is written by default."""
-    where = ["TRUE" if include_unlabeled else "(label IS NOT NULL OR out_of_scope)"]
+    where = ["TRUE" if include_unlabeled else "(label IS NOT NULL OR fits_none)"]
     if min_confidence is not None:
         mc = float(min_confidence)
         if not 0.0 <= mc <= 1.0:
@@ -780,7 +780,7 @@ def export_labels(project: Project, out: str | Path, fmt: str | None = None, inc
     cur = project.cursor()
     if none_label is not None:  # the name travels as data (a registered table), never as SQL
         cur.register("_none_label", pa.table({"name": [none_label]}))
-        sql = (f"SELECT * REPLACE (CASE WHEN label IS NULL AND out_of_scope THEN (SELECT name FROM _none_label) "
+        sql = (f"SELECT * REPLACE (CASE WHEN fits_none THEN (SELECT name FROM _none_label) "
                f"ELSE label END AS label) FROM ({sql})")
     if fmt == "csv":
         sql = _csv_safe_on(cur, sql)

@@ -71,6 +71,14 @@ GROWING = frozenset({"replace"})
 MAX_DEPTH = 40
 
 
+def _has_column(node) -> bool:
+    if isinstance(node, list):
+        return any(_has_column(x) for x in node)
+    if not isinstance(node, dict):
+        return False
+    return node.get("class") == "COLUMN_REF" or any(_has_column(v) for v in node.values())
+
+
 def _walk(node, where: str, depth: int = 0, growing: bool = False) -> None:
     if depth > MAX_DEPTH:
         raise _refuse(where, f"it is nested more than {MAX_DEPTH} levels deep")
@@ -99,6 +107,9 @@ def _walk(node, where: str, depth: int = 0, growing: bool = False) -> None:
                 raise _refuse(where, f"it uses {name}() as an aggregate")
             if name in GROWING and growing:
                 raise _refuse(where, f"it nests {name}() inside {name}(), which can grow a text without bound")
+            if name in GROWING and any(_has_column(c) for c in (node.get("arguments") or node.get("children") or [])[1:]):
+                raise _refuse(where, f"it gives {name}() a column as what to find or put in, which can grow a "
+                                     "text with its own length; use constants there")
             growing = growing or name in GROWING
         if cls == "COLUMN_REF" and len(node.get("column_names", [])) != 1:
             raise _refuse(where, "it names a column of another table")

@@ -13,7 +13,7 @@ from typing import Sequence
 import pyarrow as pa
 
 from ..errors import RedError
-from .schema import CURRENT_LABELS_SQL, EXCLUDED_PAIRS_SQL, LIVE_EVENTS_SQL, NO_LABEL
+from .schema import CURRENT_LABELS_SQL, DECISIONS_SQL, EXCLUDED_PAIRS_SQL, LIVE_EVENTS_SQL, NO_LABEL
 from .store import Event, Project, utcnow
 
 QUEUE_SQL = """
@@ -296,7 +296,7 @@ def rejected_labels(project: Project, sample_id: str) -> set[str]:
 # label someone already rejected is not asked about again (the text waits for a label).
 _MODEL_QUEUE_SQL = f"""
 WITH ml AS (SELECT * FROM model_labels WHERE set_id = (SELECT max(set_id) FROM model_label_sets)),
-cur AS ({CURRENT_LABELS_SQL}),
+cur AS ({DECISIONS_SQL}),  -- a label, or "fits none of the labels": decided either way
 lh AS (SELECT sample_id, max(event_id) AS event_id FROM ({LIVE_EVENTS_SQL})
        WHERE origin = 'human' GROUP BY sample_id)
 SELECT ml.sample_id, s.text, ml.label, ml.confidence, ml.alternatives, ml.alternative_confidences,

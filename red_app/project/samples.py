@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from ..errors import ImportValidationError, ProjectError, UnknownLabelError
 from .core import CoreProject, utcnow
-from .schema import CURRENT_LABELS_SQL, ORIGINS, ROLES
+from .schema import CURRENT_LABELS_SQL, DECISIONS_SQL, NO_LABEL_SQL, ORIGINS, ROLES
 from .names import MAX_DESCRIPTION_CHARS, checked_label, refuse_lookalikes
 
 
@@ -174,9 +174,10 @@ class SamplesMixin(CoreProject):
                 FROM labels l LEFT JOIN ({cur_labels}) c ON c.label = l.name
                 GROUP BY l.name ORDER BY l.name"""
         ).df()
+        decided = DECISIONS_SQL  # a label, or "fits none of the labels"
         pool_unlabeled = cur.execute(
             f"""SELECT count(*) FROM samples s WHERE role = 'pool'
-                AND s.id NOT IN (SELECT sample_id FROM ({cur_labels}))"""
+                AND s.id NOT IN (SELECT sample_id FROM ({decided}))"""
         ).fetchall()[0][0]
         events = cur.execute("SELECT count(*) FROM annotations").fetchall()[0][0]
         return {
@@ -188,7 +189,8 @@ class SamplesMixin(CoreProject):
             "pool_unlabeled": int(pool_unlabeled),
             "model_labeled": int(cur.execute(
                 f"""SELECT count(*) FROM model_labels m WHERE m.set_id = (SELECT max(set_id) FROM model_label_sets)
-                    AND m.sample_id NOT IN (SELECT sample_id FROM ({cur_labels}))""").fetchall()[0][0]),
+                    AND m.sample_id NOT IN (SELECT sample_id FROM ({decided}))""").fetchall()[0][0]),
+            "fits_none": int(cur.execute(f"SELECT count(*) FROM ({NO_LABEL_SQL})").fetchall()[0][0]),
             "events": int(events),
             "per_label": per_label,
             "runs": int(cur.execute("SELECT count(*) FROM runs").fetchall()[0][0]),

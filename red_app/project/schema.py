@@ -371,6 +371,7 @@ rows AS (
            -- a text unlike every label's known texts: its model label is a guess (issue 20)
            coalesce(cur.label = """ + repr(NO_LABEL) + """
                     OR (cur.label IS NULL AND ml.p_in_scope < """ + repr(OUT_OF_SCOPE_BELOW) + """), FALSE) AS out_of_scope,
+           coalesce(cur.label = """ + repr(NO_LABEL) + """, FALSE) AS fits_none,
            CASE WHEN cur.label IS NULL THEN ml.p_in_scope END AS p_in_scope,
            CASE WHEN cur.label IS NULL THEN {as_list}(ml.alternatives) END AS alternatives,
            CASE WHEN cur.label IS NULL THEN {as_list}(ml.alternative_confidences) END AS alternative_confidences,

@@ -57,13 +57,13 @@ def _where(query, label, origin, band, needs_review, unlabeled) -> tuple[list[st
         lo, hi = (float(band[0]), float(band[1]))
         if not (0.0 <= lo <= hi <= 1.0):
             raise RedError(f"the confidence range must lie within 0 and 1 with low ≤ high, not {lo:g}–{hi:g}")
-        conds.append("confidence BETWEEN ? AND ?")
+        conds.append("label IS NOT NULL AND confidence BETWEEN ? AND ?")
         params.extend([lo, hi])
     if needs_review is not None:
         conds.append("coalesce(needs_review, FALSE) = ?")
         params.append(bool(needs_review))
-    if unlabeled:
-        conds.append("label IS NULL")
+    if unlabeled:  # no label, and nobody decided it fits none
+        conds.append("label IS NULL AND NOT fits_none")
     return conds or ["TRUE"], params
 
 

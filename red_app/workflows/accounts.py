@@ -266,18 +266,52 @@ class LoginThrottle:
 
     def wait_for(self, name: str | None, client: str | None) -> float:
         """Seconds before ``name`` from ``client`` may try again (0: now)."""
+        with self._lock:
+            return self._wait(name, client, self._clock())
+
+    def hold(self, name: str | None, client: str | None) -> float:
+        """Start a try: 0 and the try counted as failed until :meth:`record` says otherwise —
+        in one step, so tries sent at once from many sessions are all counted — or the
+        seconds to wait (nothing counted)."""
         now = self._clock()
         with self._lock:
-            waits = []
-            for key in self._keys(name, client):
-                times = [t for t in self._failures.get(key, []) if now - t < WINDOW_SECONDS]
+            wait = self._wait(name, client, now)
+            if wait <= 0:
+                for key in self._keys(name, client):
+                    self._failures.setdefault(key, []).append(now)
+                self._prune(now)
+            return wait
+
+    def settle(self, name: str | None, client: str | None, ok: bool) -> None:
+        """End a try begun with :meth:`hold`: a success clears the name's failures and takes
+        the try back from the client's; a failure stays counted."""
+        if not ok:
+            return
+        with self._lock:
+            self._failures.pop(("name", (name or "").strip().lower()), None)
+            if client and self._failures.get(("client", client)):
+                self._failures[("client", client)].pop()
+
+    def _prune(self, now: float) -> None:
+        """Forget keys whose newest failure left the window (random names must not pile up)."""
+        if len(self._failures) > 10_000:
+            for key in [k for k, t in self._failures.items() if not t or now - t[-1] >= WINDOW_SECONDS]:
+                del self._failures[key]
+
+    def _wait(self, name: str | None, client: str | None, now: float) -> float:
+        waits = []
+        for key in self._keys(name, client):
+            times = [t for t in self._failures.get(key, []) if now - t < WINDOW_SECONDS]
+            if times:
                 self._failures[key] = times
-                n = len(times)
-                if n >= LOCKOUT_AFTER:
-                    waits.append(times[-1] + LOCKOUT_SECONDS - now)
-                elif n >= FREE_FAILURES:
-                    waits.append(times[-1] + min(2.0 ** (n - FREE_FAILURES + 1), MAX_DELAY) - now)
-            return max([0.0, *waits])
+            else:
+                self._failures.pop(key, None)
+            n = len(times)
+            if n >= LOCKOUT_AFTER:
+                waits.append(times[-1] + LOCKOUT_SECONDS - now)
+            elif n >= FREE_FAILURES:
+                waits.append(times[-1] + min(2.0 ** (n - FREE_FAILURES + 1), MAX_DELAY) - now)
+        return max([0.0, *waits])
 
     def record(self, name: str | None, client: str | None, ok: bool) -> None:
         now = self._clock()
@@ -303,7 +337,7 @@ def check_login(name: str | None, password: str | None, hashed: str | None, clie
     import bcrypt
 
     global _DUMMY_HASH
-    wait = throttle.wait_for(name, client)
+    wait = throttle.hold(name, client)
     if wait > 0:
         raise LoginRefused(f"too many failed logins: try again in {int(wait) + 1} s")
     secret = (password or "").encode()[:MAX_PASSWORD_BYTES]
@@ -317,5 +351,5 @@ def check_login(name: str | None, password: str | None, hashed: str | None, clie
             ok = bcrypt.checkpw(secret, hashed.encode())
         except ValueError:  # a malformed stored hash opens nothing
             ok = False
-    throttle.record(name, client, ok)
+    throttle.settle(name, client, ok)
     return ok

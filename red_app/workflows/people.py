@@ -154,8 +154,9 @@ def answer(project: Project, q: Question, choice: str | None, reviewer: str, not
     :class:`ReviewConflictError` when someone else answered the text first."""
     reviewer = checked_reviewer(reviewer)
     note = note or q.note
-    if choice == NO_LABEL:
-        events = [Event(q.sample_id, NO_LABEL, "human", "valid", reviewer, verdict_id=q.verdict_id, note=note)]
+    if choice == NO_LABEL:  # the proposal is wrong, and so is every other label
+        events = [Event(q.sample_id, q.proposed, "human", "invalid", reviewer, verdict_id=q.verdict_id, note=note),
+                  Event(q.sample_id, NO_LABEL, "human", "valid", reviewer, verdict_id=q.verdict_id, note=note)]
     elif choice is None:
         events = [Event(q.sample_id, c, "human", "invalid", reviewer, verdict_id=q.verdict_id, note=note)
                   for c in q.candidates]

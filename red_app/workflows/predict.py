@@ -60,8 +60,10 @@ def predict_project(project: Project, config: LoopConfig | None = None, run_id: 
         s = enc.record["settings"]
         reference = temperature_rows(reference, s["seed"], s.get("hold_out", 0.3))  # encoders trained before the setting held out 30%
         model_name = f"finetune on {enc.embedding_key}"
-    ml = predict_labels(config, data, state, reference=reference if reference.sum() >= 2 * len(data.label_names)
-                        else None)
+    # a text decided to fit none of the labels gets no model label (it is not undecided)
+    rows = np.flatnonzero((state.y < 0) & ~np.isin(np.arange(len(data.ids)), list(state.none)))
+    ml = predict_labels(config, data, state, rows=rows,
+                        reference=reference if reference.sum() >= 2 * len(data.label_names) else None)
     names = np.asarray(data.label_names, dtype=object)
     # how like the labels' known texts each text is at all (a text that fits no label gets a
     # model label too, but not a confident one: the export marks it out of scope)

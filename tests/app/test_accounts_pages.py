@@ -243,3 +243,24 @@ def test_the_brake_counts_per_name_and_client_and_locks_out():
         assert check_login("nobody", "x", None, throttle=fresh) is False
     with pytest.raises(LoginRefused, match="try again in"):
         check_login("nobody", "x", None, throttle=fresh)
+
+
+def test_tries_sent_at_once_are_all_counted():
+    """Many sessions trying at the same moment: each try is counted when it starts, so they
+    cannot all pass the check before any failure is recorded."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from red_app.workflows.accounts import FREE_FAILURES, LoginRefused, LoginThrottle, check_login
+
+    t = LoginThrottle()
+
+    def attempt(_):
+        try:
+            check_login("ana", "guess", None, throttle=t)
+            return "tried"
+        except LoginRefused:
+            return "refused"
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        outcomes = list(pool.map(attempt, range(12)))
+    assert outcomes.count("tried") == FREE_FAILURES and outcomes.count("refused") == 12 - FREE_FAILURES

@@ -167,3 +167,27 @@ def test_an_audit_answer_fits_none_is_an_answer_of_its_own(pool, capsys):
     capsys.readouterr()
     assert main(["quality", str(pool)]) == 0
     assert "fits no label at all" in capsys.readouterr().out
+
+
+def test_a_text_that_fits_no_label_is_decided_everywhere(pool):
+    """Not in the model-label queue, not counted as undecided, no new model label, not in
+    Texts' 'unlabeled' filter — and x rejects the label it was shown with too."""
+    from red_app.project.texts import count_rows
+    from red_app.workflows.people import model_questions
+    from red_app.workflows.predict import predict_project
+    from red_app.workflows.review import model_label_queue
+
+    with Project(pool) as p:
+        predict_project(p)
+        sid = _hidden_ids(p, 1)[0]
+        q = next(q for q in model_questions(p, limit=600, below=1.01) if q.sample_id == sid)
+        before = p.status()
+        unlabeled = count_rows(p, unlabeled=True)
+        answer(p, q, NO_LABEL, "ana")
+        assert (sid, q.proposed) in p.excluded_pairs()
+        assert sid not in set(model_label_queue(p, below=1.01, limit=1000).sample_id)
+        after = p.status()
+        assert after["pool_unlabeled"] == before["pool_unlabeled"] - 1 and after["fits_none"] == 1
+        assert count_rows(p, unlabeled=True) == unlabeled  # it had a model label; it has no label now, decided
+        predict_project(p)
+        assert sid not in set(p.model_labels().sample_id)

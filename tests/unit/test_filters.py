@@ -61,3 +61,6 @@ def test_a_filter_that_could_grow_a_text_without_bound_is_refused():
         check_filter(f"length({grow}) > 0")
     # replace() side by side, or over other functions, stays allowed
     assert "replace" in check_filter("replace(lower(text), 'a', 'b') = 'x' AND replace(text, 'c', 'd') <> ''")
+    # one replace() that puts a text into itself grows it with its own length
+    with pytest.raises(ImportValidationError, match="use constants"):
+        check_filter("length(replace(text, 'a', text)) > 0")
