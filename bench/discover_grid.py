@@ -5,7 +5,7 @@ level and HDBSCAN per share.
 
     python bench/discover_grid.py ../shared/data/clinc150.parquet 30 10,11
 """
-import sys, time, json
+import sys, time
 import numpy as np
 sys.path.insert(0, str(__import__('pathlib').Path(__file__).resolve().parents[1]))
 from red_app.workflows.bench import bench_set
@@ -13,7 +13,7 @@ from red_app.project.embed import cache_key, DEFAULT_MODEL
 from red_app.method.config import LoopConfig
 from red_app.method.loop import RedLoop
 from red_app.judges.simulated import SimulatedJudge
-from red_app.method.open_world import out_of_scope, _unit, group_words
+from red_app.method.open_world import out_of_scope, _unit
 from sklearn.cluster import HDBSCAN
 import umap
 
