@@ -227,8 +227,9 @@ def candidate_list(q: Question, labels: list[str], note: str | None, pos_key: st
     desc = proj.descriptions()
     for key, label in q.keys().items():
         # a button's label and help are Markdown: a label from data is escaped
-        st.button(f"{key} · {md(label)}", key=f"pick-{q.sample_id}-{key}", type="primary" if key == "1" else "secondary",
-                  on_click=record, args=(q, label, note), help=f"{md(label)} is the right label")
+        shown = "fits none of the labels" if label == NO_LABEL else md(label)  # an audit of the judge's "none"
+        st.button(f"{key} · {shown}", key=f"pick-{q.sample_id}-{key}", type="primary" if key == "1" else "secondary",
+                  on_click=record, args=(q, label, note), help=f"{shown} is the right answer")
         about_label = desc[label]["description"] if label in desc else ""
         ex = nearest_examples(proj, q.sample_id, label, k=EXAMPLES_SHOWN)
         st.caption(" · ".join([md(about_label)] * bool(about_label) + [f"“{md(t[:90])}”" for _, t, _ in ex]))

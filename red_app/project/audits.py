@@ -9,8 +9,10 @@ from .schema import EXPORT_SQL, LIVE_EVENTS_SQL
 from .store import Project, insert_arrow, utcnow
 
 # Every pool text with a current label that is not a seed: label, confidence, origin as
-# the export computes them (decided labels first, else the newest model label).
-_POOL_WHERE = "label IS NOT NULL AND role = 'pool' AND origin <> 'seed'"
+# the export computes them (decided labels first, else the newest model label) — and every
+# text the judge decided fits none of the labels (issue 20), with the label NO_LABEL: the
+# judge's word takes a text out of the pool for good, so it is audited like a label.
+_POOL_WHERE = "(label IS NOT NULL OR (fits_none AND origin = 'judge')) AND role = 'pool' AND origin <> 'seed'"
 
 
 def _labeled_pool_sql() -> str:
@@ -21,7 +23,8 @@ def _labeled_pool_sql() -> str:
 def labeled_pool(project: Project):
     """id, label, confidence, origin of every labeled pool text (seeds and holdout aside)."""
     return project.cursor().execute(
-        f"SELECT id AS sample_id, label, coalesce(confidence, 0.0) AS confidence, origin FROM ({_labeled_pool_sql()}) "
+        f"SELECT id AS sample_id, coalesce(label, '') AS label, coalesce(confidence, 0.0) AS confidence, origin "
+        f"FROM ({_labeled_pool_sql()}) "
         "ORDER BY sample_id").df()
 
 
@@ -97,7 +100,8 @@ def audited_population(project: Project, audit_id: int):
         f"""SELECT s.id AS sample_id, coalesce(i.label, p.label) AS label, coalesce(i.origin, p.origin) AS origin,
                    coalesce(i.confidence, p.confidence) AS confidence, s.gold_label
             FROM samples s
-            LEFT JOIN (SELECT id AS sample_id, label, coalesce(confidence, 0.0) AS confidence, origin
+            LEFT JOIN (SELECT id AS sample_id, coalesce(label, '') AS label, coalesce(confidence, 0.0) AS confidence,
+                              origin
                        FROM ({_labeled_pool_sql()})) p
               ON p.sample_id = s.id
             LEFT JOIN audit_items i ON i.sample_id = s.id AND i.audit_id = ?

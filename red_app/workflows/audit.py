@@ -54,6 +54,17 @@ class AuditReport:
                 "(Audit sample) or with `red audit-answer`")
 
 
+FITS_NONE_STRATUM = "judge|fits no label"
+
+
+def audit_strata(pool) -> np.ndarray:
+    """Each labeled pool text's stratum: ``origin|confidence band``, and the judge's "fits no
+    label" decisions in one stratum of their own."""
+    strata = stratum_of(pool.origin.to_numpy(), pool.confidence.to_numpy())
+    strata[(pool.label == NO_LABEL).to_numpy()] = FITS_NONE_STRATUM
+    return strata
+
+
 def draw_audit(project: Project, n: int = 200, seed: int | None = None,
                min_per_stratum: int = MIN_PER_STRATUM) -> AuditReport:
     """Draw a stratified random sample of ``n`` current labels of the pool and store it as
@@ -63,7 +74,7 @@ def draw_audit(project: Project, n: int = 200, seed: int | None = None,
     pool = labeled_pool(project)
     if not len(pool):
         raise RedError("no pool text has a label yet: run the loop or `red predict` first")
-    strata = stratum_of(pool.origin.to_numpy(), pool.confidence.to_numpy())
+    strata = audit_strata(pool)
     idx, weights = draw(strata, n, seed=seed, min_per=min_per_stratum)
     chosen = pool.iloc[idx]
     items = pa.table({
@@ -237,7 +248,8 @@ def quality_report(project: Project, audit_id: int | None = None, curve: bool = 
         out["curve"] = rows
     if gold.any():
         g = pop[gold]
-        right = g.label == g.gold_label
+        # "fits no label" is right where the gold label is none of the project's
+        right = (g.label == g.gold_label) | ((g.label == NO_LABEL) & ~g.gold_label.isin(project.labels()))
         out["truth"] = {"overall": float(right.mean()), "texts": int(len(g)),
                         "per_origin": {o: float(right[g.origin == o].mean()) for o in sorted(g.origin.unique())},
                         "per_label": {lab: float(right[g.label == lab].mean()) for lab in out["per_label"]}}

@@ -127,7 +127,7 @@ def audit_questions(project: Project, items, k: int = DEFAULT_K) -> list[Questio
     model's alternatives (one key says it is right; another picks the right one)."""
     from .texts import text_alternatives
 
-    labels = project.labels()
+    labels = project.labels() + [NO_LABEL]  # an audited judge's "fits no label" is asked about as such
     out = []
     for r in items[~items.answered.astype(bool)].to_dict("records"):
         q = question_from_row({**r, "candidates": None, "alternatives": text_alternatives(project, r["sample_id"]),
@@ -155,15 +155,16 @@ def answer(project: Project, q: Question, choice: str | None, reviewer: str, not
     reviewer = checked_reviewer(reviewer)
     note = note or q.note
     if choice == NO_LABEL:  # the proposal is wrong, and so is every other label
-        events = [Event(q.sample_id, q.proposed, "human", "invalid", reviewer, verdict_id=q.verdict_id, note=note),
-                  Event(q.sample_id, NO_LABEL, "human", "valid", reviewer, verdict_id=q.verdict_id, note=note)]
+        events = [Event(q.sample_id, q.proposed, "human", "invalid", reviewer, verdict_id=q.verdict_id, note=note)] * (
+            q.proposed != NO_LABEL) + [Event(q.sample_id, NO_LABEL, "human", "valid", reviewer, verdict_id=q.verdict_id,
+                                             note=note)]
     elif choice is None:
         events = [Event(q.sample_id, c, "human", "invalid", reviewer, verdict_id=q.verdict_id, note=note)
                   for c in q.candidates]
     else:
         project.check_labels([choice])
         events = [Event(q.sample_id, choice, "human", "valid", reviewer, verdict_id=q.verdict_id, note=note)]
-        if choice != q.proposed:  # the proposal named another label: that one is wrong
+        if choice != q.proposed and q.proposed != NO_LABEL:  # the proposal named another label: that one is wrong
             events.insert(0, Event(q.sample_id, q.proposed, "human", "invalid", reviewer, verdict_id=q.verdict_id,
                                    note=note))
     ids = append_human_decision(project, q.sample_id, events, q.seen_event)

@@ -191,3 +191,31 @@ def test_a_text_that_fits_no_label_is_decided_everywhere(pool):
         assert count_rows(p, unlabeled=True) == unlabeled  # it had a model label; it has no label now, decided
         predict_project(p)
         assert sid not in set(p.model_labels().sample_id)
+
+
+def test_the_judges_fits_none_decisions_are_audited_as_a_stratum_of_their_own(pool):
+    from red_app.workflows.audit import FITS_NONE_STRATUM, answer_item, current_audit, draw_audit, quality_report
+    from red_app.workflows.people import audit_questions
+
+    with Project(pool) as p:
+        list(run_project(p, SimulatedJudge({**p.seed_labels(), **p.hidden_gold(role="pool")}),
+                         LoopConfig(budget=120, batch=60, calibration_seeds=0)))
+        judged_none = {s for s, origin in p.fits_none().items() if origin == "judge"}
+        assert judged_none
+        draw_audit(p, n=40, seed=2)
+        _, items = current_audit(p)
+        mine = items[items.stratum == FITS_NONE_STRATUM]
+        assert len(mine) >= 3 and set(mine.sample_id) <= judged_none and set(mine.label) == {NO_LABEL}
+        # asked on Review with "fits none of the labels" first
+        q = next(q for q in audit_questions(p, items) if q.sample_id == mine.sample_id.iloc[0])
+        assert q.candidates[0] == NO_LABEL
+        # answered right: still fits none; answered with a label: that label, and the item wrong
+        answer_item(p, mine.sample_id.iloc[0], "right", "ana")
+        other = mine.sample_id.iloc[1]
+        label = p.labels()[0]
+        answer_item(p, other, "wrong", "ana", label=label)
+        assert mine.sample_id.iloc[0] in p.fits_none() and other not in p.fits_none()
+        q = quality_report(p, curve=False)
+        assert q["per_stratum"][FITS_NONE_STRATUM]["answered"] == 2 and q["per_stratum"][FITS_NONE_STRATUM]["right"] == 1
+        # with hidden gold, "fits no label" is right where the gold is none of the project's labels
+        assert q["truth"]["per_origin"]["judge"] > 0.5

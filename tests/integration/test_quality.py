@@ -48,17 +48,17 @@ def test_the_sample_is_stratified_and_answers_are_human_events(copy):
         assert rep.drawn == len(items) and audit["audit_id"] == 1
         # every non-empty stratum of the pool has items, each weighted by population / drawn
         from red_app.project.audits import labeled_pool
-        from red_app.method.quality import stratum_of
+        from red_app.workflows.audit import audit_strata
 
         lp = labeled_pool(p)
-        strata = set(stratum_of(lp.origin.to_numpy(), lp.confidence.to_numpy()))
+        strata = set(audit_strata(lp))
         assert set(items.stratum) == strata and len(strata) >= 3
         assert set(items.origin) <= {"judge", "model", "human", "import"}
         sizes = items.groupby("stratum").size()
         # at least 3 from each stratum, or the whole stratum where it holds fewer (weight 1)
         weights = items.groupby("stratum").weight.first()
         assert ((sizes >= 3) | (weights == 1.0)).all(), (sizes, weights)
-        pop = lp.assign(stratum=stratum_of(lp.origin.to_numpy(), lp.confidence.to_numpy())).groupby("stratum").size()
+        pop = lp.assign(stratum=audit_strata(lp)).groupby("stratum").size()
         assert (sizes == pop[sizes.index].clip(upper=3)).where(sizes < 3, True).all()
         assert abs((items.weight).sum() - pool) < 1e-6
         assert not items.answered.any()
