@@ -62,7 +62,7 @@ def cmd_audit_items(a) -> int:
     for r in items.itertuples():
         mark = "answered" if bool(r.answered) else "open    "
         text = clean(str(r.text)).replace("\n", " ")
-        print(f"  {mark}  {clean(r.sample_id):<28} {clean(r.label):<28} {clean(r.origin):<6} "
+        print(f"  {mark}  {clean(r.sample_id):<28} {clean(r.label) or '(fits no label)':<28} {clean(r.origin):<6} "
               f"{r.confidence:5.2f}  {text[:60] + ('…' if len(text) > 60 else '')}")
     print("answer one with: red audit-answer PROJECT SAMPLE_ID right|wrong|fits-none [--label RIGHT_LABEL] --reviewer NAME")
     return 0
