@@ -80,6 +80,7 @@ class IterationRecord:
     held: int = 0  # verdicts sent to people instead of being applied
     said_none: int = 0  # answers "fits none of the labels" (applied), apart from the other rejections
     skipped_unlike: int = 0  # texts not asked about: unlike the labels' known texts (see skip_unlike)
+    top_k_recall: float | None = None  # how often a labeled text's label is among the candidates (choose)
 
 
 @dataclass(frozen=True)
@@ -622,5 +623,5 @@ class RedLoop:
             selected=int(len(chosen)), calls=len(rnd.judged), accepted=rnd.accepted, rejected=rnd.rejected,
             errors=rnd.errors, total_calls=state.calls, seconds=seconds,
             eval_accuracy=eval_acc, pool_accuracy=pool_acc, subset_stats=stats, held=rnd.held,
-            said_none=rnd.said_none, skipped_unlike=int(scores.unlike.sum()) + rnd.skipped_later,
+            said_none=rnd.said_none, skipped_unlike=int(scores.unlike.sum()) + rnd.skipped_later, top_k_recall=self.question.top_k_recall,
         )

@@ -219,3 +219,10 @@ def test_the_judges_fits_none_decisions_are_audited_as_a_stratum_of_their_own(po
         assert q["per_stratum"][FITS_NONE_STRATUM]["answered"] == 2 and q["per_stratum"][FITS_NONE_STRATUM]["right"] == 1
         # with hidden gold, "fits no label" is right where the gold is none of the project's labels
         assert q["truth"]["per_origin"]["judge"] > 0.5
+
+
+def test_red_run_says_what_a_none_means_here(pool, capsys):
+    assert main(["run", str(pool), "--judge", "simulated", "--budget", "20", "--batch", "20",
+                 "--calibration-seeds", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "of the labeled texts: a \"none of these\" says the text fits none of the labels" in out
