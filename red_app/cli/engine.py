@@ -124,8 +124,8 @@ def cmd_run(a) -> int:
         told = False
         for rec in run_project(p, judge, cfg, resume=resume, started_by=local_user(),
                                judge_settings=settings.resolved(p).to_dict()):
-            if not told and cfg.question == "choose" and rec.top_k_recall is not None:
-                print(_none_line(rec.top_k_recall, cfg.choose_k), flush=True)
+            if not told and rec.top_k_recall is not None:  # choose questions only
+                print(_none_line(rec.top_k_recall), flush=True)
                 told = True
             print(_iteration_line(rec), flush=True)
         row = p.runs().set_index("run_id").loc[resume if resume is not None else int(p.runs().run_id.max())]
@@ -136,14 +136,14 @@ def cmd_run(a) -> int:
     return 0
 
 
-def _none_line(recall: float, k: int) -> str:
+def _none_line(recall: float) -> str:
     """What a judge's "none of these" means on this project (red_app.method.questions)."""
     from ..method.questions import NONE_MEANS_FITS_NONE
 
     if recall >= NONE_MEANS_FITS_NONE:
-        return (f"the right label is among the top {k} candidates for {recall:.0%} of the labeled texts: a \"none of "
+        return (f"the right label is among the candidates for {recall:.0%} of the labeled texts: a \"none of "
                 "these\" says the text fits none of the labels (it leaves the pool; see `red discover`)")
-    return (f"the right label is among the top {k} candidates for only {recall:.0%} of the labeled texts: a \"none "
+    return (f"the right label is among the candidates for only {recall:.0%} of the labeled texts: a \"none "
             "of these\" rejects those candidates and the text is asked again with others")
 
 

@@ -90,7 +90,15 @@ class BinaryQuestion:
     def __init__(self, config):
         self.c_examples = config.c_examples
         self.retry_next = config.on_reject == "next"
-        self.top_k_recall: float | None = None  # set by the loop; a "no" never says a text fits no label
+
+    @property
+    def top_k_recall(self) -> None:
+        """Always None: a "no" to one label never says a text fits no label."""
+        return None
+
+    @top_k_recall.setter
+    def top_k_recall(self, value) -> None:
+        pass
 
     def width(self) -> int:
         return 3
