@@ -57,6 +57,11 @@ class LoopState:
     decided: set[int] = field(default_factory=set)  # decided by a person: never proposed or changed
     none: set[int] = field(default_factory=set)     # answered "fits none of the labels": not asked again
 
+    def none_mask(self) -> np.ndarray:
+        """``none`` as a boolean mask over the samples."""
+        mask = np.zeros(len(self.y), dtype=bool)
+        mask[list(self.none)] = True
+        return mask
 
 
 @dataclass(frozen=True)
@@ -159,7 +164,7 @@ def still_worth_asking(alpha: float, data: LoopData, state: LoopState, scores: P
         return chunk
     rnd.none_seen = len(state.none)
     rows = np.array([int(scores.pool[p[0]]) for p in chunk])
-    away = unlike(data.X, state.y, state.none, rows, alpha)
+    away = unlike(data.X, state.y, state.none_mask(), rows, alpha)
     rnd.skipped_later += int(away.sum())
     return [p for p, gone in zip(chunk, away) if not gone]
 
@@ -315,7 +320,7 @@ class RedLoop:
             prior = self._calibrated_prior(data, state, pool, order)
         return PoolScores(pool=pool, S=S, assigned=assigned, order=order, pred=pred, uncertainty=u, top=top,
                           uncertain_mask=(top < c.uncertain_threshold) | ~assigned, prior=prior,
-                          unlike=unlike(data.X, state.y, state.none, pool, c.skip_unlike))
+                          unlike=unlike(data.X, state.y, state.none_mask(), pool, c.skip_unlike))
 
     def _calibrated_prior(self, data: LoopData, state: LoopState, pool: np.ndarray, order: np.ndarray,
                           chunk: int = 8192) -> np.ndarray:

@@ -105,16 +105,15 @@ def out_of_scope(X: np.ndarray, known: np.ndarray, alpha: float = DEFAULT_ALPHA,
     return OutOfScope(p=p, flagged=(p < alpha) & ~known, alpha=alpha)
 
 
-def unlike(X: np.ndarray, y: np.ndarray, none, rows: np.ndarray, alpha: float) -> np.ndarray:
+def unlike(X: np.ndarray, y: np.ndarray, none: np.ndarray, rows: np.ndarray, alpha: float) -> np.ndarray:
     """Which of ``rows`` look like they fit none of the labels — less like the labels' known
-    texts (``y >= 0``), and more like the texts answered "fits none" (``none``: positions),
+    texts (``y >= 0``), and more like the texts answered "fits none" (``none``: a mask),
     than all but ``alpha`` of the known texts are — so an answer there would rarely add a
     label. All false when ``alpha`` is 0."""
     known = np.asarray(y) >= 0
     if not alpha or not len(rows) or known.sum() < 2:
         return np.zeros(len(rows), dtype=bool)
-    none_mask = np.zeros(len(known), dtype=bool)
-    none_mask[list(none)] = True
+    none_mask = np.asarray(none, dtype=bool)
     # only the texts the scores need: the known ones (the calibration), those answered "none",
     # and the rows asked about — not the rest of the pool
     rows = np.asarray(rows)

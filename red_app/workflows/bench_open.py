@@ -34,8 +34,7 @@ def open_world_figures(b, cfg, state, out: dict, log=print, seed: int = 0) -> No
     pool = np.zeros(len(train), dtype=bool)
     pool[n_seed:] = True
     known = state.y >= 0
-    none = np.zeros(len(train), dtype=bool)
-    none[list(state.none)] = True
+    none = state.none_mask()
     # the export: decided labels, "fits no label" decisions, and model labels with their p-values
     X_all = np.concatenate([b.data.X, b.X[b.test_rows], b.X[b.test_unseen_rows]])
     known_all = np.concatenate([known, np.zeros(len(X_all) - len(train), dtype=bool)])

@@ -79,7 +79,7 @@ def discover(project: Project, alpha: float | None = None, min_group: int | None
     # texts answered "fits none of the labels", or where two or more labels were rejected (a
     # "none of these") and no label given since
     rejected = np.bincount([i for i, _lab in state.excluded], minlength=len(known))
-    answered_none = np.isin(np.arange(len(known)), list(state.none))
+    answered_none = state.none_mask()
     said_none = ((rejected >= 2) | answered_none) & ~known
     oos = out_of_scope(data.X, known, alpha=alpha, none=answered_none)
     look = ((oos.p < alpha) | said_none) & ~known

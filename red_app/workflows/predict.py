@@ -61,14 +61,14 @@ def predict_project(project: Project, config: LoopConfig | None = None, run_id: 
         reference = temperature_rows(reference, s["seed"], s.get("hold_out", 0.3))  # encoders trained before the setting held out 30%
         model_name = f"finetune on {enc.embedding_key}"
     # a text decided to fit none of the labels gets no model label (it is not undecided)
-    rows = np.flatnonzero((state.y < 0) & ~np.isin(np.arange(len(data.ids)), list(state.none)))
+    none = state.none_mask()  # answered "fits none of the labels"
+    rows = np.flatnonzero((state.y < 0) & ~none)
     ml = predict_labels(config, data, state, rows=rows,
                         reference=reference if reference.sum() >= 2 * len(data.label_names) else None)
     names = np.asarray(data.label_names, dtype=object)
     # how like the labels' known texts each text is at all (a text that fits no label gets a
     # model label too, but not a confident one: the export marks it out of scope)
     known = state.y >= 0
-    none = np.isin(np.arange(len(data.ids)), list(state.none))  # answered "fits none of the labels"
     p_in = out_of_scope(data.X, known, none=none).p if known.sum() >= 2 else np.ones(len(data.ids))
     tbl = pa.table({
         "sample_id": pa.array([data.ids[i] for i in ml.index], pa.string()),

@@ -133,8 +133,8 @@ def test_texts_unlike_every_label_are_not_asked_about_unless_the_setting_is_off(
     from red_app.method.open_world import unlike
 
     pool_rows = np.flatnonzero(state.y < 0)
-    skip = unlike(data.X, state.y, state.none, pool_rows, 0.05)
-    assert not unlike(data.X, state.y, state.none, pool_rows, 0.0).any()
+    skip = unlike(data.X, state.y, state.none_mask(), pool_rows, 0.05)
+    assert not unlike(data.X, state.y, state.none_mask(), pool_rows, 0.0).any()
     with Project(pool, read_only=True) as p:
         gold = p.hidden_gold(role="pool")
     hidden = np.array([gold.get(data.ids[i]) in HIDDEN for i in pool_rows])
