@@ -250,7 +250,8 @@ class LoginThrottle:
     """Failed logins counted per account name and per client address, in this process:
     after :data:`FREE_FAILURES`, each try waits twice as long as the last (up to
     :data:`MAX_DELAY`); :data:`LOCKOUT_AFTER` failures lock the name or the client for
-    :data:`LOCKOUT_SECONDS`. A success clears the account's count (not the client's).
+    :data:`LOCKOUT_SECONDS`. A success clears the account's count and takes the try back
+    from the client's.
     ``clock`` is injectable for tests; it is ``time.monotonic`` otherwise."""
 
     def __init__(self, clock=None):
@@ -270,16 +271,14 @@ class LoginThrottle:
             return self._wait(name, client, self._clock())
 
     def hold(self, name: str | None, client: str | None) -> float:
-        """Start a try: 0 and the try counted as failed until :meth:`record` says otherwise —
+        """Start a try: 0 and the try counted as failed until :meth:`settle` says otherwise —
         in one step, so tries sent at once from many sessions are all counted — or the
         seconds to wait (nothing counted)."""
         now = self._clock()
         with self._lock:
             wait = self._wait(name, client, now)
             if wait <= 0:
-                for key in self._keys(name, client):
-                    self._failures.setdefault(key, []).append(now)
-                self._prune(now)
+                self._count(name, client, now)
             return wait
 
     def settle(self, name: str | None, client: str | None, ok: bool) -> None:
@@ -313,14 +312,15 @@ class LoginThrottle:
                 waits.append(times[-1] + min(2.0 ** (n - FREE_FAILURES + 1), MAX_DELAY) - now)
         return max([0.0, *waits])
 
-    def record(self, name: str | None, client: str | None, ok: bool) -> None:
-        now = self._clock()
+    def fail(self, name: str | None, client: str | None) -> None:
+        """Count one failed try, whatever the wait (what :meth:`hold` does when it lets a try in)."""
         with self._lock:
-            for kind, key in self._keys(name, client):
-                if ok and kind == "name":
-                    self._failures.pop((kind, key), None)
-                elif not ok:
-                    self._failures.setdefault((kind, key), []).append(now)
+            self._count(name, client, self._clock())
+
+    def _count(self, name: str | None, client: str | None, now: float) -> None:
+        for key in self._keys(name, client):
+            self._failures.setdefault(key, []).append(now)
+        self._prune(now)
 
 
 THROTTLE = LoginThrottle()

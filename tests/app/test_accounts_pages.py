@@ -226,16 +226,16 @@ def test_the_brake_counts_per_name_and_client_and_locks_out():
     now = [1000.0]
     t = LoginThrottle(clock=lambda: now[0])
     for _ in range(FREE_FAILURES):
-        t.record("ana", "10.0.0.1", ok=False)
+        t.fail("ana", "10.0.0.1")
     assert t.wait_for("ana", None) > 0 and t.wait_for("bo", "10.0.0.1") > 0  # the name, and the client
     assert t.wait_for("bo", "10.0.0.2") == 0
     first = t.wait_for("ana", None)
     now[0] += first
-    t.record("ana", None, ok=False)
+    t.fail("ana", None)
     assert t.wait_for("ana", None) > first  # each failure doubles the wait
     for _ in range(LOCKOUT_AFTER):
         now[0] += 1
-        t.record("ana", None, ok=False)
+        t.fail("ana", None)
     assert LOCKOUT_SECONDS - 1 <= t.wait_for("ana", None) <= LOCKOUT_SECONDS
     # an unknown name is braked the same way, and answered after a bcrypt check like a known one
     fresh = LoginThrottle()
