@@ -324,7 +324,7 @@ def _export_figures(b: BenchSet, cfg: LoopConfig, state: LoopState, out: dict, m
     if b.unseen and not bool((b.y_all[b.pool_rows] >= 0).all()):
         from .bench_open import open_world_figures
 
-        open_world_figures(b, cfg, state, out, log, seed=cfg.seed)
+        open_world_figures(b, state, ml, out, log, seed=cfg.seed)
     if cfg.final_model == "finetune":
         test_texts = [b.texts[i] for i in b.test_rows]
         out.update(finetune_step(cfg, b.data, state, test_texts, b.y_all[b.test_rows], ref, truth, b.n_seed,

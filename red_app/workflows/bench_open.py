@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..method.final import predict_labels
 from ..method.open_world import DEFAULT_ALPHA, DISCOVER_ALPHA, group_texts, min_group_for, out_of_scope
 
 SURE = 0.9        # "confident" labels, as the issue counts them
@@ -27,8 +26,9 @@ def _pr(flag: np.ndarray, truth: np.ndarray) -> dict:
             "false_flag_rate": float(flag[~truth].mean()) if (~truth).any() else None}
 
 
-def open_world_figures(b, cfg, state, out: dict, log=print, seed: int = 0) -> None:
-    """The open-world figures of the 'red' run that left ``state`` (see the module's docstring)."""
+def open_world_figures(b, state, ml, out: dict, log=print, seed: int = 0) -> None:
+    """The open-world figures of the 'red' run that left ``state``, whose export's model labels
+    are ``ml`` (:func:`red_app.method.final.predict_labels`, as the export figures made them)."""
     n_seed, train = b.n_seed, b.train_rows
     fits_none = b.y_all[train] < 0                       # texts of the unseen labels
     pool = np.zeros(len(train), dtype=bool)
@@ -41,7 +41,6 @@ def open_world_figures(b, cfg, state, out: dict, log=print, seed: int = 0) -> No
     none_all = np.concatenate([none, np.zeros(len(X_all) - len(train), dtype=bool)])
     oos = out_of_scope(X_all, known_all, alpha=DEFAULT_ALPHA, none=none_all)
     p_train = oos.p[:len(train)]
-    ml = predict_labels(cfg, b.data, state, reference=np.arange(len(train)) < n_seed)
     conf = np.full(len(train), np.nan)
     conf[ml.index] = ml.confidence
     label = np.full(len(train), -1)
