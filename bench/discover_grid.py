@@ -13,6 +13,7 @@ from red_app.project.embed import cache_key, DEFAULT_MODEL
 from red_app.method.config import LoopConfig
 from red_app.method.loop import RedLoop
 from red_app.judges.simulated import SimulatedJudge
+from red_app.workflows.bench_open import unseen_found
 from red_app.method.open_world import out_of_scope, _unit
 from sklearn.cluster import HDBSCAN
 import umap
@@ -41,10 +42,7 @@ for s in seeds:
             mg = max(8, round(factor * unl / len(b.names)))
             lab = HDBSCAN(min_cluster_size=mg, min_samples=min(5, mg)).fit(Z).labels_
             groups = [np.flatnonzero(lab == c) for c in np.unique(lab) if c >= 0]
-            found = 0
-            for name in b.unseen:
-                total = int((pool_names == name).sum())
-                found += any((truth[g] == name).mean() >= 0.8 and (truth[g] == name).sum() >= 0.5 * total for g in groups)
+            found = unseen_found(groups, truth, b.unseen, pool_names)
             res.setdefault((alpha, factor), []).append(found)
             print(s, alpha, factor, mg, len(look), len(groups), found, flush=True)
 for k, v in sorted(res.items()):

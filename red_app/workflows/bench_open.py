@@ -95,6 +95,16 @@ def _budget(curve: list[dict]) -> dict:
                        for p in curve]}
 
 
+def unseen_found(groups: list[np.ndarray], truth: np.ndarray, unseen, pool_names: np.ndarray) -> int:
+    """How many ``unseen`` labels come back as one group (positions into ``truth``, each text's
+    gold label) at least PURITY pure holding at least COVERAGE of that label's pool texts."""
+    found = 0
+    for name in unseen:
+        total = int((pool_names == name).sum())
+        found += any((truth[g] == name).mean() >= PURITY and (truth[g] == name).sum() >= COVERAGE * total for g in groups)
+    return found
+
+
 def _discovery(b, state, p_train: np.ndarray, none: np.ndarray, seed: int) -> dict:
     """What `red discover` would find: groups among the unlabeled texts unlike every label or
     answered "fits none", and how many unseen labels come back as one."""
@@ -105,11 +115,7 @@ def _discovery(b, state, p_train: np.ndarray, none: np.ndarray, seed: int) -> di
     groups = group_texts(b.data.X[look], [b.data.texts[i] for i in look], min_group=min_group, seed=seed)
     truth = np.asarray([b.gold[b.data.ids[i]] for i in look], dtype=object)
     pool_names = np.asarray([b.gold[i] for i in b.data.ids], dtype=object)[b.n_seed:]
-    found = 0
-    for name in b.unseen:
-        total = int((pool_names == name).sum())
-        found += any((truth[g.members] == name).mean() >= PURITY and (truth[g.members] == name).sum() >= COVERAGE * total
-                     for g in groups)
+    found = unseen_found([g.members for g in groups], truth, b.unseen, pool_names)
     pure = sum(np.unique(truth[g.members], return_counts=True)[1].max() / len(g.members) >= PURITY for g in groups)
     return {"groups": len(groups), "groups_pure": int(pure), "unseen_found": int(found), "min_group": min_group,
             "looked_at": int(len(look))}
