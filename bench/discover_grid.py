@@ -5,7 +5,7 @@ level and HDBSCAN per share.
 
     python bench/discover_grid.py ../shared/data/clinc150.parquet 30 10,11
 """
-import sys, time
+import sys
 import numpy as np
 sys.path.insert(0, str(__import__('pathlib').Path(__file__).resolve().parents[1]))
 from red_app.workflows.bench import bench_set
@@ -35,7 +35,6 @@ for s in seeds:
     for alpha in (0.2, 0.35, 0.5, 0.65):
         look = np.flatnonzero((state.y < 0) & ((p < alpha) | none))
         U = _unit(b.data.X[look])
-        t = time.time()
         Z = umap.UMAP(n_components=5, n_neighbors=15, min_dist=0.0, metric="cosine", random_state=s, n_jobs=1).fit_transform(U)
         truth = pool_names[look]
         for factor in (0.1, 0.15, 0.25, 0.4):
