@@ -10,7 +10,7 @@ import pandas  # noqa: F401
 import plotly.express  # noqa: F401
 import streamlit as st
 
-from pages import app_pages, init_session, md, release_project, routing, warm_up
+from pages import app_pages, guard_uploads, init_session, md, release_project, routing, warm_up
 
 from red_app.errors import RedError
 from red_app.workflows.accounts import serve_refusal
@@ -23,6 +23,7 @@ st.set_page_config(page_title="red — Recursive Expert Delegation",
                    page_icon=str(Path(__file__).resolve().parent / "assets" / "icon.png"), layout="wide")
 # Served on an address others can reach, with no account: refuse (`red app` refuses before
 # starting; this covers `streamlit run app.py --server.address …`).
+guard_uploads()  # `red app` installs it before the server starts; this covers `streamlit run app.py`
 with routing():  # the pages run inside this entry script (not as legacy pages/ files)
     refusal = serve_refusal(st.get_option("server.address"))
     if refusal:

@@ -187,12 +187,14 @@ def _identify() -> None:
     try:
         cfg = load_config(path)
     except RedError as exc:
+        _may_upload(False)
         st.error(md(exc))
         st.stop()
     if not cfg["credentials"]["usernames"]:
         st.session_state["reviewer"] = local_user()
         st.session_state["role"] = "admin"
         st.session_state["auth_mode"] = "local"
+        _may_upload(True)
         return
     st.session_state["auth_mode"] = "accounts"
     auth = _authenticator(path, cfg)
@@ -215,6 +217,7 @@ def _identify() -> None:
                 st.error("Wrong user name or password.")
         role = role_of(st.session_state.get("username"), path) if st.session_state.get("authentication_status") else None
         if role is None:
+            _may_upload(False)
             st.stop()
         if (cfg.get("cookie") or {}).get("name", "red_auth") not in st.context.cookies:
             # logged in by the form just now: the library's cookie is set by a component drawn in
@@ -226,6 +229,50 @@ def _identify() -> None:
         box.empty()
     st.session_state["reviewer"] = st.session_state["username"]
     st.session_state["role"] = role
+    _may_upload(may(role, "import"))
+
+
+# -- uploads only after login (issue 23, row 7) -------------------------------------------
+# Streamlit stores a file PUT to /_stcore/upload_file/SESSION/ID for any live websocket
+# session, logged in or not, and holds it in memory until that session ends. Here a session
+# may upload only while its person may import (an admin, or the local user): the gate runs
+# before the body is read, and again where the file would be stored.
+_UPLOADERS: set[str] = set()
+
+
+def _session_id() -> str | None:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx else None
+
+
+def _may_upload(ok: bool) -> None:
+    sid = _session_id()
+    if sid:
+        (_UPLOADERS.add if ok else _UPLOADERS.discard)(sid)
+
+
+def guard_uploads() -> None:
+    """Install the gate (once per process; `app_server.py` does it before the server starts)."""
+    from starlette.exceptions import HTTPException
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager as Files
+
+    if getattr(Runtime.is_active_session, "red_guard", False):
+        return
+    active, store = Runtime.is_active_session, Files.add_file
+
+    def is_active_session(self, session_id: str) -> bool:  # Streamlit asks this only for an upload
+        return active(self, session_id) and session_id in _UPLOADERS
+
+    def add_file(self, session_id: str, file) -> None:
+        if session_id not in _UPLOADERS:
+            raise HTTPException(status_code=403, detail="log in as an admin to upload a file")
+        store(self, session_id, file)
+
+    is_active_session.red_guard = True
+    Runtime.is_active_session, Files.add_file = is_active_session, add_file
 
 
 @st.fragment(run_every=0.5)

@@ -75,7 +75,7 @@ def cmd_app(a) -> int:
     if not 1 <= a.max_upload_mb <= 4096:
         print("red: error: --max-upload-mb must be between 1 and 4096", file=sys.stderr)
         return 2
-    cmd = [sys.executable, "-m", "streamlit", "run", str(root / "app.py"), "--server.address", a.address,
+    cmd = [sys.executable, str(root / "app_server.py"), "run", str(root / "app.py"), "--server.address", a.address,
            "--server.port", str(a.port), "--server.maxUploadSize", str(a.max_upload_mb), "--", *(["--project", str(Path(a.project).resolve())] if a.project else [])]
     # Streamlit takes this process's place: a SIGTERM or Ctrl-C to `red app` reaches the server
     # itself (a child started with subprocess stayed up after its parent was told to stop).

@@ -35,7 +35,7 @@ def free_port() -> int:
 
 
 def serve(project: Path, **extra_env):
-    """Yield the URL of `streamlit run app.py -- --project PROJECT` (``extra_env`` added to
+    """Yield the URL of `app_server.py run app.py -- --project PROJECT` (what `red app` runs) (``extra_env`` added to
     its environment, e.g. RED_USERS); stop it afterwards."""
     port = free_port()
     env = dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false", **extra_env)
@@ -46,7 +46,7 @@ def serve(project: Path, **extra_env):
     log_path = LOGS / f"streamlit-{Path(project).stem}-{port}.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+            [sys.executable, str(ROOT / "app_server.py"), "run", str(ROOT / "app.py"), "--server.port", str(port),
              "--server.headless", "true", "--server.maxUploadSize", "20", "--", "--project", str(project)],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     deadline = time.time() + 90
