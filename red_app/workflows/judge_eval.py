@@ -21,6 +21,7 @@ import numpy as np
 from ..errors import ConfigError, RedError
 from .inputs import load_inputs
 from ..judges.base import Judge
+from ..judges.simulated import ExpertProfile
 from ..method.config import CHOICES, DEFAULTS
 from ..method.delegation import Delegation, calibrate, calibrate_choice, roc_auc, verdict_score
 from ..method.loop import RedLoop
@@ -45,6 +46,11 @@ def judge_eval(project: Project, judge: Judge, n: int = 100, seed: int = 0, from
                else calibrate(data, state, judge, n=n, seed=seed, c_examples=DEFAULTS.c_examples))
         judged = [(req, v) for req, v, _ in cal.judged]
         result = cal.as_result(question, choose_k)
+        try:
+            result["profile"] = fit_profile(cal.judged, project.seed_labels(), question,
+                                            f"{judge.describe()}, {question}, fitted on seeds").to_dict()
+        except RedError as exc:  # too few answers: the figures still stand, there is just no profile
+            result["profile"], result["profile_missing"] = None, str(exc)
     else:
         result, judged = on_gold_sample(data, state, judge, n)
     result.update({"judge": judge.describe(), "kind": judge.kind, "model": judge.model,
@@ -54,6 +60,49 @@ def judge_eval(project: Project, judge: Judge, n: int = 100, seed: int = 0, from
                                              for req, v in judged])
         remember(project, result)
     return result
+
+
+def fit_profile(judged, own: dict, question: str, name: str) -> ExpertProfile:
+    """A simulated expert that errs as this judge did on seeds (``--save-profile``), so the
+    benchmark can run with its habits. ``judged``: (request, verdict, own label offered / pair
+    right) from the seed measurement; ``own``: sample id → the seed's label.
+
+    Binary: its two rates, P(valid | right) and P(valid | wrong). Choose: how often it found
+    the right label at each position, its "none" rates with the right label offered and not,
+    and where its wrong picks fell (position bias and plausibility together), each smoothed."""
+    answered = [(r, v, flag) for r, v, flag in judged if v.valid is not None]
+    if not answered:
+        raise RedError("the judge answered none of the seed questions: there is no profile to save")
+    if question == "binary":
+        right = [bool(v.valid) for _, v, ok in answered if ok]
+        wrong = [bool(v.valid) for _, v, ok in answered if not ok]
+        if not right or not wrong:
+            raise RedError("a binary profile needs answers on right and on wrong pairs; ask more seeds (--n)")
+        return ExpertProfile.yes_leaning(float(np.mean(right)), float(np.mean(wrong)))
+    k = max(len(r.candidates) for r, _, _ in answered)
+    offered, hits, wrong_at = np.zeros(k), np.zeros(k), np.ones(k)  # wrong picks: add-one smoothed
+    n_present = none_present = n_absent = none_absent = 0
+    for req, v, present in answered:
+        labels, truth = req.candidate_labels(), own.get(req.sample_id)
+        if present and truth in labels:
+            g = labels.index(truth)
+            offered[g] += 1
+            n_present += 1
+            hits[g] += v.choice == truth
+            none_present += v.choice is None
+        elif not present:
+            n_absent += 1
+            none_absent += v.choice is None
+        if v.choice is not None and v.choice != truth and v.choice in labels:
+            wrong_at[labels.index(v.choice)] += 1
+    if not n_present or not n_absent:
+        raise RedError("a choose profile needs questions with the right label offered and without; ask more seeds")
+    overall = hits.sum() / n_present  # a position seldom offered leans on the overall rate
+    hit = tuple(float((hits[r] + 2 * overall) / (offered[r] + 2)) for r in range(k))
+    return ExpertProfile(name, hit=hit, none_present=none_present / n_present, none_absent=none_absent / n_absent,
+                         wrong=tuple(float(x) for x in wrong_at), p_valid_right=float(overall),
+                         p_valid_wrong=float(1 - none_absent / n_absent),
+                         source=f"red judge-eval --from-seeds: {n_present + n_absent} choose questions")
 
 
 def remember(project: Project, result: dict) -> None:

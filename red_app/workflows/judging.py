@@ -16,7 +16,7 @@ from ..judges.ollama_judge import DEFAULT_HOST as OLLAMA_DEFAULT_HOST
 from ..judges.ollama_judge import DEFAULT_MODEL as OLLAMA_DEFAULT_MODEL
 from ..judges.openai_judge import DEFAULT_URL as OPENAI_DEFAULT_URL
 from ..judges.openai_judge import split_urls
-from ..judges.simulated import parse_profile
+from ..judges.simulated import ExpertProfile, parse_profile
 from ..project.store import Project
 
 JUDGE_HELP = {
@@ -47,7 +47,7 @@ class JudgeSettings:
 
     kind: str = "simulated"
     accuracy: float = 1.0            # simulated: how often it is right
-    profile: str | None = None       # simulated: "realistic" or "RIGHT,WRONG" (a yes-leaning judge)
+    profile: str | None = None       # simulated: realistic, embedded-1.5b, RIGHT,WRONG or a profile .json
     host: str | None = None          # ollama
     model: str | None = None         # ollama / embedded / openai
     urls: tuple[str, ...] | None = None  # openai
@@ -109,9 +109,9 @@ class JudgeSettings:
             return self
         return replace(stored, **{k: getattr(self, k) for k in given if k != "kind"})
 
-    def profile_pair(self) -> tuple[float | None, float | None]:
-        """(P(valid | right), P(valid | wrong)) of a yes-leaning simulated judge, or (None, None)."""
-        return parse_profile(self.profile) if self.profile else (None, None)
+    def expert_profile(self) -> ExpertProfile | None:
+        """How the simulated judge errs (``--judge-profile``), or None: symmetric at ``accuracy``."""
+        return parse_profile(self.profile) if self.profile else None
 
     # -- the judge ------------------------------------------------------------------------
 
@@ -125,10 +125,9 @@ class JudgeSettings:
             if not pool_gold:
                 raise RedError("the simulated judge needs hidden gold labels: import the pool with --mode "
                                "hidden-gold, or let people judge (--judge human) or use an LLM judge")
-            right, wrong = s.profile_pair()
             # the seeds' own labels too: the judge is measured on seeds first
             return make_judge("simulated", gold={**project.seed_labels(), **pool_gold}, accuracy=s.accuracy,
-                              seed=s.seed, p_valid_right=right, p_valid_wrong=wrong)
+                              seed=s.seed, profile=s.expert_profile())
         if s.kind == "ollama":
             return make_judge("ollama", host=s.host, model=s.model, timeout=s.timeout,
                               concurrency=s.concurrency or 4, cache=project)
