@@ -9,7 +9,7 @@ PORT   ?= 8501
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test demo bench browser judge judge-model clean
+.PHONY: run test demo bench bench-quick browser judge judge-model clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,9 +59,17 @@ TEST_WORKERS ?= 2
 test: $(STAMP) browser $(MODEL_STAMP)
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15
 
+# The benchmark protocol (issue 21): every cell of bench/suite.py, then the README's and
+# bench/REPORT.md's tables regenerated from its JSON (bench/tables.py). Hours on 2 cores;
+# bench-quick reruns BANKING77's cells (3 seed draws, perfect and 90%-right judges) and
+# regenerates the tables from every cell there is.
 bench: $(STAMP)
-	$(BIN)/red bench --data ../shared/data/clinc150.parquet --seeds shot10 --budget 3000 \
-	  --judge simulated --judge-accuracy 1.0 --json bench/out/clinc150.json
+	$(BIN)/python bench/suite.py
+	$(BIN)/python bench/tables.py
+
+bench-quick: $(STAMP)
+	$(BIN)/python bench/suite.py --quick --force
+	$(BIN)/python bench/tables.py
 
 clean:
 	rm -rf $(VENV) .red bench/out .pytest_cache

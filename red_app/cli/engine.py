@@ -25,9 +25,9 @@ def _add_judge_options(p) -> None:
                    help="human: people answer in Review (`red review`, or the app) while the run waits; default: "
                    "simulated where the pool has hidden gold, else human; with --resume the run's own judge")
     g.add_argument("--judge-accuracy", type=float, default=None, help="simulated judge: how often it is right (1.0)")
-    g.add_argument("--judge-profile", default=None, metavar="realistic|RIGHT,WRONG",
-                   help="simulated judge that leans to yes: P(valid | right),P(valid | wrong); realistic = 0.97,0.55 "
-                   "(the embedded judge's measured profile)")
+    g.add_argument("--judge-profile", default=None, metavar="NAME|RIGHT,WRONG|FILE.json",
+                   help="how the simulated judge errs: realistic (leans to yes, 0.97,0.55), embedded-1.5b (the "
+                   "embedded judge as measured), RIGHT,WRONG, or a profile file (`red judge-eval --save-profile`)")
     g.add_argument("--ollama-host", default=None, help="Ollama server (default: $OLLAMA_HOST, the project's setting, or http://127.0.0.1:11434)")
     g.add_argument("--ollama-model", default=None, help="Ollama model (default: the project's setting, or qwen2.5:1.5b-instruct)")
     g.add_argument("--judge-url", dest="judge_url", action="append", default=None, metavar="URL",
@@ -158,6 +158,17 @@ def _iteration_line(rec) -> str:
             f"{acc}{pacc} [{rec.seconds:.1f} s]")
 
 
+def _person_budget(text: str, budget: int) -> int:
+    """``--person-budget``: a count of answers, or a share of the judge's budget (``10%``)."""
+    try:
+        n = round(float(text[:-1]) / 100 * budget) if text.endswith("%") else int(text)
+    except ValueError:
+        raise RedError(f"--person-budget: {text!r} is neither a count (e.g. 100) nor a share (e.g. 10%)") from None
+    if n < 0:
+        raise RedError("--person-budget cannot be negative")
+    return n
+
+
 def cmd_bench(a) -> int:
     from ..workflows.bench import run_bench, save_json, write_report
     from ..method.finetune import FinetuneSettings
@@ -171,14 +182,15 @@ def cmd_bench(a) -> int:
     settings = JudgeSettings(kind=a.judge, accuracy=a.judge_accuracy, profile=a.judge_profile, host=a.ollama_host,
                              model={"embedded": a.embedded_model, "openai": a.judge_model}.get(a.judge, a.ollama_model),
                              urls=a.judge_url, timeout=a.timeout, threads=a.threads)
-    p_right, p_wrong = settings.profile_pair()
+    profile = settings.expert_profile()
     judge = None
     if a.judge != "simulated":  # a real judge: no project, so no verdict cache; measured on --n proposals first
         judge = settings.build(None)
         judge.check()
         print(f"judge: {clean(judge.describe())}", file=sys.stderr)
     result = run_bench(a.data, seeds=a.seeds, budget=a.budget, batch=a.batch, judge_accuracy=a.judge_accuracy,
-                       p_valid_right=p_right, p_valid_wrong=p_wrong, judge=judge, judge_sample=a.n,
+                       profile=profile, judge=judge, judge_sample=a.n, evaluate=a.evaluate,
+                       person_budget=_person_budget(a.person_budget, a.budget), person_accuracy=a.person_accuracy,
                        cache_dir=a.cache_dir, methods=methods, seed=a.seed, config_overrides=overrides,
                        model=a.embedding_model, finetune=FinetuneSettings.from_strings(a.finetune),
                        engine=a.engine, unseen_labels=a.unseen_labels, drop_unseen=a.drop_unseen,
@@ -217,11 +229,28 @@ def cmd_judge_eval(a) -> int:
         judge = build_judge(a, p)
         res = judge_eval(p, judge, n=a.n, seed=a.seed, from_seeds=a.from_seeds, question=a.question,
                          choose_k=a.choose_k)
+    if a.save_profile:
+        _save_profile(res, a.save_profile)
     if a.json:
         print(json.dumps(res, indent=2))
         return 0
     print(clean(describe_result(res)))
+    if a.save_profile:
+        print(f"profile written to {clean(a.save_profile)}: `red bench --judge-profile {clean(a.save_profile)}` "
+              "simulates a judge that errs as this one did")
     return 0
+
+
+def _save_profile(res: dict, path: str) -> None:
+    import json
+    from pathlib import Path
+
+    if not res.get("profile"):
+        raise RedError(res.get("profile_missing") or "--save-profile needs --from-seeds (the seeds' own labels)")
+    try:
+        Path(path).write_text(json.dumps(res["profile"], indent=2) + "\n")
+    except OSError as exc:
+        raise RedError(f"cannot write the profile to {path}: {exc.strerror or exc}") from None
 
 
 def cmd_describe(a) -> int:
@@ -325,9 +354,18 @@ def register(sub) -> None:
     p.add_argument("--embedded-model", default=None, help="embedded judge: packaged model")
     p.add_argument("--threads", type=int, default=None, help="embedded judge: CPU threads")
     p.add_argument("--judge-accuracy", type=float, default=1.0)
-    p.add_argument("--judge-profile", default=None, metavar="realistic|RIGHT,WRONG",
-                   help="a biased simulated judge: P(valid | right),P(valid | wrong); realistic = the embedded "
-                   "judge's measured profile (0.97,0.55)")
+    p.add_argument("--judge-profile", default=None, metavar="NAME|RIGHT,WRONG|FILE.json",
+                   help="how the simulated judge errs: realistic (a yes-leaning judge, 0.97,0.55), embedded-1.5b "
+                   "(the embedded judge as measured: picks by letter, never 'none'), RIGHT,WRONG (P(valid | right),"
+                   "P(valid | wrong)) or a profile file (`red judge-eval --save-profile`)")
+    p.add_argument("--evaluate", choices=("test", "valid"), default="test",
+                   help="the split measured: valid to choose settings, test to report the chosen ones (a dataset "
+                   "without a valid split holds out 10%% of each label's train rows)")
+    p.add_argument("--person-budget", default="0", metavar="N|P%",
+                   help="a simulated person answers this many held verdicts (or this share of --budget, e.g. 10%%), "
+                   "oldest first; 0: held verdicts stay unanswered")
+    p.add_argument("--person-accuracy", type=float, default=0.95,
+                   help="how often the simulated person is right (else they name the most plausible wrong candidate)")
     p.add_argument("--methods", default="red,red_article,flat_entropy,flat_random")
     p.add_argument("--unseen-labels", dest="unseen_labels", type=int, default=0, metavar="K",
                    help="an open world: K labels (drawn by --seed) are left out of the project — no seeds, their "
@@ -385,6 +423,9 @@ def register(sub) -> None:
     p.add_argument("--choose-k", type=int, default=DEFAULTS.choose_k, help="candidates per choose question")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--save-profile", metavar="FILE.json", default=None,
+                   help="with --from-seeds: write how this judge erred (a simulated expert's profile) for "
+                   "`red bench --judge-profile FILE.json`")
     _add_judge_options(p)
     p.set_defaults(func=cmd_judge_eval)
 

@@ -18,7 +18,7 @@ MEASURES = ("entropy", "margin", "least_confident", "band")  # red_app.method.un
 NOISE_STRATEGIES = ("random", "hard")                          # red_app.method.classifiers
 PARTITION_METHODS = ("greedy", "random")                       # red_app.method.subsets
 
-SELECTIONS = ("uncertain", "random")
+SELECTIONS = ("uncertain", "applicable", "random")
 ON_REJECT = ("next", "skip")
 MODELS = ("flat", "red")
 # binary: "is label X right?" about the top candidate; choose: "which of these k labels, or none?"
@@ -69,7 +69,9 @@ class LoopConfig:
                                         flag="--per-label-cap", low=1)
     uncertainty: str = setting("margin", "how uncertainty is measured", label="Uncertainty measure",
                                flag="--uncertainty", choices=MEASURES, page=True)
-    selection: str = setting("uncertain", "uncertain: the least certain texts first; random: texts at random",
+    selection: str = setting("uncertain", "uncertain: the least certain texts first; applicable: the least certain "
+                             "weighted by the chance that the judge's answer can be applied (not held for people); "
+                             "random: texts at random",
                              label="Selection", choices=SELECTIONS, page=True)
     selector: str = setting("flat", "model that ranks uncertainty: flat (default, measured best) = one model over "
                             "every label — it does not use the label subsets; red = the article's one small "

@@ -515,6 +515,40 @@ class Delegation:
             ok |= right >= self.target * (right + wrong) + 1e-12
         return ok
 
+    def choice_applied(self, priors: np.ndarray) -> np.ndarray:
+        """P(the answer to a choose question is applied), per row of candidate priors (n, k):
+        the chance of each pick whose posterior clears the target, and of a "none" that does.
+        1 for a judge taken at its word; 0 where nothing of it may be applied."""
+        c = self.calibration
+        n, k = priors.shape
+        if c is None:
+            return np.ones(n)
+        if not self.applies or c.choice is None:
+            return np.zeros(n)
+        P = np.clip(priors, 0.0, 1.0)
+        tot = P.sum(axis=1)
+        p_abs = np.maximum(1.0 - tot, 0.0)
+        out = np.zeros(n)
+        for r in range(k):
+            right = P[:, r] * c.choice.p_hit
+            pick = right + (tot - P[:, r]) * c.choice.pick_wrong_present(r) + p_abs * c.choice.pick_absent(r)
+            out += np.where(right >= self.target * pick + 1e-12, pick, 0.0)
+        none_right, none = p_abs * c.choice.p_none_absent, p_abs * c.choice.p_none_absent + tot * c.choice.p_none_present
+        return np.clip(out + np.where(none_right >= self.target * none + 1e-12, none, 0.0), 0.0, 1.0)
+
+    def binary_applied(self, prior: np.ndarray) -> np.ndarray:
+        """P(a yes/no answer about a label with this prior is applied)."""
+        c = self.calibration
+        if c is None:
+            return np.ones(len(prior))
+        if not self.applies:
+            return np.zeros(len(prior))
+        p = np.clip(np.asarray(prior, dtype=np.float64), EPS, 1 - EPS)
+        yr, yw = c.profile.p_yes_right, c.profile.p_yes_wrong
+        yes, no = p * yr + (1 - p) * yw, p * (1 - yr) + (1 - p) * (1 - yw)
+        return (np.where(p * yr >= self.target * yes, yes, 0.0)
+                + np.where((1 - p) * (1 - yw) >= self.target * no, no, 0.0))
+
     def decide_choice(self, verdict: Verdict, labels, priors) -> tuple[str, float | None]:
         """("valid" | "invalid" | "review" | "error", P(right)) for one choose answer.
 

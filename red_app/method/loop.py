@@ -368,8 +368,8 @@ class RedLoop:
             if c.selection == "random":
                 idx = np.flatnonzero(eligible)
                 return idx[rng.choice(len(idx), size=min(k, len(idx)), replace=False)]
-            u = np.where(eligible, u, -np.inf)
-            k = min(k, int(eligible.sum()))
+            weight = self.question.applied(self.delegation, scores.prior) if c.selection == "applicable" else 1.0
+            u, k = np.where(eligible, scores.uncertainty * weight, -np.inf), min(k, int(eligible.sum()))
             chosen = select_top_k(u, scores.pred, k, c.cap(n_labels))
             return chosen[eligible[chosen]]  # the per-label cap may reach past the eligible ones
         if c.selection == "random":

@@ -106,6 +106,10 @@ class BinaryQuestion:
     def eligible(self, delegation, prior: np.ndarray) -> np.ndarray:
         return prior[:, 0] >= delegation.min_prior()
 
+    def applied(self, delegation, prior: np.ndarray) -> np.ndarray:
+        """P(the answer about the top label is applied), per row of ``prior``."""
+        return delegation.binary_applied(prior[:, 0])
+
     def proposals(self, scores, chunk: Sequence[tuple[int, int, int]]) -> list[Proposal]:
         return [Proposal(kp, (lab,), (rank,)) for kp, lab, rank in chunk]
 
@@ -148,6 +152,10 @@ class ChooseQuestion:
 
     def eligible(self, delegation, prior: np.ndarray) -> np.ndarray:
         return delegation.choice_eligible(prior[:, :min(self.k, prior.shape[1])])
+
+    def applied(self, delegation, prior: np.ndarray) -> np.ndarray:
+        """P(the answer is applied), per row of ``prior``."""
+        return delegation.choice_applied(prior[:, :min(self.k, prior.shape[1])])
 
     def proposals(self, scores, chunk: Sequence[tuple[int, int, int]]) -> list[Proposal]:
         out = []

@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from ..errors import RedError
-from ..judges.simulated import SimulatedJudge
+from ..judges.simulated import ExpertProfile, SimulatedJudge
 from ..method.classifiers import FlatClassifier, default_estimator
 from ..method.config import LoopConfig
 from ..method.final import expected_calibration_error, predict_labels
@@ -25,14 +25,16 @@ from ..method.model import RedModel
 from ..project.dataio import import_file
 from ..project.embed import DEFAULT_MODEL, cache_key, embed_project, set_threads
 from ..project.store import Project
+from .bench_sink import BenchSink
 
 # The article's design, kept as a named option: subset classifiers select by entropy,
 # a rejected sample waits for the next iteration, no self-training.
 ARTICLE = dict(selector="red", final_model="red", uncertainty="entropy", on_reject="skip",
                self_training=None, noise="random")
-FLAT_ENTROPY = dict(selector="flat", final_model="flat", uncertainty="entropy", on_reject="skip",
-                    self_training=None)
-FLAT_RANDOM = dict(FLAT_ENTROPY, selection="random")
+# The flat baselines differ from red only in what they ask about (issue 21): the same question
+# form, delegation, final model and self-training, so a difference is the selection's.
+FLAT_ENTROPY = dict(selector="flat", selection="uncertain", uncertainty="entropy")
+FLAT_RANDOM = dict(selector="flat", selection="random")
 
 
 def load_dataset(path: str | Path, cache_dir: str | Path, model: str = DEFAULT_MODEL, progress=None):
@@ -69,10 +71,34 @@ def _complete(cache: Path, model: str) -> bool:
         return False
 
 
-def split_indices(meta, seeds: str, seed: int = 0):
-    """Seed, pool and test row indices. ``seeds`` is a column name (shot10) or a count."""
+VALID_SHARE = 0.1  # a dataset without a valid split: this share of each label's train rows is held out
+
+
+def held_out_valid(meta) -> np.ndarray:
+    """Valid rows for a dataset that has none (O*NET): a fixed 10% of each label's train rows
+    (labels with at least 10), the same draw whatever the run's seed."""
     train = np.flatnonzero((meta["split"] == "train").to_numpy())
-    test = np.flatnonzero((meta["split"] == "test").to_numpy())
+    labels = meta["label"].to_numpy()[train]
+    rng = np.random.default_rng(20261208)
+    out = []
+    for lab in np.unique(labels):
+        rows = train[labels == lab]
+        if len(rows) >= 10:
+            out.extend(rng.permutation(rows)[: int(len(rows) * VALID_SHARE)].tolist())
+    return np.sort(np.asarray(out, dtype=np.int64))
+
+
+def split_indices(meta, seeds: str, seed: int = 0, evaluate: str = "test"):
+    """Seed, pool and evaluation row indices. ``seeds`` is a column name (shot10) or a count;
+    ``evaluate`` is the split measured: test (reported once, for the final settings) or valid
+    (where settings are chosen; carved out of train where the dataset has none)."""
+    if evaluate not in ("test", "valid"):
+        raise RedError(f"--evaluate must be test or valid, not {evaluate!r}")
+    train = np.flatnonzero((meta["split"] == "train").to_numpy())
+    test = np.flatnonzero((meta["split"] == evaluate).to_numpy())
+    if evaluate == "valid" and not len(test):
+        test = held_out_valid(meta)
+        train = np.setdiff1d(train, test)
     if seeds.isdigit():
         k = int(seeds)
         rng = np.random.default_rng(seed)
@@ -85,7 +111,7 @@ def split_indices(meta, seeds: str, seed: int = 0):
     else:
         if seeds not in meta.columns:
             raise RedError(f"the dataset has no column {seeds!r}; pass --seeds N to sample N per class")
-        seed_rows = np.flatnonzero((meta["split"] == "train").to_numpy() & meta[seeds].to_numpy(bool))
+        seed_rows = np.intersect1d(train, np.flatnonzero(meta[seeds].to_numpy(bool)))
     pool_rows = np.setdiff1d(train, seed_rows)
     return seed_rows, pool_rows, test
 
@@ -134,13 +160,13 @@ def unseen_labels(names: list[str], k: int, seed: int) -> list[str]:
 
 
 def bench_set(data_path: str, seeds: str, seed: int, cache_dir: str, model_key: str, unseen: int = 0,
-              drop_unseen: bool = False) -> BenchSet:
+              drop_unseen: bool = False, evaluate: str = "test") -> BenchSet:
     """The dataset as the benchmark's project: seeds, pool and test. With ``unseen`` labels
     (an open world), those labels are not the project's: they have no seeds, their texts stay
     in the pool (fitting none of the labels) and accuracy counts the in-scope test texts.
     ``drop_unseen`` is the closed-world reference: the same seeds, and those texts removed."""
     meta, X = load_dataset(data_path, cache_dir, model=model_key)
-    seed_rows, pool_rows, test_rows = split_indices(meta, seeds, seed)
+    seed_rows, pool_rows, test_rows = split_indices(meta, seeds, seed, evaluate)
     all_names = sorted(meta["label"].unique().tolist())
     left_out = unseen_labels(all_names, unseen, seed)
     names = [n for n in all_names if n not in set(left_out)]
@@ -174,8 +200,7 @@ def run_bench(
     config_overrides: dict | None = None,
     seed: int = 0,
     log=print,
-    p_valid_right: float | None = None,
-    p_valid_wrong: float | None = None,
+    profile: ExpertProfile | None = None,
     judge=None,
     judge_sample: int = 0,
     model: str = DEFAULT_MODEL,
@@ -183,26 +208,30 @@ def run_bench(
     engine: str = "torch",
     unseen_labels: int = 0,
     drop_unseen: bool = False,
+    evaluate: str = "test",
+    person_budget: int = 0,
+    person_accuracy: float = 0.95,
+    shared_overrides: bool = False,
 ) -> dict:
-    """Every method on the same embeddings, budget and judge; a real ``judge`` (embedded,
-    ollama, openai) is first measured on ``judge_sample`` fixed proposals against the gold."""
+    """Every method on the same embeddings, budget and judge; a real ``judge`` is first measured
+    on ``judge_sample`` fixed proposals against the gold. ``evaluate``: the split measured (valid
+    to choose settings, test to report them); ``person_budget``: answers a simulated person
+    gives to held verdicts; ``shared_overrides``: ``config_overrides`` change every method."""
     set_threads()
     t_all = time.perf_counter()
-    # torch by default, so figures stay comparable with earlier reports; each engine (and each
-    # frozen encoder) has its own key in the cache file (red_app/project/encoders.py), never mixed
-    model_key = cache_key(model, engine)
-    b = bench_set(data_path, seeds, seed, cache_dir, model_key, unseen=unseen_labels, drop_unseen=drop_unseen)
+    model_key = cache_key(model, engine)  # each engine and encoder has its own key in the cache, never mixed
+    b = bench_set(data_path, seeds, seed, cache_dir, model_key, unseen=unseen_labels, drop_unseen=drop_unseen,
+                  evaluate=evaluate)
     if len(np.unique(b.y_all[b.seed_rows])) < len(b.names):
         # labels without any seed cannot be proposed; keep them so accuracy stays honest
         log(f"note: {len(b.names) - len(np.unique(b.y_all[b.seed_rows]))} label(s) have no seed example")
     out: dict = {
-        "data": str(data_path), "seeds": seeds, "budget": budget, "batch": batch,
+        "data": str(data_path), "seeds": seeds, "budget": budget, "batch": batch, "classes": len(b.names),
         "judge": "simulated" if judge is None else judge.describe(), "judge_accuracy": judge_accuracy,
-        "p_valid_right": p_valid_right, "p_valid_wrong": p_valid_wrong, "classes": len(b.names),
-        "seed_examples": int(b.n_seed), "pool": int(len(b.pool_rows)), "test": int(len(b.test_rows)),
-        "model": model_key, "engine": engine, "curves": {}, "unseen_labels": len(b.unseen),
-        "drop_unseen": drop_unseen,
-    }
+        "profile": profile.to_dict() if profile else None, "evaluate": evaluate, "seed": seed,
+        "person_budget": person_budget, "person_accuracy": person_accuracy, "seed_examples": int(b.n_seed),
+        "pool": int(len(b.pool_rows)), "test": int(len(b.test_rows)), "model": model_key, "engine": engine,
+        "curves": {}, "unseen_labels": len(b.unseen), "drop_unseen": drop_unseen}
     _baselines(b, out, LoopConfig(seed=seed, **(config_overrides or {})), log)
     if judge is not None and judge_sample > 0:
         out["judge_sample"] = _judge_sample(b, judge, judge_sample, log)
@@ -211,10 +240,11 @@ def run_bench(
         if method not in presets:
             raise RedError(f"unknown method {method!r}; use {', '.join(presets)}")
         cfg = LoopConfig(budget=budget, batch=batch, patience=None, seed=seed)
-        cfg = replace(cfg, **presets[method], **((config_overrides or {}) if method == "red" else {}))
-        the_judge = judge or SimulatedJudge(b.gold, accuracy=judge_accuracy, seed=seed, p_valid_right=p_valid_right,
-                                            p_valid_wrong=p_valid_wrong)
-        loop, state = _run_method(b, method, cfg, the_judge, out, log)
+        shared = (config_overrides or {}) if method == "red" or shared_overrides else {}
+        cfg = replace(cfg, **{**shared, **presets[method]})  # a baseline keeps its own selection
+        the_judge = judge or SimulatedJudge(b.gold, accuracy=judge_accuracy, seed=seed, profile=profile)
+        sink = BenchSink(b.y_all[b.train_rows], person_budget, person_accuracy, seed=seed)
+        loop, state = _run_method(b, method, cfg, the_judge, out, log, sink)
         if method == "red":
             _export_figures(b, cfg, state, out, model, finetune, log)
     return _summary(out, methods, t_all)
@@ -264,10 +294,11 @@ def _judge_sample(b: BenchSet, judge, n: int, log) -> dict:
     return sample
 
 
-def _run_method(b: BenchSet, method: str, cfg: LoopConfig, judge, out: dict, log) -> tuple[RedLoop, LoopState]:
+def _run_method(b: BenchSet, method: str, cfg: LoopConfig, judge, out: dict, log,
+                sink: BenchSink | None = None) -> tuple[RedLoop, LoopState]:
     """One method's run: its learning curve, accuracy, calls and the labels it applied."""
     state = b.start()
-    loop = RedLoop(cfg, judge)
+    loop = RedLoop(cfg, judge, sink=sink)
     t = time.perf_counter()
     curve = [{"calls": 0, "accuracy": out["seeds_only_accuracy"]}]
     for rec in loop.run(b.data, state):
@@ -290,6 +321,8 @@ def _run_method(b: BenchSet, method: str, cfg: LoopConfig, judge, out: dict, log
     out[f"{method}_label_precision"] = float((got[mask] == b.y_all[b.pool_rows][mask]).mean()) if mask.any() else None
     out[f"{method}_applied"] = int(mask.sum())
     out[f"{method}_held"] = int(len(state.held))
+    if sink is not None:
+        out.update(sink.figures(method))
     if loop.calibration_ is not None:
         out[f"{method}_calibration"] = loop.calibration_.to_dict()
         log(f"{method}: {loop.calibration_.summary()}")
@@ -507,9 +540,8 @@ def write_report(result: dict, md_path: str | Path, command: str | None = None) 
 
 
 def judge_words(result: dict) -> str:
-    if result.get("p_valid_right") is not None:
-        return (f"simulated, P(valid | right) {result['p_valid_right']:g}, "
-                f"P(valid | wrong) {result['p_valid_wrong']:g}")
+    if result.get("profile"):
+        return f"simulated, {result['profile']['name']}"
     if result.get("judge", "simulated") != "simulated":
         return result["judge"]
     return f"simulated with accuracy {result['judge_accuracy']}"

@@ -34,7 +34,7 @@ def test_fast_engine_matches_fp32_on_every_real_text(banking_path):
     assert fast.shape == ref.shape == (len(texts), 384)
     assert np.allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-4)
     cos = (fast * ref).sum(1)
-    assert cos.min() >= 0.99, (cos.argmin(), cos.min())
+    assert cos.min() >= 0.9999, (cos.argmin(), cos.min())  # the README says so: measured 0.9999995
     # the length batching puts every vector back at its own text
     again = onnx_encoder().encode(texts[::-1], batch_size=7)[::-1]
     assert np.allclose(again, fast, atol=1e-4)
@@ -87,7 +87,7 @@ def test_switching_engines_never_mixes_two_keys_in_one_fit(tmp_path, banking_pat
         assert ids_t == ids_o and len(ids_t) == n
         # the same texts, two engines, two sets of vectors, each read only under its key
         assert not np.array_equal(X_t, X_o)
-        assert ((X_t * X_o).sum(1) >= 0.99).all()
+        assert ((X_t * X_o).sum(1) >= 0.9999).all()
         assert np.allclose(X_t, encode_torch([t for t in p.samples(columns="text")["text"]]), atol=1e-5)
 
 
