@@ -225,6 +225,8 @@ def cmd_judge_eval(a) -> int:
     from ..project.store import Project
 
     a.judge = a.judge or "simulated"  # measuring a person is not what judge-eval is for
+    if a.save_profile and not a.from_seeds:  # before any question is asked
+        raise RedError("--save-profile needs --from-seeds (a profile is fitted on the seeds' own labels)")
     with Project(a.project) as p:
         judge = build_judge(a, p)
         res = judge_eval(p, judge, n=a.n, seed=a.seed, from_seeds=a.from_seeds, question=a.question,

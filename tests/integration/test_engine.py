@@ -150,12 +150,22 @@ def test_judge_eval_from_seeds_needs_no_gold_and_keeps_every_verdict(small_copy)
         # offered, it finds the right label (0.97); not offered, it names a wrong one about half the time
         assert chosen["right_rejected"] < 0.15 and 0.25 < chosen["wrong_caught"] < 0.7
         assert judge_eval(p, SimulatedJudge(gold), n=30, from_seeds=True)["auc"] == 1.0
+    saved = small_copy.parent / "judge-profile.json"
     out = subprocess.run([str(Path(sys.executable).parent / "red"), "judge-eval", str(small_copy), "--from-seeds",
-                          "--n", "10", "--judge", "simulated", "--judge-profile", "realistic"],
-                         capture_output=True, text=True, timeout=300)
+                          "--n", "10", "--judge", "simulated", "--judge-profile", "realistic",
+                          "--save-profile", str(saved)], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert "ROC AUC" in out.stdout and "wrong caught" in out.stdout and "20 of 20 answered" in out.stdout
-    assert "choose questions on seeds" in out.stdout
+    assert "choose questions on seeds" in out.stdout and "profile written to" in out.stdout
+    # the saved habits drive a simulated judge: never "none" with the label offered, often a wrong pick without
+    from red_app.judges.simulated import parse_profile
+
+    fitted = parse_profile(str(saved))
+    assert fitted.none_present <= 0.2 and fitted.none_absent < 0.9 and len(fitted.hit) >= 2
+    out = subprocess.run([str(Path(sys.executable).parent / "red"), "judge-eval", str(small_copy), "--n", "10",
+                          "--judge", "simulated", "--save-profile", str(saved)], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 1 and "--save-profile needs --from-seeds" in out.stderr
     out = subprocess.run([str(Path(sys.executable).parent / "red"), "judge-eval", str(small_copy), "--from-seeds",
                           "--n", "10", "--judge", "simulated", "--question", "binary"],
                          capture_output=True, text=True, timeout=300)
