@@ -69,7 +69,7 @@ class LoopConfig:
                                         flag="--per-label-cap", low=1)
     uncertainty: str = setting("margin", "how uncertainty is measured", label="Uncertainty measure",
                                flag="--uncertainty", choices=MEASURES, page=True)
-    selection: str = setting("uncertain", "uncertain: the least certain texts first; applicable: the least certain "
+    selection: str = setting("applicable", "uncertain: the least certain texts first; applicable: the least certain "
                              "weighted by the chance that the judge's answer can be applied (not held for people); "
                              "random: texts at random",
                              label="Selection", choices=SELECTIONS, page=True)
@@ -109,9 +109,12 @@ class LoopConfig:
     # judge-aware delegation (red_app.method.delegation): a judge that is not taken at its
     # word is first measured on this many seeds (2 calls each, charged to the budget), and
     # its verdicts are applied only where P(label right) clears the precision target;
-    # calibration_seeds=0 takes every verdict at its word (the loop before delegation)
-    precision_target: float = setting(0.9, "apply a judge's verdict only where P(label right) is at least this; "
-                                      "the rest go to people", label="Precision target", flag="--precision-target",
+    # calibration_seeds=0 takes every verdict at its word (the loop before delegation).
+    # 0.7 and selection=applicable were chosen on the valid splits (bench/REPORT.md, issue 21):
+    # the estimate of P(right) is conservative, so applied labels measured 93–99% right.
+    precision_target: float = setting(0.7, "apply a judge's verdict only where the estimated P(label right) is at "
+                                      "least this (applied labels measured 93–99% right at 0.7); the rest go to "
+                                      "people", label="Precision target", flag="--precision-target",
                                       low=0.5, high=1, high_open=True, step=0.01, page=True)
     calibration_seeds: int = setting(40, "seeds the judge is measured on before the run (2 calls each, from the "
                                      "budget); 0 takes every verdict at its word",

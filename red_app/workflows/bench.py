@@ -30,7 +30,7 @@ from .bench_sink import BenchSink
 # The article's design, kept as a named option: subset classifiers select by entropy,
 # a rejected sample waits for the next iteration, no self-training.
 ARTICLE = dict(selector="red", final_model="red", uncertainty="entropy", on_reject="skip",
-               self_training=None, noise="random")
+               self_training=None, noise="random", selection="uncertain")
 # The flat baselines differ from red only in what they ask about (issue 21): the same question
 # form, delegation, final model and self-training, so a difference is the selection's.
 FLAT_ENTROPY = dict(selector="flat", selection="uncertain", uncertainty="entropy")
