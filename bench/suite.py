@@ -17,7 +17,6 @@ JSON exists is skipped (``--force`` reruns it), so an interrupted suite goes on 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -86,8 +85,8 @@ def main() -> int:
         profile = parse_profile(kw.pop("profile")) if "profile" in kw else None
         with open(logs / f"{path.stem}.log", "w") as log:
             res = run_bench(str(DATA / f"{ds}.parquet"), seeds="10", budget=budget, batch=batch, seed=seed,
-                            methods=tuple(a.methods.split(",")), cache_dir=a.cache_dir, evaluate=a.evaluate, profile=profile,
-                            person_budget=round(person * budget), config_overrides=overrides,
+                            methods=tuple(a.methods.split(",")), cache_dir=a.cache_dir, evaluate=a.evaluate,
+                            profile=profile, person_budget=round(person * budget), config_overrides=overrides,
                             shared_overrides=True, log=lambda m: print(m, file=log, flush=True), **kw)
         res.update({"cell": {"dataset": ds, "judge": name, "person_share": person, "seed": seed,
                              "settings": a.set or []}})
