@@ -1,0 +1,55 @@
+"""bench/tables.py: the README's and REPORT's benchmark tables come from the suite's JSON,
+with intervals over seed draws, and a figure is bold only where it wins (issue 21)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def tables():
+    spec = importlib.util.spec_from_file_location("bench_tables", ROOT / "bench" / "tables.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _cell(path: Path, ds: str, judge: str, seed: int, red: float, entropy: float, random: float) -> None:
+    res = {"cell": {"dataset": ds, "judge": judge, "person_share": 0.0, "seed": seed, "settings": []},
+           "budget": 1540, "red_accuracy": red, "flat_entropy_accuracy": entropy, "flat_random_accuracy": random,
+           "seeds_self_training_accuracy": 0.80, "export_model_ece": 0.02, "red_applied": 900,
+           "red_label_precision": 0.95, "red_held": 10, "red_person_answers": 0}
+    (path / f"{ds}_{judge}_s{seed}.json").write_text(json.dumps(res))
+
+
+def test_red_is_bold_only_where_its_paired_interval_is_above_zero(tables, tmp_path):
+    for s, (r, e, x) in enumerate([(0.91, 0.89, 0.88), (0.92, 0.90, 0.89), (0.915, 0.895, 0.885)]):
+        _cell(tmp_path, "banking77", "perfect", s, r, e, x)  # red ahead by 2 points on every draw
+    for s, (r, e, x) in enumerate([(0.90, 0.91, 0.88), (0.91, 0.90, 0.89), (0.905, 0.905, 0.885)]):
+        _cell(tmp_path, "banking77", "sym90", s, r, e, x)  # red and entropy trade places: no winner
+    text = tables.headline(tables.load(tmp_path))
+    rows = {line.split(" | ")[1]: line for line in text.splitlines()[2:]}
+    assert rows["perfect"].count("**") == 2 and "**91.50 ± " in rows["perfect"]
+    assert "**" not in rows["90% right"]
+    assert "+2.00 [+2.00, +2.00]" in rows["perfect"]  # red − flat + entropy, the same lead on each draw
+    assert tables.mean_ci([1.0]) == (1.0, 0.0)
+    m, h = tables.mean_ci([0.0, 1.0, 2.0])
+    assert m == 1.0 and h == pytest.approx(4.303 * 1.0 / 3 ** 0.5, rel=1e-3)  # t(0.975, 2) · s / √n
+
+
+def test_a_table_is_replaced_between_its_markers_and_check_reports_a_stale_one(tables, tmp_path):
+    doc = tmp_path / "README.md"
+    doc.write_text("before\n<!-- bench:headline:start -->\nold figures\n<!-- bench:headline:end -->\nafter\n")
+    assert tables.replace_block(doc, "headline", "| new |", check=True)  # stale, left as it is
+    assert "old figures" in doc.read_text()
+    assert tables.replace_block(doc, "headline", "| new |", check=False)
+    assert doc.read_text() == "before\n<!-- bench:headline:start -->\n| new |\n<!-- bench:headline:end -->\nafter\n"
+    assert not tables.replace_block(doc, "headline", "| new |", check=True)  # up to date
+    with pytest.raises(SystemExit, match="no <!-- bench:other:start -->"):
+        tables.replace_block(doc, "other", "x", check=False)
