@@ -272,3 +272,35 @@ def test_a_simulated_person_answers_held_verdicts_within_their_budget_and_errs_l
     right = int((state.y[decided] == y[decided]).sum())
     assert right == sink.person_right and 15 <= right < 25  # people err too (80% here)
     assert sink.tokens > 150 * 50  # every judge question's prompt counted, measuring on seeds included
+
+
+def test_the_chance_an_answer_is_applied_weighs_what_the_loop_asks_about():
+    # finds an offered right label 90% of the time; wrong picks mostly at A; "none" when absent 80%
+    prof = ChoiceProfile(k=3, n_present=98, hits=88, none_present=0, n_absent=98, picks_absent=(15, 3, 0),
+                         none_absent=80, picks_wrong_present=(6, 2, 2))
+    from red_app.method.delegation import Calibration
+
+    cal = Calibration(None, temperature=1.0, pairs=200, answered=200, judge_auc=0.9, classifier_auc=None,
+                      combined_auc=None, agreement=0.9, wrong_caught=0.8, right_rejected=0.1,
+                      median_latency_ms=None, informative=True, reason="", choice=prof)
+    d = Delegation(cal, target=0.9)
+    priors = np.array([[0.9, 0.05, 0.02], [0.4, 0.3, 0.2], [0.02, 0.01, 0.01]])
+    p = d.choice_applied(priors)
+    # row 0: a pick of A clears the target and is what the judge nearly always answers
+    right = 0.9 * prof.p_hit
+    pick_a = right + 0.07 * prof.pick_wrong_present(0) + 0.03 * prof.pick_absent(0)
+    assert right >= 0.9 * pick_a and p[0] >= pick_a - 1e-9
+    # row 1: three plausible labels: only some of the judge's possible answers would clear the target
+    assert 0.0 < p[1] < p[0]
+    # at a stricter target nothing it could answer about row 1 clears: the chance is 0, and it is not eligible
+    strict = Delegation(cal, target=0.99)
+    assert strict.choice_applied(priors)[1] == 0.0 and not strict.choice_eligible(priors[1:2])[0]
+    # row 2: the right label is almost surely absent: a "none" is applied
+    assert p[2] == pytest.approx(0.96 * prof.p_none_absent + 0.04 * prof.p_none_present, rel=0.05)
+    assert ((0 <= p) & (p <= 1)).all()
+    # a judge taken at its word: every answer applies; one measured as adding nothing: none does
+    assert Delegation(None).choice_applied(priors).tolist() == [1.0, 1.0, 1.0]
+    unhelpful = Calibration(None, temperature=1.0, pairs=200, answered=200, judge_auc=0.5, classifier_auc=None,
+                            combined_auc=None, agreement=0.5, wrong_caught=0.5, right_rejected=0.5,
+                            median_latency_ms=None, informative=False, reason="", choice=prof)
+    assert Delegation(unhelpful, target=0.9).choice_applied(priors).tolist() == [0.0, 0.0, 0.0]
