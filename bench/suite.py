@@ -63,7 +63,8 @@ def main() -> int:
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--evaluate", choices=("test", "valid"), default="test")
     ap.add_argument("--set", action="append", metavar="KEY=VALUE", help="a loop setting for every method")
-    ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "suite"))
+    ap.add_argument("--out", default=None, help="where the cells' JSON go (default bench/results/suite for test; "
+                    "a run on valid or with --set must name its own folder)")
     ap.add_argument("--cache-dir", default=str(ROOT / "bench" / "out" / "cache"))
     ap.add_argument("--methods", default=",".join(METHODS), help="red and the baselines it is compared with")
     ap.add_argument("--force", action="store_true")
@@ -72,7 +73,9 @@ def main() -> int:
     judges = QUICK["judges"] if a.quick else a.judges.split(",")
     seeds = [int(s) for s in a.seeds.split(",")]
     overrides = overrides_from_strings(a.set)
-    out, logs = Path(a.out), ROOT / "bench" / "out" / "suite-logs"
+    if a.out is None and (a.evaluate != "test" or a.set):
+        ap.error("--evaluate valid and --set runs choose settings: give them their own --out folder")
+    out, logs = Path(a.out or ROOT / "bench" / "results" / "suite"), ROOT / "bench" / "out" / "suite-logs"
     out.mkdir(parents=True, exist_ok=True)
     logs.mkdir(parents=True, exist_ok=True)
     for ds, name, judge, person, seed in cells(datasets, judges, seeds):

@@ -7,7 +7,7 @@ and is replaced whole, so no figure in it can go stale.
 Every figure is a mean over the seed draws with a 95% t-interval; red's lead over each
 baseline is the mean of the paired (same draw, same test texts) differences with its own
 interval. A figure is bold only where it wins: its paired interval against every other
-method lies above zero.
+method (seeds only included) lies above zero.
 """
 
 from __future__ import annotations
@@ -49,8 +49,10 @@ def load(suite: Path) -> dict:
     for path in sorted(suite.glob("*.json")):
         res = json.loads(path.read_text())
         cell = res.get("cell")
-        if cell:
+        if cell and res.get("evaluate", "test") == "test" and not cell.get("settings"):
             groups[(cell["dataset"], cell["judge"])].append(res)
+        elif cell:  # settings being chosen, or a valid-split run: never reported as the defaults on test
+            print(f"{path.name}: not a test run of the defaults, left out", file=sys.stderr)
     return {k: sorted(v, key=lambda r: r["cell"]["seed"]) for k, v in groups.items()}
 
 
@@ -63,16 +65,26 @@ def summarise(runs: list[dict]) -> dict:
     acc = {m: [r[f"{m}_accuracy"] for r in runs] for m in METHODS}
     acc["seeds"] = [r["seeds_self_training_accuracy"] for r in runs]
     diffs = {m: np.subtract(acc["red"], acc[m]) for m in ("flat_entropy", "flat_random", "seeds")}
-    lower = {m: mean_ci(d)[0] - mean_ci(d)[1] for m, d in diffs.items()}
+    eces = [r["export_model_ece"] for r in runs if r.get("export_model_ece") is not None]
     return {"acc": {m: mean_ci(v) for m, v in acc.items()}, "diff": {m: mean_ci(d) for m, d in diffs.items()},
-            "red_wins": len(runs) > 1 and min(lower.values()) > 0, "n": len(runs),
-            "ece": mean_ci([r["export_model_ece"] for r in runs if r.get("export_model_ece") is not None] or [0.0]),
+            "winner": winner(acc), "n": len(runs), "ece": mean_ci(eces) if eces else None,
             "applied": float(np.mean([r["red_applied"] for r in runs])),
             "precision": float(np.mean([r["red_label_precision"] or 0 for r in runs])),
-            "held": float(np.mean([r.get("red_held_unanswered", r["red_held"]) for r in runs])),
+            "held": float(np.mean([r["red_held"] for r in runs])),  # held at the end: nobody answered them
             "person": float(np.mean([r.get("red_person_answers", 0) for r in runs])),
             "tokens": {m: float(np.mean([r.get(f"{m}_prompt_tokens") or 0 for r in runs])) for m in METHODS},
             "budget": runs[0]["budget"], "seeds": [r["cell"]["seed"] for r in runs]}
+
+
+def winner(acc: dict) -> str | None:
+    """The method whose paired interval against every other method lies above zero, if any
+    (seeds only included): only its figure is bold."""
+    for m in acc:
+        lows = [mean_ci(np.subtract(acc[m], acc[o]))[0] - mean_ci(np.subtract(acc[m], acc[o]))[1]
+                for o in acc if o != m]
+        if len(acc[m]) > 1 and min(lows) > 0:
+            return m
+    return None
 
 
 def headline(groups: dict) -> str:
@@ -81,10 +93,10 @@ def headline(groups: dict) -> str:
     for (ds, judge), runs in _ordered(groups):
         s = summarise(runs)
         a, d = s["acc"], s["diff"]
-        lines.append(f"| {NAMES.get(ds, ds)}, {s['budget']:,} | {JUDGE_WORDS.get(judge, judge)} | "
-                     f"{pct(*a['red'], bold=s['red_wins'])} | {pct(*a['flat_entropy'])} | {pct(*a['flat_random'])} | "
-                     f"{pct(*a['seeds'])} | {_signed(*d['flat_entropy'])} | {_signed(*d['flat_random'])} | "
-                     f"{s['ece'][0]:.3f} |")
+        cells = " | ".join(pct(*a[m], bold=s["winner"] == m) for m in ("red", "flat_entropy", "flat_random", "seeds"))
+        ece = "–" if s["ece"] is None else f"{s['ece'][0]:.3f}"
+        lines.append(f"| {NAMES.get(ds, ds)}, {s['budget']:,} | {JUDGE_WORDS.get(judge, judge)} | {cells} | "
+                     f"{_signed(*d['flat_entropy'])} | {_signed(*d['flat_random'])} | {ece} |")
     return "\n".join(lines)
 
 

@@ -196,6 +196,8 @@ class SimulatedJudge(BaseJudge):
             pick = None if coin < prof.none_absent or not wrong else "wrong"
         if pick == "wrong":  # a wrong candidate, drawn by position bias × plausibility
             w = np.array([prof.wrong[min(r, len(prof.wrong) - 1)] for r in wrong], dtype=np.float64)
+            if w.sum() <= 0:  # the profile never errs at these positions: any wrong candidate alike
+                w = np.ones(len(wrong))
             pick = labels[wrong[int(np.searchsorted(np.cumsum(w) / w.sum(), draw, side="right").clip(0, len(w) - 1))]]
         honest = pick == (truth if truth in labels else None)
         why = "agrees with the hidden gold" if honest else "deliberately wrong"

@@ -188,6 +188,14 @@ class ChoiceProfile:
                       "picks_wrong_present": tuple(d.get("picks_wrong_present", ()))})
 
 
+def weigh_by_applied(uncertainty: np.ndarray, applied: np.ndarray | None) -> np.ndarray:
+    """Uncertainty (higher: less certain, any sign) times the chance the answer is applied
+    (None: unweighted), shifted to start at 0 first, so a measure with negative scores (band)
+    ranks the same way."""
+    u = np.asarray(uncertainty, dtype=np.float64)
+    return u if applied is None or not len(u) else (u - u.min()) * applied
+
+
 def posterior(lr, prior) -> np.ndarray:
     """P(right | judge, classifier) from the judge's likelihood ratio and the prior."""
     p = np.clip(np.asarray(prior, dtype=np.float64), EPS, 1 - EPS)
@@ -528,13 +536,19 @@ class Delegation:
         P = np.clip(priors, 0.0, 1.0)
         tot = P.sum(axis=1)
         p_abs = np.maximum(1.0 - tot, 0.0)
-        out = np.zeros(n)
+        applied, every = np.zeros(n), np.zeros(n)
         for r in range(k):
             right = P[:, r] * c.choice.p_hit
             pick = right + (tot - P[:, r]) * c.choice.pick_wrong_present(r) + p_abs * c.choice.pick_absent(r)
-            out += np.where(right >= self.target * pick + 1e-12, pick, 0.0)
-        none_right, none = p_abs * c.choice.p_none_absent, p_abs * c.choice.p_none_absent + tot * c.choice.p_none_present
-        return np.clip(out + np.where(none_right >= self.target * none + 1e-12, none, 0.0), 0.0, 1.0)
+            applied += np.where(right >= self.target * pick + 1e-12, pick, 0.0)
+            every += pick
+        none_right = p_abs * c.choice.p_none_absent
+        none = none_right + tot * c.choice.p_none_present
+        applied += np.where(none_right >= self.target * none + 1e-12, none, 0.0)
+        # each answer's rate is smoothed on its own, so the answers' chances need not sum to one:
+        # divided by their sum, a row's figure is a probability and rows compare fairly
+        every += none
+        return np.divide(applied, every, out=np.zeros(n), where=every > 0)
 
     def binary_applied(self, prior: np.ndarray) -> np.ndarray:
         """P(a yes/no answer about a label with this prior is applied)."""

@@ -19,7 +19,7 @@ from ..errors import JudgeUnavailableError
 from ..judges.base import Judge, JudgeRequest, Verdict
 from .classifiers import default_estimator, make_model
 from .config import LoopConfig
-from .delegation import Calibration, Delegation, calibrate, calibrate_choice, temper
+from .delegation import Calibration, Delegation, calibrate, calibrate_choice, temper, weigh_by_applied
 from .model import RedModel, mask_excluded
 from .open_world import top_k_recall, unlike
 from .people import FITS_NONE, People  # noqa: F401  (FITS_NONE: part of the sink's API)
@@ -368,8 +368,8 @@ class RedLoop:
             if c.selection == "random":
                 idx = np.flatnonzero(eligible)
                 return idx[rng.choice(len(idx), size=min(k, len(idx)), replace=False)]
-            weight = self.question.applied(self.delegation, scores.prior) if c.selection == "applicable" else 1.0
-            u, k = np.where(eligible, scores.uncertainty * weight, -np.inf), min(k, int(eligible.sum()))
+            wt = self.question.applied(self.delegation, scores.prior) if c.selection == "applicable" else None
+            u, k = np.where(eligible, weigh_by_applied(scores.uncertainty, wt), -np.inf), min(k, int(eligible.sum()))
             chosen = select_top_k(u, scores.pred, k, c.cap(n_labels))
             return chosen[eligible[chosen]]  # the per-label cap may reach past the eligible ones
         if c.selection == "random":

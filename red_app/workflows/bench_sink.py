@@ -101,5 +101,4 @@ class BenchSink(BaseSink):
         return {f"{prefix}_prompt_tokens": self.tokens if self.count_tokens else None,
                 f"{prefix}_judge_seconds": self.judge_seconds,
                 f"{prefix}_person_answers": self.person_answers,
-                f"{prefix}_person_right": self.person_right,
-                f"{prefix}_held_unanswered": len({i for i, _ in self.queue} - self.answered)}
+                f"{prefix}_person_right": self.person_right}
