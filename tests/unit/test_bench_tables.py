@@ -33,10 +33,20 @@ def test_red_is_bold_only_where_its_paired_interval_is_above_zero(tables, tmp_pa
         _cell(tmp_path, "banking77", "perfect", s, r, e, x)  # red ahead by 2 points on every draw
     for s, (r, e, x) in enumerate([(0.90, 0.91, 0.88), (0.91, 0.90, 0.89), (0.905, 0.905, 0.885)]):
         _cell(tmp_path, "banking77", "sym90", s, r, e, x)  # red and entropy trade places: no winner
+    for s, (r, e, x) in enumerate([(0.90, 0.93, 0.88), (0.91, 0.935, 0.89), (0.905, 0.94, 0.885)]):
+        _cell(tmp_path, "banking77", "realistic", s, r, e, x)  # a baseline wins: it is the bold one
+    for s, (r, e, x) in enumerate([(0.90, 0.88, 0.87), (0.92, 0.93, 0.89), (0.94, 0.91, 0.90)]):
+        _cell(tmp_path, "clinc150", "sym90", s, r, e, x)  # red ahead on average, its interval crosses 0
+    (tmp_path / "clinc150_sym90_s9.json").write_text(json.dumps(
+        {**json.loads((tmp_path / "clinc150_sym90_s0.json").read_text()), "evaluate": "valid"}))  # never reported
     text = tables.headline(tables.load(tmp_path))
     rows = {line.split(" | ")[1]: line for line in text.splitlines()[2:]}
     assert rows["perfect"].count("**") == 2 and "**91.50 ± " in rows["perfect"]
     assert "**" not in rows["90% right"]
+    assert "**93.50 ± " in rows["yes-leaning (0.97 / 0.55)"] and rows["yes-leaning (0.97 / 0.55)"].count("**") == 2
+    clinc = next(line for line in text.splitlines() if line.startswith("| CLINC150"))
+    assert "**" not in clinc and "+1.33 [-3.84" in clinc  # a lead of 1.3 points on average is not a win here
+    assert len(tables.load(tmp_path)[("clinc150", "sym90")]) == 3  # the valid-split run is left out
     assert "+2.00 [+2.00, +2.00]" in rows["perfect"]  # red − flat + entropy, the same lead on each draw
     assert tables.mean_ci([1.0]) == (1.0, 0.0)
     m, h = tables.mean_ci([0.0, 1.0, 2.0])

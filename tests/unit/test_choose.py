@@ -297,7 +297,16 @@ def test_the_chance_an_answer_is_applied_weighs_what_the_loop_asks_about():
     assert strict.choice_applied(priors)[1] == 0.0 and not strict.choice_eligible(priors[1:2])[0]
     # row 2: the right label is almost surely absent: a "none" is applied
     assert p[2] == pytest.approx(0.96 * prof.p_none_absent + 0.04 * prof.p_none_present, rel=0.05)
-    assert ((0 <= p) & (p <= 1)).all()
+    # every answer clearing a near-zero target: the chances of the judge's answers are a whole
+    assert Delegation(cal, target=1e-9).choice_applied(priors) == pytest.approx([1.0, 1.0, 1.0])
+    # the weighting keeps the uncertainty's order where the chances are equal, whatever its sign
+    # (band's scores are ≤ 0), and a text whose answer cannot be applied goes last
+    from red_app.method.delegation import weigh_by_applied
+
+    band = np.array([-0.5, -0.1, -0.3])
+    assert np.argsort(-weigh_by_applied(band, np.array([0.5, 0.5, 0.5]))).tolist() == [1, 2, 0]
+    assert np.argsort(-weigh_by_applied(band, np.array([0.5, 0.0, 0.5]))).tolist()[-1] == 1
+    assert weigh_by_applied(band, None) is not None and (weigh_by_applied(band, None) == band).all()
     # a judge taken at its word: every answer applies; one measured as adding nothing: none does
     assert Delegation(None).choice_applied(priors).tolist() == [1.0, 1.0, 1.0]
     unhelpful = Calibration(None, temperature=1.0, pairs=200, answered=200, judge_auc=0.5, classifier_auc=None,
