@@ -110,11 +110,13 @@ class LoopConfig:
     # word is first measured on this many seeds (2 calls each, charged to the budget), and
     # its verdicts are applied only where P(label right) clears the precision target;
     # calibration_seeds=0 takes every verdict at its word (the loop before delegation).
-    # 0.7 and selection=applicable were chosen on the valid splits (bench/REPORT.md, issue 21):
-    # the estimate of P(right) is conservative, so applied labels measured 93–99% right.
+    # 0.7 and selection=applicable were chosen on the valid splits (bench/REPORT.md, issue 21),
+    # with simulated judges: there the estimate of P(right) is conservative and applied labels
+    # measured 93–99% right. A real judge that errs more on hard texts than on the seeds it is
+    # measured on will do worse: the audit sample (Audit page) says how the labels came out.
     precision_target: float = setting(0.7, "apply a judge's verdict only where the estimated P(label right) is at "
-                                      "least this (applied labels measured 93–99% right at 0.7); the rest go to "
-                                      "people", label="Precision target", flag="--precision-target",
+                                      "least this (with simulated judges, applied labels measured 93–99% right at "
+                                      "0.7; check a real judge with the audit sample); the rest go to people", label="Precision target", flag="--precision-target",
                                       low=0.5, high=1, high_open=True, step=0.01, page=True)
     calibration_seeds: int = setting(40, "seeds the judge is measured on before the run (2 calls each, from the "
                                      "budget); 0 takes every verdict at its word",
