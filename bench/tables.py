@@ -36,10 +36,10 @@ METHODS = ("red", "flat_entropy", "flat_random")
 
 
 def mean_ci(values) -> tuple[float, float]:
-    """Mean and the half-width of its 95% t-interval (0 for a single value)."""
+    """Mean and the half-width of its 95% t-interval (NaN for a single value: no interval)."""
     v = np.asarray(values, dtype=np.float64)
     if len(v) < 2:
-        return float(v.mean()), 0.0
+        return float(v.mean()), float("nan")
     return float(v.mean()), float(stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
 
 
@@ -57,7 +57,7 @@ def load(suite: Path) -> dict:
 
 
 def pct(m: float, h: float, bold: bool = False) -> str:
-    text = f"{100 * m:.2f} ± {100 * h:.2f}"
+    text = f"{100 * m:.2f} (1 draw)" if np.isnan(h) else f"{100 * m:.2f} ± {100 * h:.2f}"
     return f"**{text}**" if bold else text
 
 
@@ -134,6 +134,8 @@ def valid_grid(root: Path) -> str:
 
 
 def _signed(m: float, h: float) -> str:
+    if np.isnan(h):
+        return f"{100 * m:+.2f} (1 draw)"
     return f"{100 * m:+.2f} [{100 * (m - h):+.2f}, {100 * (m + h):+.2f}]"
 
 

@@ -48,7 +48,9 @@ def test_red_is_bold_only_where_its_paired_interval_is_above_zero(tables, tmp_pa
     assert "**" not in clinc and "+1.33 [-3.84" in clinc  # a lead of 1.3 points on average is not a win here
     assert len(tables.load(tmp_path)[("clinc150", "sym90")]) == 3  # the valid-split run is left out
     assert "+2.00 [+2.00, +2.00]" in rows["perfect"]  # red − flat + entropy, the same lead on each draw
-    assert tables.mean_ci([1.0]) == (1.0, 0.0)
+    m1, h1 = tables.mean_ci([1.0])
+    assert m1 == 1.0 and h1 != h1  # one draw: no interval (NaN), shown as "(1 draw)"
+    assert tables.pct(m1, h1) == "100.00 (1 draw)"
     m, h = tables.mean_ci([0.0, 1.0, 2.0])
     assert m == 1.0 and h == pytest.approx(4.303 * 1.0 / 3 ** 0.5, rel=1e-3)  # t(0.975, 2) · s / √n
 
@@ -63,3 +65,16 @@ def test_a_table_is_replaced_between_its_markers_and_check_reports_a_stale_one(t
     assert not tables.replace_block(doc, "headline", "| new |", check=True)  # up to date
     with pytest.raises(SystemExit, match="no <!-- bench:other:start -->"):
         tables.replace_block(doc, "other", "x", check=False)
+
+
+def test_the_committed_tables_are_what_the_committed_json_gives(tables):
+    """No figure can go stale: the README's and REPORT's generated blocks equal what
+    bench/tables.py makes of bench/results/ (rerun it after any cell)."""
+    suite = ROOT / "bench" / "results" / "suite"
+    groups = tables.load(suite)
+    assert groups, "bench/results/suite/ holds the suite's JSON"
+    assert not tables.replace_block(ROOT / "README.md", "headline", tables.headline(groups), check=True)
+    body = tables.headline(groups) + "\n\n" + tables.detail(groups)
+    assert not tables.replace_block(ROOT / "bench" / "REPORT.md", "suite", body, check=True)
+    valid = tables.valid_grid(ROOT / "bench" / "results" / "valid")
+    assert not tables.replace_block(ROOT / "bench" / "REPORT.md", "valid", valid, check=True)
