@@ -134,7 +134,10 @@ def test_the_audit_uses_the_same_picker_and_undo(demo):
     rows = _human(demo)
     assert [(r[0], r[1], r[2], r[4]) for r in rows] == [(first, label, "valid", None)]
     assert any("1 of 20 answered" in str(p.proto.text) for p in at.get("progress"))
-    while not any(b.label.startswith("2 · ") for b in at.button):  # an item the model offers no alternative for
+    # skip an item the model offers no alternative for, and an audit of a judge's "fits no label"
+    # (a label given to it replaces that answer, there is no label to mark wrong)
+    while not any(b.label.startswith("2 · ") for b in at.button) or any(
+            b.label == "1 · fits none of the labels" for b in at.button):
         _button(at, "s · Skip").click().run()
     _button(at, "2").click().run()  # key 2 on the next item: wrong, and the second label is right
     assert [r[2] for r in _human(demo)][1:] == ["invalid", "valid"]
