@@ -80,8 +80,7 @@ def winner(acc: dict) -> str | None:
     """The method whose paired interval against every other method lies above zero, if any
     (seeds only included): only its figure is bold."""
     for m in acc:
-        lows = [mean_ci(np.subtract(acc[m], acc[o]))[0] - mean_ci(np.subtract(acc[m], acc[o]))[1]
-                for o in acc if o != m]
+        lows = [np.subtract(*mean_ci(np.subtract(acc[m], acc[o]))) for o in acc if o != m]
         if len(acc[m]) > 1 and min(lows) > 0:
             return m
     return None

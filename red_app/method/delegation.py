@@ -508,40 +508,43 @@ class Delegation:
     def choice_eligible(self, priors: np.ndarray) -> np.ndarray:
         """Rows of candidate priors (n, k) where a pick of some candidate could clear the target."""
         c = self.calibration
-        n, k = priors.shape
+        n = len(priors)
         if c is None:
             return np.ones(n, dtype=bool)
         if not self.applies or c.choice is None:
             return np.zeros(n, dtype=bool)
+        ok = np.zeros(n, dtype=bool)
+        for right, pick in self._picks(priors):
+            ok |= right >= self.target * pick + 1e-12
+        return ok
+
+    def _picks(self, priors: np.ndarray):
+        """Per candidate rank: (P(the judge picks it and it is right), P(the judge picks it)),
+        one value per row of candidate priors, from the choice profile measured on seeds."""
+        c = self.calibration.choice
         P = np.clip(priors, 0.0, 1.0)
         tot = P.sum(axis=1)
         p_abs = np.maximum(1.0 - tot, 0.0)
-        ok = np.zeros(n, dtype=bool)
-        for r in range(k):
-            right = P[:, r] * c.choice.p_hit
-            wrong = (tot - P[:, r]) * c.choice.pick_wrong_present(r) + p_abs * c.choice.pick_absent(r)
-            ok |= right >= self.target * (right + wrong) + 1e-12
-        return ok
+        for r in range(P.shape[1]):
+            right = P[:, r] * c.p_hit
+            yield right, right + (tot - P[:, r]) * c.pick_wrong_present(r) + p_abs * c.pick_absent(r)
 
     def choice_applied(self, priors: np.ndarray) -> np.ndarray:
         """P(the answer to a choose question is applied), per row of candidate priors (n, k):
         the chance of each pick whose posterior clears the target, and of a "none" that does.
         1 for a judge taken at its word; 0 where nothing of it may be applied."""
         c = self.calibration
-        n, k = priors.shape
+        n = len(priors)
         if c is None:
             return np.ones(n)
         if not self.applies or c.choice is None:
             return np.zeros(n)
-        P = np.clip(priors, 0.0, 1.0)
-        tot = P.sum(axis=1)
-        p_abs = np.maximum(1.0 - tot, 0.0)
         applied, every = np.zeros(n), np.zeros(n)
-        for r in range(k):
-            right = P[:, r] * c.choice.p_hit
-            pick = right + (tot - P[:, r]) * c.choice.pick_wrong_present(r) + p_abs * c.choice.pick_absent(r)
+        for right, pick in self._picks(priors):
             applied += np.where(right >= self.target * pick + 1e-12, pick, 0.0)
             every += pick
+        tot = np.clip(priors, 0.0, 1.0).sum(axis=1)
+        p_abs = np.maximum(1.0 - tot, 0.0)
         none_right = p_abs * c.choice.p_none_absent
         none = none_right + tot * c.choice.p_none_present
         applied += np.where(none_right >= self.target * none + 1e-12, none, 0.0)

@@ -80,6 +80,16 @@ def test_pool_candidates_leave_out_rejected_labels_and_keep_the_score_order():
     assert labs.tolist() == [3, 2]
 
 
+def _choice_calibration(prof, judge_auc, wrong_caught, right_rejected, informative=True):
+    """A choose judge's seed measurement with the given profile and figures (200 answered)."""
+    from red_app.method.delegation import Calibration
+
+    return Calibration(None, temperature=1.0, pairs=200, answered=200, judge_auc=judge_auc, classifier_auc=None,
+                       combined_auc=None, agreement=judge_auc, wrong_caught=wrong_caught,
+                       right_rejected=right_rejected, median_latency_ms=None, informative=informative, reason="",
+                       choice=prof)
+
+
 def _req(sid, labels):
     return JudgeRequest(sid, "t", labels[0], candidates=tuple(Candidate(x) for x in labels))
 
@@ -161,12 +171,7 @@ def test_a_choice_is_applied_only_where_its_probability_clears_the_target():
     # a yes-leaning profile: finds the gold 97% when offered, names the first candidate 55% when not
     prof = ChoiceProfile(k=3, n_present=100, hits=97, none_present=3, n_absent=100, picks_absent=(55, 0, 0),
                          none_absent=45, picks_wrong_present=(0, 0, 0))
-    from red_app.method.delegation import Calibration
-
-    cal = Calibration(None, temperature=1.0, pairs=200, answered=200, judge_auc=0.7, classifier_auc=None,
-                      combined_auc=None, agreement=0.7, wrong_caught=0.45, right_rejected=0.03,
-                      median_latency_ms=None, informative=True, reason="", choice=prof)
-    d = Delegation(cal, target=0.9)
+    d = Delegation(_choice_calibration(prof, judge_auc=0.7, wrong_caught=0.45, right_rejected=0.03), target=0.9)
     labels = ["a", "b", "c"]
     pick = lambda lab: Verdict(valid=True, confidence=1.0, choice=lab)  # noqa: E731
     none = Verdict(valid=False, confidence=1.0)
@@ -278,11 +283,7 @@ def test_the_chance_an_answer_is_applied_weighs_what_the_loop_asks_about():
     # finds an offered right label 90% of the time; wrong picks mostly at A; "none" when absent 80%
     prof = ChoiceProfile(k=3, n_present=98, hits=88, none_present=0, n_absent=98, picks_absent=(15, 3, 0),
                          none_absent=80, picks_wrong_present=(6, 2, 2))
-    from red_app.method.delegation import Calibration
-
-    cal = Calibration(None, temperature=1.0, pairs=200, answered=200, judge_auc=0.9, classifier_auc=None,
-                      combined_auc=None, agreement=0.9, wrong_caught=0.8, right_rejected=0.1,
-                      median_latency_ms=None, informative=True, reason="", choice=prof)
+    cal = _choice_calibration(prof, judge_auc=0.9, wrong_caught=0.8, right_rejected=0.1)
     d = Delegation(cal, target=0.9)
     priors = np.array([[0.9, 0.05, 0.02], [0.4, 0.3, 0.2], [0.02, 0.01, 0.01]])
     p = d.choice_applied(priors)
@@ -309,7 +310,5 @@ def test_the_chance_an_answer_is_applied_weighs_what_the_loop_asks_about():
     assert weigh_by_applied(band, None) is not None and (weigh_by_applied(band, None) == band).all()
     # a judge taken at its word: every answer applies; one measured as adding nothing: none does
     assert Delegation(None).choice_applied(priors).tolist() == [1.0, 1.0, 1.0]
-    unhelpful = Calibration(None, temperature=1.0, pairs=200, answered=200, judge_auc=0.5, classifier_auc=None,
-                            combined_auc=None, agreement=0.5, wrong_caught=0.5, right_rejected=0.5,
-                            median_latency_ms=None, informative=False, reason="", choice=prof)
+    unhelpful = _choice_calibration(prof, judge_auc=0.5, wrong_caught=0.5, right_rejected=0.5, informative=False)
     assert Delegation(unhelpful, target=0.9).choice_applied(priors).tolist() == [0.0, 0.0, 0.0]
